@@ -1,0 +1,127 @@
+"""The steps of the sesame pipeline: plain, typed functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import SGDClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from assay import AssayError, log_metrics, step
+from assay.evaluation import classification_report, flat_metrics
+from assay.validation import validate_labelled_text
+
+LABELS = ("negative", "neutral", "positive")
+ENCODING = "iso-8859-1"
+
+__all__ = ["LABELS", "evaluate", "ingest", "split", "train", "validate"]
+
+
+@step(outputs={"sentences": "dataset"})
+def ingest(data: Path) -> pd.DataFrame:
+    """Read Financial PhraseBank: ISO-8859-1, one ``sentence@label`` per line."""
+    rows = []
+    with data.open(encoding=ENCODING, newline="") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            # A sentence may itself contain '@'; the label follows the last one.
+            sentence, sep, label = line.rstrip("\r\n").rpartition("@")
+            if not sep or not label.strip():
+                raise AssayError(
+                    f"{data.name} line {number} is not `sentence@label`: {line.strip()[:60]!r}",
+                    hint="fix or remove that line",
+                )
+            rows.append((sentence.strip(), label.strip()))
+    if not rows:
+        raise AssayError(f"{data} holds no sentences", hint="point --param data at the corpus")
+    return pd.DataFrame(rows, columns=["sentence", "label"])
+
+
+@step(outputs={"clean": "dataset", "report": "report"})
+def validate(
+    sentences: pd.DataFrame, min_rows_per_class: int = 50, max_imbalance: float = 10.0
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Drop empty, duplicate and conflicting sentences; fail on a bad label set or balance."""
+    clean, report = validate_labelled_text(
+        sentences,
+        text="sentence",
+        label="label",
+        labels=LABELS,
+        min_rows_per_class=min_rows_per_class,
+        max_imbalance=max_imbalance,
+    )
+    for issue in report.issues:
+        print(f"  validate: [{issue.severity}] {issue.message}")
+    report.raise_for_errors()
+    log_metrics({"rows_in": report.rows_in, "rows_clean": report.rows_out})
+    return clean, report.to_dict()
+
+
+@step(outputs=["train", "test"])
+def split(
+    clean: pd.DataFrame, test_size: float = 0.2, seed: int = 42
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A stratified, seeded train/test split."""
+    train_set, test_set = train_test_split(
+        clean, test_size=test_size, stratify=clean["label"], random_state=seed
+    )
+    return train_set.reset_index(drop=True), test_set.reset_index(drop=True)
+
+
+@step(outputs={"model": "model"})
+def train(
+    train_set: pd.DataFrame,
+    word_ngram_max: int = 2,
+    char_ngram_min: int = 2,
+    char_ngram_max: int = 5,
+    max_features: int = 50_000,
+    loss: str = "modified_huber",
+    alpha: float = 1e-4,
+    class_weight: str = "balanced",
+    epochs: int = 50,
+    seed: int = 42,
+) -> Pipeline:
+    """Word and character n-gram TF-IDF into a class-weighted linear classifier.
+
+    Plain word TF-IDF with logistic regression reaches about 0.66 macro-F1 here because the
+    negative class is small; character n-grams catch inflections and numbers, and class
+    weights keep the negative class from being ignored.
+    """
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, word_ngram_max), sublinear_tf=True,
+                                      max_features=max_features)),
+            ("chars", TfidfVectorizer(analyzer="char_wb",
+                                      ngram_range=(char_ngram_min, char_ngram_max),
+                                      sublinear_tf=True, min_df=2, max_features=max_features)),
+        ]
+    )
+    classifier = SGDClassifier(
+        loss=loss,
+        alpha=alpha,
+        class_weight=None if class_weight == "none" else class_weight,
+        max_iter=epochs,
+        tol=None,
+        random_state=seed,
+    )
+    model = Pipeline([("features", features), ("classifier", classifier)])
+    model.fit(train_set["sentence"], train_set["label"])
+    for _, vectorizer in features.transformer_list:
+        # NumPy integers in the vocabulary make skops write one JSON object per term
+        # (tens of MB, minutes); plain ints save and load in seconds.
+        vectorizer.vocabulary_ = {term: int(i) for term, i in vectorizer.vocabulary_.items()}
+    return model
+
+
+@step(outputs={"metrics": "metrics"})
+def evaluate(model: Pipeline, test_set: pd.DataFrame) -> dict[str, Any]:
+    """Accuracy, macro-F1, per-class precision and recall, confusion matrix on the test split."""
+    predicted = model.predict(test_set["sentence"])
+    report = classification_report(test_set["label"].tolist(), predicted.tolist(), LABELS)
+    log_metrics(flat_metrics(report))
+    return report

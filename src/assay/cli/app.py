@@ -1,0 +1,71 @@
+"""The ``assay`` command: its sub-commands and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from assay.cli import output
+from assay.cli.commands import artifacts, lineage, models, predict, run, runs, store
+from assay.errors import AssayError
+
+__all__ = ["build_app", "main"]
+
+
+def build_app() -> typer.Typer:
+    """The Typer application with every sub-command registered."""
+    app = typer.Typer(
+        name="assay",
+        help="Pipelines, lineage, registry and evidence for machine learning that must stand up "
+        "to an audit.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+
+    @app.callback()
+    def _root(
+        ctx: typer.Context,
+        home: Annotated[
+            Path | None,
+            typer.Option(
+                "--home",
+                envvar="ASSAY_HOME",
+                help="Project folder whose .assay/ holds the store (default: current folder).",
+            ),
+        ] = None,
+    ) -> None:
+        ctx.obj = output.build_settings(home)
+
+    app.command("init")(store.init)
+    app.command("run")(run.run)
+    app.command("lineage")(lineage.lineage)
+    app.command("predict")(predict.predict)
+    app.add_typer(runs.app, name="runs", help="List and inspect pipeline runs.")
+    app.add_typer(artifacts.app, name="artifacts", help="Inspect stored artifacts.")
+    app.add_typer(models.app, name="models", help="List registered models and versions.")
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``assay`` script: exit 1 for a failure, 2 for a usage mistake."""
+    app = build_app()
+    try:
+        code = app(args=argv, prog_name="assay", standalone_mode=False)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        output.error("aborted")
+        sys.exit(130)
+    except AssayError as exc:
+        output.error(exc.message, exc.hint)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        output.error("interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,196 @@
+"""``assay run``: trace a pipeline with parameters, run it, show progress and metrics."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import tomllib
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+from assay.cli import output
+from assay.errors import ConfigError
+from assay.runner import RunResult
+from assay.runner.api import run as run_pipeline
+from assay.runner.loader import load_pipeline
+from assay.workspace import open_workspace
+
+__all__ = ["run"]
+
+
+def run(
+    ctx: typer.Context,
+    pipeline: Annotated[
+        str, typer.Argument(help="Folder with a pipeline.py, a .py file, or module:name.")
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Parameter as NAME=VALUE; repeat for more."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="YAML, JSON or TOML file of parameters."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every step, reusing nothing.")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, help="Independent steps run at once.")
+    ] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Run a pipeline; steps whose code, parameters and inputs are unchanged are reused."""
+    params = {**_config_params(config), **_cli_params(param or [])}
+    pipe, source = load_pipeline(pipeline)
+    observer = _Progress(quiet=as_json)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        with observer:
+            result = run_pipeline(
+                pipe,
+                params,
+                settings=ctx.obj,
+                workers=workers,
+                cache=not no_cache,
+                observer=observer,
+                source=source,
+            )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    _report(ctx, result, observer.started, as_json)
+
+
+def _terminate(_signum: int, _frame: FrameType | None) -> None:
+    # Turn SIGTERM into the same clean stop as Ctrl-C, so the run is recorded as interrupted.
+    raise KeyboardInterrupt
+
+
+def _cli_params(pairs: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(
+                f"malformed --param {pair!r}", hint="write --param NAME=VALUE, e.g. --param C=4"
+            )
+        params[name.strip()] = value
+    return params
+
+
+def _config_params(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        elif path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0]
+        raise ConfigError(f"config file {path} is not valid: {first}") from None
+    if isinstance(data, dict) and isinstance(data.get("params"), dict):
+        data = data["params"]
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"config file {path} must hold a mapping of parameter names to values",
+            hint="write NAME: VALUE lines, optionally under a `params:` key",
+        )
+    return {str(k): v for k, v in data.items()}
+
+
+class _Progress:
+    """Shows a bar over the run's steps and one line per finished step."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.started = time.perf_counter()
+        self.console = output.console()
+        self.bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=self.console,
+            transient=True,
+            disable=quiet,
+        )
+        self.task = self.bar.add_task("starting", total=None)
+
+    def __enter__(self) -> _Progress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.bar.stop()
+
+    def run_started(self, run_id: str, steps: list[str]) -> None:
+        if not self.quiet:
+            self.console.print(f"run [bold]{run_id[:12]}[/bold] ({len(steps)} steps)")
+        self.bar.update(self.task, total=len(steps), description="running")
+
+    def step_started(self, name: str) -> None:
+        self.bar.update(self.task, description=name)
+
+    def step_finished(self, name: str, status: str, seconds: float) -> None:
+        self.bar.advance(self.task)
+        if self.quiet:
+            return
+        mark = {"succeeded": "[green]✓[/green]", "cached": "[cyan]↺[/cyan]"}.get(
+            status, "[red]✗[/red]"
+        )
+        detail = "reused from cache" if status == "cached" else f"{seconds:.2f}s"
+        self.console.print(f" {mark} {name:<24} {detail}")
+
+
+def _report(ctx: typer.Context, result: RunResult, started: float, as_json: bool) -> None:
+    ws = open_workspace(ctx.obj)
+    try:
+        metrics = {m.key: m.value for m in ws.metadata.metrics(result.run_id)}
+        versions = [
+            v for v in ws.metadata.model_versions() if v.run_id == result.run_id
+        ] or ws.metadata.versions_of_digests(
+            [d for e in result.executions for d in e.outputs.values()]
+        )
+    finally:
+        ws.close()
+    elapsed = time.perf_counter() - started
+    if as_json:
+        output.print_json(
+            {
+                "run_id": result.run_id,
+                "pipeline": result.pipeline,
+                "status": result.status,
+                "seconds": round(elapsed, 3),
+                "steps": [
+                    {"step": e.step, "status": e.status, "seconds": round(e.seconds, 4),
+                     "outputs": e.outputs}
+                    for e in result.executions
+                ],
+                "metrics": metrics,
+                "models": [f"{v.name}@{v.version}" for v in versions],
+            }
+        )
+        return
+    out = output.console()
+    out.print(
+        f"run {result.run_id} [green]{result.status}[/green] in {elapsed:.1f}s: "
+        f"{len(result.executions)} steps, {result.reused} reused from cache"
+    )
+    if metrics:
+        out.print(output.table("metrics", ["metric", "value"], sorted(
+            (k, f"{v:.4f}") for k, v in metrics.items()
+        )))
+    for v in versions:
+        out.print(f"model [bold]{v.name}@{v.version}[/bold] (artifact {v.digest[:12]})")

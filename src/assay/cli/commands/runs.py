@@ -1,0 +1,103 @@
+"""``assay runs list|show``: the runs in the store."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from assay.cli import output
+from assay.workspace import open_workspace
+
+__all__ = ["app"]
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("list")
+def list_runs(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, help="How many of the newest runs.")] = 20,
+    pipeline: Annotated[str | None, typer.Option(help="Only runs of this pipeline.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the newest runs first."""
+    ws = open_workspace(ctx.obj)
+    try:
+        runs = ws.metadata.list_runs(limit=limit, pipeline=pipeline)
+    finally:
+        ws.close()
+    if as_json:
+        output.print_json(
+            [{k: v for k, v in asdict(r).items() if k not in ("packages", "traceback")}
+             for r in runs]
+        )
+        return
+    rows = [
+        (r.id[:12], r.pipeline, r.status, output.when(r.started_at),
+         output.duration(r.started_at, r.ended_at), r.user,
+         (r.git_commit or "")[:10] + ("*" if r.git_dirty else ""))
+        for r in runs
+    ]
+    output.console().print(
+        output.table(None, ["run", "pipeline", "status", "started", "took", "user", "commit"], rows)
+    )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    run: Annotated[str, typer.Argument(help="Run id, or its first characters.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a run: parameters, environment, steps, metrics and any error."""
+    ws = open_workspace(ctx.obj)
+    try:
+        record = ws.metadata.get_run(run)
+        executions = ws.metadata.executions(record.id)
+        events = ws.metadata.events_of([e.id for e in executions])
+        metrics = ws.metadata.metrics(record.id)
+    finally:
+        ws.close()
+    outputs: dict[str, dict[str, str]] = {}
+    for ev in events:
+        if ev.direction == "output":
+            outputs.setdefault(ev.execution_id, {})[ev.name] = ev.digest
+    if as_json:
+        output.print_json(
+            {
+                **asdict(record),
+                "executions": [{**asdict(e), "outputs": outputs.get(e.id, {})} for e in executions],
+                "metrics": [asdict(m) for m in metrics],
+            }
+        )
+        return
+    out = output.console()
+    out.print(f"[bold]run {record.id}[/bold]  {record.pipeline}  {record.status}")
+    git = (record.git_commit or "not a git checkout") + (" (dirty)" if record.git_dirty else "")
+    for label, value in [
+        ("source", record.source),
+        ("started", output.when(record.started_at)),
+        ("ended", output.when(record.ended_at)),
+        ("user", f"{record.user} on {record.host} (pid {record.pid})"),
+        ("git", git),
+        ("python", f"{record.python_version}, {len(record.packages)} packages"),
+        ("params", ", ".join(f"{k}={v}" for k, v in record.params.items()) or "(none)"),
+    ]:
+        out.print(f"  {label:<8} {output.escape(str(value))}")
+    rows = [
+        (e.step, e.status, output.duration(e.started_at, e.ended_at),
+         (e.cached_from or "")[:12],
+         " ".join(f"{k}={d[:12]}" for k, d in outputs.get(e.id, {}).items()))
+        for e in executions
+    ]
+    out.print(output.table("steps", ["step", "status", "took", "reused", "outputs"], rows))
+    if metrics:
+        out.print(output.table("metrics", ["metric", "value", "step"], [
+            (m.key, f"{m.value:.6g}", "" if m.step is None else m.step) for m in metrics
+        ]))
+    if record.error:
+        out.print(f"[red]error:[/red] {output.escape(record.error)}")
+    if record.traceback:
+        out.print(output.escape(record.traceback))

@@ -1,0 +1,91 @@
+"""Printing for the CLI: Rich tables for people, JSON for machines, one-line errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from assay.settings import Settings
+
+__all__ = [
+    "build_settings",
+    "console",
+    "duration",
+    "error",
+    "escape",
+    "human_size",
+    "print_json",
+    "table",
+    "when",
+]
+
+
+def console() -> Console:
+    """A console on standard output."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+def build_settings(home: Path | None) -> Settings:
+    """Settings from the environment, with ``--home`` taking the place of the current folder."""
+    return Settings.from_env(project_dir=home) if home is None else _with_home(home)
+
+
+def _with_home(home: Path) -> Settings:
+    import os  # noqa: PLC0415
+
+    env = dict(os.environ)
+    env["ASSAY_HOME"] = str(home)
+    return Settings.from_env(env)
+
+
+def error(message: str, hint: str | None = None) -> None:
+    """Print ``error: MESSAGE (HINT)`` on one line to standard error."""
+    text = f"error: {message}" + (f" ({hint})" if hint else "")
+    Console(stderr=True, highlight=False, soft_wrap=True).print(escape(text), style="red")
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON on standard output."""
+    sys.stdout.write(json.dumps(value, indent=2, default=str, allow_nan=True) + "\n")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A Rich table with the given header and rows (values shown with ``str``)."""
+    t = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for col in columns:
+        t.add_column(col)
+    for row in rows:
+        t.add_row(*(escape("" if v is None else str(v)) for v in row))
+    return t
+
+
+def when(timestamp: float | None) -> str:
+    """A timestamp as local ISO time to the second ('' for None)."""
+    if timestamp is None:
+        return ""
+    return dt.datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
+
+
+def human_size(size: int) -> str:
+    """Bytes in B, KB, MB or GB."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def duration(start: float | None, end: float | None) -> str:
+    """``end - start`` in seconds, or '' when either is missing."""
+    if start is None or end is None:
+        return ""
+    return f"{end - start:.2f}s"

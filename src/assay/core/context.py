@@ -1,0 +1,60 @@
+"""The step context: what a running step may ask of the runner that runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Protocol
+
+from assay.errors import AssayError
+
+__all__ = ["StepContext", "current_context", "use_context"]
+
+
+class StepContext(Protocol):
+    """Services the runner offers to the step it is running."""
+
+    @property
+    def run_id(self) -> str:
+        """Id of the run this step belongs to."""
+
+    @property
+    def step_name(self) -> str:
+        """Unique name of the step inside its pipeline."""
+
+    def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None) -> None:
+        """Record metrics for the run, written with the step's other records."""
+
+    def register_model(
+        self, name: str, *, input_name: str, metadata: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Register the artifact bound to ``input_name`` as a new version of model ``name``."""
+
+
+_CURRENT: ContextVar[StepContext | None] = ContextVar("assay_step_context", default=None)
+
+
+def current_context() -> StepContext:
+    """The context of the step running in this thread.
+
+    Raises:
+        AssayError: called outside a running step.
+    """
+    ctx = _CURRENT.get()
+    if ctx is None:
+        raise AssayError(
+            "this call needs a running step",
+            hint="call it from inside a @step function run by `assay run` or assay.run()",
+        )
+    return ctx
+
+
+@contextmanager
+def use_context(ctx: StepContext) -> Iterator[None]:
+    """Make ``ctx`` the current step context for the duration of the block."""
+    token = _CURRENT.set(ctx)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)

@@ -1,0 +1,224 @@
+"""Steps: typed Python functions whose signature declares their inputs, parameters and outputs."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import pathlib
+import textwrap
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
+
+from assay.core import tracing
+from assay.errors import DefinitionError
+
+__all__ = ["InputRef", "OutputSpec", "ParamSpec", "Step", "step"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """One argument of a step: its name, type hint and default (``inspect.Parameter.empty``)."""
+
+    name: str
+    annotation: Any
+    default: Any
+
+    @property
+    def required(self) -> bool:
+        """True when the argument has no default."""
+        return self.default is inspect.Parameter.empty
+
+    @property
+    def is_path(self) -> bool:
+        """True for ``pathlib.Path`` arguments, whose file content is hashed and recorded."""
+        return self.annotation is pathlib.Path
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """One output of a step: its name, type hint and artifact kind (``None``: from the codec)."""
+
+    name: str
+    annotation: Any
+    kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InputRef:
+    """A handle to one output of one step call, passed between calls while a pipeline is traced."""
+
+    node: str
+    output: str
+
+
+class Step:
+    """A typed function made into a pipeline step.
+
+    Calling a step outside a pipeline runs the function; calling it while a ``@pipeline``
+    is traced adds a node to the DAG and returns handles to its outputs.
+    """
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        *,
+        name: str | None = None,
+        version: str | None = None,
+        outputs: Sequence[str] | Mapping[str, str] | None = None,
+    ) -> None:
+        self.func = func
+        self.name = name or func.__name__
+        self.version = version
+        self.params = _param_specs(func)
+        self.outputs = _output_specs(func, outputs)
+        self.fingerprint = _fingerprint(func, version)
+        functools.update_wrapper(self, func)
+
+    def __repr__(self) -> str:
+        return f"<Step {self.name} {self.fingerprint[:12]}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        tracer = tracing.active()
+        if tracer is None:
+            return self.func(*args, **kwargs)
+        bound = self.bind(args, kwargs)
+        node = tracer.add(self, bound)
+        refs = tuple(InputRef(node, out.name) for out in self.outputs)
+        if not refs:
+            return None
+        return refs[0] if len(refs) == 1 else refs
+
+    def bind(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """Bind call arguments to parameter names, filling defaults.
+
+        Raises:
+            DefinitionError: arguments that do not fit the signature.
+        """
+        try:
+            bound = inspect.signature(self.func).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise DefinitionError(
+                f"step {self.name!r} called with arguments that do not fit its signature: {exc}",
+                hint=f"match the signature of {self.name}{inspect.signature(self.func)}",
+            ) from None
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+
+@overload
+def step(func: Callable[..., Any], /) -> Step: ...
+
+
+@overload
+def step(
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    outputs: Sequence[str] | Mapping[str, str] | None = None,
+) -> Callable[[Callable[..., Any]], Step]: ...
+
+
+def step(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    outputs: Sequence[str] | Mapping[str, str] | None = None,
+) -> Step | Callable[[Callable[..., Any]], Step]:
+    """Mark a typed function as a pipeline step.
+
+    Args:
+        func: the function, when used as a bare ``@step``.
+        name: step name (default: the function's name).
+        version: declared version, part of the step's fingerprint; bump it when code the
+            step calls (but does not contain) changes its results.
+        outputs: names of the outputs of a step returning a tuple, or a mapping of output
+            name to artifact kind (``"dataset"``, ``"model"``, ``"metrics"``, ...).
+
+    Raises:
+        DefinitionError: a parameter or the return value has no type hint, or the
+            declared outputs do not match the return annotation.
+    """
+
+    def wrap(f: Callable[..., Any]) -> Step:
+        return Step(f, name=name, version=version, outputs=outputs)
+
+    return wrap(func) if func is not None else wrap
+
+
+def _hints(func: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(func, include_extras=True)
+    except (NameError, TypeError) as exc:
+        raise DefinitionError(
+            f"cannot resolve the type hints of step {func.__qualname__!r}: {exc}",
+            hint="import every type used in the step's annotations at module level",
+        ) from None
+
+
+def _param_specs(func: Callable[..., Any]) -> tuple[ParamSpec, ...]:
+    hints = _hints(func)
+    specs = []
+    for p in inspect.signature(func).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise DefinitionError(
+                f"step {func.__qualname__!r} takes *{p.name}; steps need named arguments",
+                hint="list every input and parameter as a named, typed argument",
+            )
+        if p.name not in hints:
+            raise DefinitionError(
+                f"missing type hint for argument {p.name!r} of step {func.__qualname__!r}",
+                hint=f"annotate it, for example `{p.name}: int`",
+            )
+        specs.append(ParamSpec(p.name, hints[p.name], p.default))
+    return tuple(specs)
+
+
+def _output_specs(
+    func: Callable[..., Any], outputs: Sequence[str] | Mapping[str, str] | None
+) -> tuple[OutputSpec, ...]:
+    hints = _hints(func)
+    if "return" not in hints:
+        raise DefinitionError(
+            f"missing return type hint on step {func.__qualname__!r}",
+            hint="annotate the return value, for example `-> pd.DataFrame` (or `-> None`)",
+        )
+    ret = hints["return"]
+    if ret is None or ret is type(None):
+        if outputs:
+            raise DefinitionError(
+                f"step {func.__qualname__!r} declares outputs but returns None",
+                hint="annotate the return type to match the declared outputs",
+            )
+        return ()
+    if outputs is None:
+        return (OutputSpec("output", ret),)
+    kinds = dict(outputs) if isinstance(outputs, Mapping) else dict.fromkeys(outputs)
+    names = list(kinds)
+    if len(names) == 1:
+        return (OutputSpec(names[0], ret, kinds[names[0]]),)
+    items = typing.get_args(ret) if typing.get_origin(ret) is tuple else ()
+    if len(items) != len(names) or Ellipsis in items:
+        raise DefinitionError(
+            f"step {func.__qualname__!r} declares {len(names)} outputs {names} "
+            f"but its return type is {ret!r}",
+            hint=f"annotate the return as tuple[...] with {len(names)} items",
+        )
+    return tuple(OutputSpec(n, t, kinds[n]) for n, t in zip(names, items, strict=True))
+
+
+def _fingerprint(func: Callable[..., Any], version: str | None) -> str:
+    try:
+        code = textwrap.dedent(inspect.getsource(func)).encode()
+    except (OSError, TypeError):
+        # Functions defined in a REPL have no source file; their bytecode and constants
+        # still change whenever their behaviour does.
+        c = func.__code__
+        code = c.co_code + repr(c.co_consts).encode()
+    h = hashlib.sha256(code)
+    h.update(b"\0" + (version or "").encode())
+    return h.hexdigest()

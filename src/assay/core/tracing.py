@@ -1,0 +1,49 @@
+"""The tracer that records step calls while a ``@pipeline`` function runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assay.core.step import Step
+
+__all__ = ["Tracer", "active", "tracing"]
+
+
+@dataclass
+class Tracer:
+    """Collects ``(name, step, arguments)`` in call order; names are made unique."""
+
+    calls: list[tuple[str, Step, dict[str, Any]]] = field(default_factory=list)
+    _counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, step: Step, arguments: dict[str, Any]) -> str:
+        """Record one call and return the node name given to it."""
+        n = self._counts.get(step.name, 0) + 1
+        self._counts[step.name] = n
+        name = step.name if n == 1 else f"{step.name}_{n}"
+        self.calls.append((name, step, arguments))
+        return name
+
+
+_ACTIVE: ContextVar[Tracer | None] = ContextVar("assay_tracer", default=None)
+
+
+def active() -> Tracer | None:
+    """The tracer of the pipeline being traced in this thread, if any."""
+    return _ACTIVE.get()
+
+
+@contextmanager
+def tracing() -> Iterator[Tracer]:
+    """Trace step calls made inside the block."""
+    tracer = Tracer()
+    token = _ACTIVE.set(tracer)
+    try:
+        yield tracer
+    finally:
+        _ACTIVE.reset(token)

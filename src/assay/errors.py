@@ -1,0 +1,127 @@
+"""The assay error hierarchy: every error a user can cause is an ``AssayError``.
+
+Each error carries a one-line ``message`` naming the problem and, where one is
+known, a ``hint`` naming the fix. The CLI prints both on one line and exits
+with ``exit_code``; it never shows a traceback for an ``AssayError``.
+
+::
+
+    AssayError
+    ├── ConfigError               bad settings, config file or parameter value
+    │   └── ParameterError        a pipeline parameter is unknown or of the wrong type
+    ├── DefinitionError           a step or pipeline cannot be built (missing type hints, ...)
+    │   └── PipelineNotFoundError no pipeline at the given path or module
+    ├── StepFailedError           a step raised while running; the run is recorded as failed
+    ├── StoreError                artifact bytes cannot be written or read
+    │   ├── ArtifactNotFoundError no artifact with that digest (or prefix)
+    │   ├── IntegrityError        stored bytes no longer match their sha256 digest
+    │   └── CodecError            a value cannot be encoded or decoded
+    ├── MetadataError             the metadata database cannot be opened or written
+    │   └── RecordNotFoundError   no run, execution or other record with that id
+    ├── RegistryError             model registry problems
+    │   └── ModelNotFoundError    an unknown model name or version reference
+    └── DataError                 input data is missing, unreadable or malformed
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArtifactNotFoundError",
+    "AssayError",
+    "CodecError",
+    "ConfigError",
+    "DataError",
+    "DefinitionError",
+    "IntegrityError",
+    "MetadataError",
+    "ModelNotFoundError",
+    "ParameterError",
+    "PipelineNotFoundError",
+    "RecordNotFoundError",
+    "RegistryError",
+    "StepFailedError",
+    "StoreError",
+]
+
+
+class AssayError(Exception):
+    """Root of every error assay raises on purpose; raised only through a subclass."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class ConfigError(AssayError):
+    """Raised when settings, a config file or a command-line value is invalid."""
+
+    exit_code = 2
+
+
+class ParameterError(ConfigError):
+    """Raised when a pipeline or step parameter is unknown or has the wrong type."""
+
+
+class DefinitionError(AssayError):
+    """Raised when a step or pipeline definition is invalid (for example no type hints)."""
+
+    exit_code = 2
+
+
+class PipelineNotFoundError(DefinitionError):
+    """Raised when no pipeline can be found at the path or module given."""
+
+
+class StepFailedError(AssayError):
+    """Raised when a step raised an exception; the run is recorded as failed."""
+
+    def __init__(
+        self, message: str, *, step: str, run_id: str, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.step = step
+        self.run_id = run_id
+
+
+class StoreError(AssayError):
+    """Raised when artifact bytes cannot be written or read."""
+
+
+class ArtifactNotFoundError(StoreError):
+    """Raised when no artifact matches a digest or digest prefix."""
+
+
+class IntegrityError(StoreError):
+    """Raised when stored bytes no longer hash to the digest they are stored under."""
+
+
+class CodecError(StoreError):
+    """Raised when a value cannot be encoded to bytes, or bytes decoded to a value."""
+
+
+class MetadataError(AssayError):
+    """Raised when the metadata database cannot be opened, migrated or written."""
+
+
+class RecordNotFoundError(MetadataError):
+    """Raised when no run, execution or other record has the id given."""
+
+
+class RegistryError(AssayError):
+    """Raised for model registry problems."""
+
+
+class ModelNotFoundError(RegistryError):
+    """Raised when a model reference (``NAME@latest``, ``NAME@VERSION``) resolves to nothing."""
+
+
+class DataError(AssayError):
+    """Raised when input data is missing, unreadable or malformed."""

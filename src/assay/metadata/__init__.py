@@ -1,0 +1,25 @@
+"""Metadata: the SQLAlchemy schema, its Alembic migrations and the repositories over it."""
+
+from assay.metadata.engine import open_metadata
+from assay.metadata.records import (
+    ArtifactRecord,
+    EventRecord,
+    ExecutionRecord,
+    MetricRecord,
+    ModelVersionRecord,
+    RunRecord,
+)
+from assay.metadata.repository import CachedExecution, ExecutionBundle, MetadataStore
+
+__all__ = [
+    "ArtifactRecord",
+    "CachedExecution",
+    "EventRecord",
+    "ExecutionBundle",
+    "ExecutionRecord",
+    "MetadataStore",
+    "MetricRecord",
+    "ModelVersionRecord",
+    "RunRecord",
+    "open_metadata",
+]

@@ -1,0 +1,129 @@
+"""Opening the metadata database: engine, SQLite pragmas for concurrent runs, migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from assay.errors import MetadataError
+from assay.metadata.repository import MetadataStore
+from assay.metadata.schema import SCHEMA_REVISION, metadata
+
+__all__ = ["migrate", "open_metadata"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def open_metadata(url: str) -> MetadataStore:
+    """Open (creating and migrating if needed) the metadata database at ``url``.
+
+    Raises:
+        MetadataError: the database cannot be reached, created or migrated.
+    """
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise MetadataError(
+            f"invalid database URL {url!r}",
+            hint="use a SQLAlchemy URL such as sqlite:///.assay/assay.db or "
+            "postgresql+psycopg://user@host/db",
+        ) from None
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    if is_sqlite and parsed.database and parsed.database != ":memory:":
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MetadataError(
+                f"cannot create the store folder {folder}: {exc.strerror}",
+                hint="set ASSAY_HOME or ASSAY_DB_URL to a writable location",
+            ) from None
+    try:
+        engine = sa.create_engine(parsed, **_engine_options(is_sqlite))
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise MetadataError(f"cannot use database URL {url!r}: {exc}") from None
+    if is_sqlite:
+        _tune_sqlite(engine)
+    try:
+        migrate(engine)
+    except sa.exc.OperationalError as exc:
+        raise MetadataError(
+            f"cannot open the metadata database {parsed.render_as_string(hide_password=True)}: "
+            f"{exc.orig}",
+            hint="check the database URL and that the server is running",
+        ) from None
+    return MetadataStore(engine)
+
+
+def _engine_options(is_sqlite: bool) -> dict[str, Any]:
+    if is_sqlite:
+        return {"connect_args": {"timeout": 60, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
+def _tune_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (see _on_begin).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        # WAL lets readers run while one run writes; NORMAL sync is durable across process
+        # crashes (SIGKILL) and only risks the last commits on power loss.
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # A write transaction that starts deferred and later upgrades its lock can deadlock
+        # against another writer, and SQLite then fails at once instead of waiting; taking
+        # the write lock up front makes concurrent runs queue on busy_timeout instead.
+        write = conn.get_execution_options().get("assay_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _create_fresh(engine: sa.Engine) -> bool:
+    # An empty database gets the current tables at once and is stamped with the head
+    # revision, as Alembic recommends; a test checks these tables equal the migrations'.
+    with engine.execution_options(assay_write=True).begin() as conn:
+        if sa.inspect(conn).get_table_names():
+            return False
+        metadata.create_all(conn)
+        version = sa.Table(
+            "alembic_version",
+            sa.MetaData(),
+            sa.Column("version_num", sa.String(32), primary_key=True),
+        )
+        version.create(conn)
+        conn.execute(version.insert().values(version_num=SCHEMA_REVISION))
+    return True
+
+
+def _current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the schema to the revision this code expects; a no-op when it is there."""
+    current = _current_revision(engine)
+    if current == SCHEMA_REVISION:
+        return
+    if current is None and _create_fresh(engine):
+        return
+    from alembic import command  # noqa: PLC0415 - only needed on a new or old database
+    from alembic.config import Config  # noqa: PLC0415
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.execution_options(assay_write=True).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

@@ -1,0 +1,106 @@
+"""Plain, frozen records exchanged with the metadata store; no SQLAlchemy outside this package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "ArtifactRecord",
+    "EventRecord",
+    "ExecutionRecord",
+    "MetricRecord",
+    "ModelVersionRecord",
+    "RunRecord",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One pipeline run with its parameters, code version and environment."""
+
+    id: str
+    pipeline: str
+    source: str
+    status: str
+    params: dict[str, Any]
+    started_at: float
+    user: str
+    host: str
+    pid: int
+    python_version: str
+    packages: dict[str, str]
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    ended_at: float | None = None
+    error: str | None = None
+    traceback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionRecord:
+    """One step inside a run: executed, reused from the cache, or failed."""
+
+    id: str
+    run_id: str
+    step: str
+    function: str
+    fingerprint: str
+    cache_key: str
+    status: str
+    params: dict[str, Any]
+    started_at: float
+    ended_at: float | None = None
+    cached_from: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactRecord:
+    """Immutable bytes addressed by sha256, with kind, codec, size and producer."""
+
+    digest: str
+    kind: str
+    codec: str
+    size: int
+    type_name: str
+    created_at: float
+    producer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """An artifact going into (``input``) or coming out of (``output``) an execution."""
+
+    execution_id: str
+    digest: str
+    direction: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRecord:
+    """One metric value of a run, with its optional step index."""
+
+    run_id: str
+    key: str
+    value: float
+    timestamp: float
+    execution_id: str | None = None
+    step: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionRecord:
+    """One registered version of a model: the model artifact and the run that made it."""
+
+    name: str
+    version: int
+    digest: str
+    codec: str
+    run_id: str
+    execution_id: str
+    created_at: float
+    created_by: str
+    info: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,128 @@
+"""The metadata tables, in SQLAlchemy Core; Alembic migrations create the same tables."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "SCHEMA_REVISION",
+    "artifacts",
+    "events",
+    "executions",
+    "metadata",
+    "metrics",
+    "model_versions",
+    "models",
+    "runs",
+]
+
+# The Alembic head this code reads and writes; a test checks it against the migrations.
+SCHEMA_REVISION = "0001"
+
+metadata = sa.MetaData()
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("pipeline", sa.String(200), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("ended_at", sa.Float),
+    sa.Column("error", sa.Text),
+    sa.Column("traceback", sa.Text),
+    sa.Column("user", sa.String(200), nullable=False),
+    sa.Column("host", sa.String(200), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("git_commit", sa.String(64)),
+    sa.Column("git_dirty", sa.Boolean),
+    sa.Column("python_version", sa.String(64), nullable=False),
+    sa.Column("packages", sa.JSON, nullable=False),
+    sa.Index("ix_runs_started_at", "started_at"),
+    sa.Index("ix_runs_status", "status"),
+)
+
+executions = sa.Table(
+    "executions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("step", sa.String(200), nullable=False),
+    sa.Column("function", sa.String(300), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("cache_key", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("cached_from", sa.String(32)),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("ended_at", sa.Float),
+    sa.Column("error", sa.Text),
+    sa.Column("traceback", sa.Text),
+    sa.Index("ix_executions_run_id", "run_id"),
+    sa.Index("ix_executions_cache_key", "cache_key", "status"),
+)
+
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("codec", sa.String(32), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("type_name", sa.String(300), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("producer", sa.String(32)),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("execution_id", sa.String(32), sa.ForeignKey("executions.id"), nullable=False),
+    sa.Column("digest", sa.String(64), sa.ForeignKey("artifacts.digest"), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Index("ix_events_execution_id", "execution_id"),
+    sa.Index("ix_events_digest", "digest", "direction"),
+)
+
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("execution_id", sa.String(32)),
+    sa.Column("key", sa.String(250), nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("step", sa.Integer),
+    sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Index("ix_metrics_run_key", "run_id", "key"),
+    sa.Index("ix_metrics_execution_id", "execution_id"),
+)
+
+models = sa.Table(
+    "models",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), sa.ForeignKey("models.name"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("digest", sa.String(64), sa.ForeignKey("artifacts.digest"), nullable=False),
+    sa.Column("codec", sa.String(32), nullable=False),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("execution_id", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("info", sa.JSON, nullable=False),
+    sa.UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
+    sa.Index("ix_model_versions_digest", "name", "digest"),
+)

@@ -1,0 +1,58 @@
+"""``assay.run``: trace a pipeline with parameters and run it on the local runner."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from assay.core import Pipeline
+from assay.errors import DefinitionError
+from assay.runner.local import RunObserver, RunResult, run_dag
+from assay.settings import Settings
+from assay.workspace import open_workspace
+
+__all__ = ["run"]
+
+
+def run(
+    pipeline: Pipeline,
+    params: Mapping[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    workers: int = 1,
+    cache: bool = True,
+    observer: RunObserver | None = None,
+    source: Path | None = None,
+) -> RunResult:
+    """Run ``pipeline`` with ``params`` and record everything in the store.
+
+    Args:
+        pipeline: a ``@pipeline`` function.
+        params: parameter values; strings are converted to the declared types.
+        settings: where the store is; default: ``Settings.from_env()`` (``./.assay``).
+        workers: how many independent steps may run at once.
+        cache: reuse executions whose code, parameters and inputs are unchanged.
+        observer: told as each step starts and finishes.
+        source: the file the pipeline came from (default: where its function is defined).
+
+    Raises:
+        ParameterError: invalid parameters.
+        StepFailedError: a step raised; the run is recorded as failed.
+    """
+    if not isinstance(pipeline, Pipeline):
+        raise DefinitionError(
+            f"{pipeline!r} is not a pipeline", hint="decorate the function with @assay.pipeline"
+        )
+    if workers < 1:
+        raise DefinitionError(f"workers must be at least 1, got {workers}")
+    dag = pipeline.trace(params)
+    if source is None:
+        file = inspect.getsourcefile(pipeline.func)
+        source = Path(file).resolve() if file else None
+    ws = open_workspace(settings or Settings.from_env())
+    try:
+        return run_dag(ws, dag, source=source, workers=workers, use_cache=cache, observer=observer)
+    finally:
+        ws.close()

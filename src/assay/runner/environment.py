@@ -1,0 +1,90 @@
+"""What made a run: user, host, process, Python, installed packages and git state."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import platform
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Environment", "capture", "pid_alive"]
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """The environment a run is recorded with."""
+
+    host: str
+    pid: int
+    python_version: str
+    packages: dict[str, str]
+    git_commit: str | None
+    git_dirty: bool | None
+
+
+def capture(source: Path | None) -> Environment:
+    """Describe this process and the git state of the folder ``source`` lives in."""
+    commit, dirty = _git_state(source.parent if source and source.is_file() else source)
+    return Environment(
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        python_version=f"{platform.python_implementation()} {platform.python_version()}",
+        packages=dict(_packages(tuple(sys.path))),
+        git_commit=commit,
+        git_dirty=dirty,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _packages(path: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    # Reading every distribution's metadata costs tens of milliseconds; the set only
+    # changes when sys.path does (or pip runs in this process, which we accept).
+    found: dict[str, str] = {}
+    for dist in importlib.metadata.distributions(path=list(path)):
+        name = dist.metadata["Name"]
+        if name and name not in found:
+            found[name] = dist.version
+    return tuple(sorted(found.items(), key=lambda kv: kv[0].lower()))
+
+
+def _git_state(folder: Path | None) -> tuple[str | None, bool | None]:
+    if folder is None:
+        return None, None
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None, None
+    if out.returncode != 0:
+        return None, None
+    commit = None
+    dirty = False
+    for line in out.stdout.splitlines():
+        if line.startswith("# branch.oid "):
+            oid = line.removeprefix("# branch.oid ").strip()
+            commit = None if oid == "(initial)" else oid
+        elif not line.startswith("#"):
+            dirty = True
+    return commit, dirty
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this id exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

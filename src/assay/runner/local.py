@@ -1,0 +1,424 @@
+"""Runs a traced DAG here: cache lookups, parallel workers, one transaction per step."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from assay.core import Dag, Node, canonical_json, sha256_hex, use_context
+from assay.errors import AssayError, DataError, DefinitionError, StepFailedError
+from assay.metadata import (
+    ArtifactRecord,
+    EventRecord,
+    ExecutionBundle,
+    ExecutionRecord,
+    RunRecord,
+)
+from assay.runner import environment
+from assay.runner.context import ExecutionContext
+from assay.workspace import Workspace
+
+__all__ = ["ExecutionResult", "RunObserver", "RunResult", "run_dag"]
+
+
+class RunObserver(Protocol):
+    """Told as steps start and finish, to show progress; must be quick and never raise."""
+
+    def run_started(self, run_id: str, steps: list[str]) -> None:
+        """A run was recorded and is about to run ``steps``."""
+
+    def step_started(self, name: str) -> None:
+        """A step began executing (not called for cache hits)."""
+
+    def step_finished(self, name: str, status: str, seconds: float) -> None:
+        """A step ended: ``succeeded``, ``cached`` or ``failed``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionResult:
+    """How one step of a run ended and the digests of its outputs."""
+
+    step: str
+    execution_id: str
+    status: str
+    seconds: float
+    outputs: dict[str, str]
+    cached_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """The outcome of a run: its id, status and each step's result, in DAG order."""
+
+    run_id: str
+    pipeline: str
+    status: str
+    executions: list[ExecutionResult] = field(default_factory=list)
+
+    @property
+    def reused(self) -> int:
+        """How many steps were reused from the cache."""
+        return sum(1 for e in self.executions if e.status == "cached")
+
+
+def run_dag(
+    ws: Workspace,
+    dag: Dag,
+    *,
+    source: Path | None = None,
+    workers: int = 1,
+    use_cache: bool = True,
+    observer: RunObserver | None = None,
+) -> RunResult:
+    """Run every node of ``dag``, recording the run, its executions, artifacts and lineage.
+
+    Raises:
+        StepFailedError: a step raised; the run is recorded as failed.
+    """
+    env = environment.capture(source)
+    _reap_dead_runs(ws, env.host, env.pid)
+    run_id = uuid.uuid4().hex
+    params = {k: str(v) if isinstance(v, Path) else v for k, v in dag.params.items()}
+    ws.metadata.insert_run(
+        RunRecord(
+            id=run_id,
+            pipeline=dag.pipeline,
+            source=str(source or ""),
+            status="running",
+            params=params,
+            started_at=time.time(),
+            user=ws.user,
+            host=env.host,
+            pid=env.pid,
+            python_version=env.python_version,
+            packages=env.packages,
+            git_commit=env.git_commit,
+            git_dirty=env.git_dirty,
+        )
+    )
+    state = _RunState(ws, run_id, use_cache, observer)
+    if observer:
+        observer.run_started(run_id, [n.name for n in dag.nodes])
+    try:
+        if workers <= 1:
+            for node in dag.nodes:
+                state.process(node)
+        else:
+            _run_parallel(state, dag, workers)
+    except StepFailedError as exc:
+        state.flush()
+        ws.metadata.finish_run(run_id, "failed", error=exc.message, traceback=state.traceback)
+        raise
+    except BaseException as exc:
+        state.flush()
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "failed"
+        ws.metadata.finish_run(
+            run_id, status, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
+        )
+        raise
+    state.flush()
+    ws.metadata.finish_run(run_id, "succeeded")
+    ordered = [state.results[n.name] for n in dag.nodes]
+    return RunResult(run_id, dag.pipeline, "succeeded", ordered)
+
+
+def _reap_dead_runs(ws: Workspace, host: str, own_pid: int) -> None:
+    pids = ws.metadata.running_pids(host)
+    dead = [p for p in pids if p != own_pid and not environment.pid_alive(p)]
+    ws.metadata.reap_runs(host, dead)
+
+
+def _run_parallel(state: _RunState, dag: Dag, workers: int) -> None:
+    remaining = {n.name: n for n in dag.nodes}
+    done: set[str] = set()
+    running: dict[Future[None], str] = {}
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="assay-step") as pool:
+        while remaining or running:
+            if failure is None:
+                for name, node in list(remaining.items()):
+                    if node.upstream <= done:
+                        del remaining[name]
+                        running[pool.submit(state.process, node)] = name
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                name = running.pop(fut)
+                exc = fut.exception()
+                if exc is None:
+                    done.add(name)
+                elif failure is None:
+                    failure = exc
+    if failure is not None:
+        raise failure
+
+
+class _RunState:
+    """Everything one run accumulates: outputs per node and values made in this process."""
+
+    def __init__(
+        self, ws: Workspace, run_id: str, use_cache: bool, observer: RunObserver | None
+    ) -> None:
+        self.ws = ws
+        self.run_id = run_id
+        self.use_cache = use_cache
+        self.observer = observer
+        self.outputs: dict[str, dict[str, ArtifactRecord]] = {}
+        self.values: dict[str, Any] = {}
+        self.results: dict[str, ExecutionResult] = {}
+        self.traceback: str | None = None
+        self.pending: list[ExecutionBundle] = []
+        self.lock = threading.Lock()
+
+    def flush(self) -> None:
+        """Write the records of reused executions that are still waiting."""
+        with self.lock:
+            batch, self.pending = self.pending, []
+        self.ws.metadata.record_executions(batch)
+
+    def process(self, node: Node) -> None:
+        started = time.time()
+        inputs = self._inputs(node)
+        params = {k: v for k, v in node.params.items() if not isinstance(v, Path)}
+        key = sha256_hex(
+            canonical_json(
+                {
+                    "fingerprint": node.step.fingerprint,
+                    "params": params,
+                    "inputs": {k: a.digest for k, a in inputs.items()},
+                }
+            ).encode()
+        )
+        if self.use_cache and self._reuse(node, key, inputs, params, started):
+            return
+        if self.observer:
+            self.observer.step_started(node.name)
+        self._execute(node, key, inputs, params, started)
+
+    def _inputs(self, node: Node) -> dict[str, ArtifactRecord]:
+        inputs: dict[str, ArtifactRecord] = {}
+        for arg, ref in node.inputs.items():
+            produced = self.outputs[ref.node]
+            if ref.output not in produced:
+                raise DefinitionError(
+                    f"step {ref.node!r} has no output {ref.output!r} for step {node.name!r}"
+                )
+            inputs[arg] = produced[ref.output]
+        for arg, value in node.params.items():
+            if isinstance(value, Path):
+                inputs[arg] = self._import_file(node, arg, value)
+        return inputs
+
+    def _import_file(self, node: Node, arg: str, path: Path) -> ArtifactRecord:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise DataError(
+                f"step {node.name!r} argument {arg!r}: file not found: {path}",
+                hint=f"pass an existing file, for example --param {arg}=PATH",
+            ) from None
+        except OSError as exc:
+            raise DataError(
+                f"step {node.name!r} argument {arg!r}: cannot read {path}: {exc.strerror}",
+                hint="check the path and its permissions",
+            ) from None
+        digest = self.ws.artifacts.put_bytes(data)
+        return ArtifactRecord(digest, "file", "file", len(data), "pathlib.Path", time.time())
+
+    def _reuse(
+        self,
+        node: Node,
+        key: str,
+        inputs: Mapping[str, ArtifactRecord],
+        params: Mapping[str, Any],
+        started: float,
+    ) -> bool:
+        cached = self.ws.metadata.find_cached(key)
+        if cached is None or set(cached.outputs) != {o.name for o in node.step.outputs}:
+            return False
+        if not all(self.ws.artifacts.exists(a.digest) for a in cached.outputs.values()):
+            return False  # bytes were removed from the artifact store: compute them again
+        execution_id = uuid.uuid4().hex
+        now = time.time()
+        metrics = [
+            type(m)(self.run_id, m.key, m.value, m.timestamp, execution_id, m.step)
+            for m in cached.metrics
+        ]
+        record = self._execution(
+            node, execution_id, key, params, started, "cached", now, cached.execution_id
+        )
+        # Reuse records wait and go to the database together (with the next executed step,
+        # or at the end of the run): a cache hit then costs one lookup, not one transaction.
+        with self.lock:
+            self.pending.append(
+                (record, list(inputs.values()), _events(execution_id, inputs, cached.outputs), metrics)
+            )
+        self.outputs[node.name] = dict(cached.outputs)
+        self._finish(node, execution_id, "cached", started, now, cached.outputs, cached.execution_id)
+        return True
+
+    def _execute(
+        self,
+        node: Node,
+        key: str,
+        inputs: Mapping[str, ArtifactRecord],
+        params: Mapping[str, Any],
+        started: float,
+    ) -> None:
+        execution_id = uuid.uuid4().hex
+        ctx = ExecutionContext(
+            self.ws, run_id=self.run_id, execution_id=execution_id, step_name=node.name,
+            inputs=inputs,
+        )
+        try:
+            kwargs = {arg: self._load(a) for arg, a in inputs.items() if arg in node.inputs}
+            kwargs.update(node.params)
+            with use_context(ctx):
+                result = node.step.func(**kwargs)
+            produced = self._store_outputs(node, execution_id, result)
+        except Exception as exc:
+            self._record_failure(node, execution_id, key, inputs, params, started, exc)
+            raise self._failure(node, exc) from exc
+        ended = time.time()
+        self.flush()
+        self.ws.metadata.record_execution(
+            self._execution(node, execution_id, key, params, started, "succeeded", ended),
+            artifacts=[*inputs.values(), *produced.values()],
+            events=_events(execution_id, inputs, produced),
+            metrics=ctx.metrics,
+        )
+        self.outputs[node.name] = produced
+        self._finish(node, execution_id, "succeeded", started, ended, produced)
+
+    def _load(self, artifact: ArtifactRecord) -> Any:
+        if artifact.digest not in self.values:
+            self.values[artifact.digest] = self.ws.artifacts.get(artifact.digest, artifact.codec)
+        return self.values[artifact.digest]
+
+    def _store_outputs(
+        self, node: Node, execution_id: str, result: Any
+    ) -> dict[str, ArtifactRecord]:
+        specs = node.step.outputs
+        if not specs:
+            return {}
+        if len(specs) == 1:
+            values: tuple[Any, ...] = (result,)
+        elif isinstance(result, tuple) and len(result) == len(specs):
+            values = result
+        else:
+            got = f"{len(result)} values" if isinstance(result, tuple) else type(result).__name__
+            raise DefinitionError(
+                f"step {node.name!r} declares {len(specs)} outputs but returned {got}",
+                hint="return a tuple with one value per declared output",
+            )
+        produced = {}
+        now = time.time()
+        for spec, value in zip(specs, values, strict=True):
+            stored = self.ws.artifacts.put(value, kind=spec.kind)
+            self.values[stored.digest] = value
+            produced[spec.name] = ArtifactRecord(
+                stored.digest, stored.kind, stored.codec, stored.size, stored.type_name, now,
+                execution_id,
+            )
+        return produced
+
+    def _record_failure(
+        self,
+        node: Node,
+        execution_id: str,
+        key: str,
+        inputs: Mapping[str, ArtifactRecord],
+        params: Mapping[str, Any],
+        started: float,
+        exc: Exception,
+    ) -> None:
+        self.traceback = "".join(traceback.format_exception(exc))
+        self.flush()
+        record = self._execution(node, execution_id, key, params, started, "failed", time.time())
+        failed = dataclasses.replace(record, error=_describe(exc), traceback=self.traceback)
+        self.ws.metadata.record_execution(
+            failed, artifacts=list(inputs.values()), events=_events(execution_id, inputs, {})
+        )
+        if self.observer:
+            self.observer.step_finished(node.name, "failed", time.time() - started)
+
+    def _failure(self, node: Node, exc: Exception) -> StepFailedError:
+        if isinstance(exc, AssayError):
+            return StepFailedError(
+                f"step {node.name!r} failed: {exc.message}",
+                step=node.name, run_id=self.run_id, hint=exc.hint,
+            )
+        return StepFailedError(
+            f"step {node.name!r} failed: {_describe(exc)}",
+            step=node.name,
+            run_id=self.run_id,
+            hint=f"see the traceback with `assay runs show {self.run_id[:12]}`",
+        )
+
+    def _execution(
+        self,
+        node: Node,
+        execution_id: str,
+        key: str,
+        params: Mapping[str, Any],
+        started: float,
+        status: str,
+        ended: float,
+        cached_from: str | None = None,
+    ) -> ExecutionRecord:
+        func = node.step.func
+        return ExecutionRecord(
+            id=execution_id,
+            run_id=self.run_id,
+            step=node.name,
+            function=f"{func.__module__}.{func.__qualname__}",
+            fingerprint=node.step.fingerprint,
+            cache_key=key,
+            status=status,
+            params=dict(params),
+            started_at=started,
+            ended_at=ended,
+            cached_from=cached_from,
+        )
+
+    def _finish(
+        self,
+        node: Node,
+        execution_id: str,
+        status: str,
+        started: float,
+        ended: float,
+        outputs: Mapping[str, ArtifactRecord],
+        cached_from: str | None = None,
+    ) -> None:
+        self.results[node.name] = ExecutionResult(
+            node.name, execution_id, status, ended - started,
+            {k: a.digest for k, a in outputs.items()}, cached_from,
+        )
+        if self.observer:
+            self.observer.step_finished(node.name, status, ended - started)
+
+
+def _events(
+    execution_id: str,
+    inputs: Mapping[str, ArtifactRecord],
+    outputs: Mapping[str, ArtifactRecord],
+) -> list[EventRecord]:
+    return [
+        *(EventRecord(execution_id, a.digest, "input", k) for k, a in inputs.items()),
+        *(EventRecord(execution_id, a.digest, "output", k) for k, a in outputs.items()),
+    ]
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

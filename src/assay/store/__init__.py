@@ -1,0 +1,18 @@
+"""Artifact bytes: BlobStorage backends under a content-addressed, hash-verified ArtifactStore."""
+
+from assay.store.artifacts import ArtifactStore, StoredArtifact, open_artifact_store
+from assay.store.blobs import BlobStorage, FsspecBlobStorage, LocalBlobStorage, MemoryBlobStorage
+from assay.store.codecs import Codec, CodecRegistry, default_codecs
+
+__all__ = [
+    "ArtifactStore",
+    "BlobStorage",
+    "Codec",
+    "CodecRegistry",
+    "FsspecBlobStorage",
+    "LocalBlobStorage",
+    "MemoryBlobStorage",
+    "StoredArtifact",
+    "default_codecs",
+    "open_artifact_store",
+]

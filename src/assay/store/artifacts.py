@@ -1,0 +1,100 @@
+"""The content-addressed artifact store: bytes kept once under their sha256, verified on every load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from assay.core.digest import sha256_hex
+from assay.errors import ArtifactNotFoundError, IntegrityError
+from assay.store.blobs import BlobStorage, FsspecBlobStorage, LocalBlobStorage
+from assay.store.codecs import CodecRegistry, default_codecs
+
+__all__ = ["ArtifactStore", "StoredArtifact", "open_artifact_store"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArtifact:
+    """What storing a value produced: its digest, codec, kind, size and Python type."""
+
+    digest: str
+    codec: str
+    kind: str
+    size: int
+    type_name: str
+
+
+class ArtifactStore:
+    """Stores values as bytes addressed by their sha256; not meant to be subclassed."""
+
+    def __init__(self, blobs: BlobStorage, codecs: CodecRegistry | None = None) -> None:
+        self.blobs = blobs
+        self.codecs = codecs or default_codecs()
+
+    @staticmethod
+    def key(digest: str) -> str:
+        """The blob key of ``digest``: ``sha256/ab/abcdef...``."""
+        return f"sha256/{digest[:2]}/{digest}"
+
+    def put(self, value: Any, *, kind: str | None = None) -> StoredArtifact:
+        """Encode ``value`` with the first codec that accepts it and store the bytes once.
+
+        Raises:
+            CodecError: no codec accepts the value.
+        """
+        codec = self.codecs.for_value(value)
+        data = codec.encode(value)
+        digest = self.put_bytes(data)
+        return StoredArtifact(digest, codec.name, kind or codec.kind, len(data), _type_name(value))
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store raw bytes; returns their digest. Storing the same bytes twice writes once."""
+        digest = sha256_hex(data)
+        key = self.key(digest)
+        if not self.blobs.exists(key):
+            self.blobs.write(key, data)
+        return digest
+
+    def exists(self, digest: str) -> bool:
+        """True when bytes for ``digest`` are held (they are not verified here)."""
+        return self.blobs.exists(self.key(digest))
+
+    def get_bytes(self, digest: str) -> bytes:
+        """The bytes of ``digest``, after checking they still hash to it.
+
+        Raises:
+            ArtifactNotFoundError: nothing is stored under the digest.
+            IntegrityError: the stored bytes were changed.
+        """
+        try:
+            data = self.blobs.read(self.key(digest))
+        except KeyError:
+            raise ArtifactNotFoundError(
+                f"artifact {digest[:12]} has no bytes in the artifact store",
+                hint="check the artifact root setting, or rerun with --no-cache to recreate it",
+            ) from None
+        actual = sha256_hex(data)
+        if actual != digest:
+            raise IntegrityError(
+                f"artifact {digest[:12]} is corrupted: its bytes now hash to {actual[:12]}",
+                hint="restore the file from a backup, or rerun with --no-cache to recreate it",
+            )
+        return data
+
+    def get(self, digest: str, codec: str) -> Any:
+        """Load and decode the value of ``digest`` with the codec it was stored with."""
+        return self.codecs.get(codec).decode(self.get_bytes(digest))
+
+
+def open_artifact_store(root: str, codecs: CodecRegistry | None = None) -> ArtifactStore:
+    """An artifact store on a local folder (a plain path or ``file://``) or any fsspec URL."""
+    if "://" not in root:
+        return ArtifactStore(LocalBlobStorage(root), codecs)
+    if root.startswith("file://"):
+        return ArtifactStore(LocalBlobStorage(root.removeprefix("file://")), codecs)
+    return ArtifactStore(FsspecBlobStorage(root), codecs)
+
+
+def _type_name(value: Any) -> str:
+    t = type(value)
+    return f"{t.__module__}.{t.__qualname__}" if t.__module__ != "builtins" else t.__qualname__

@@ -1,0 +1,127 @@
+"""Byte-level storage backends: a four-method protocol, a local folder, any fsspec URL, memory."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from assay.errors import StoreError
+
+__all__ = ["BlobStorage", "FsspecBlobStorage", "LocalBlobStorage", "MemoryBlobStorage"]
+
+
+@runtime_checkable
+class BlobStorage(Protocol):
+    """Stores bytes under slash-separated keys. Writes are atomic: a reader sees all or nothing."""
+
+    def exists(self, key: str) -> bool:
+        """True when ``key`` holds bytes."""
+
+    def read(self, key: str) -> bytes:
+        """The bytes under ``key``; raises ``KeyError`` when there are none."""
+
+    def write(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key``, replacing what was there."""
+
+    def keys(self) -> Iterator[str]:
+        """Every key held, in no particular order."""
+
+
+class MemoryBlobStorage:
+    """Keeps bytes in a dict; for tests and throwaway runs."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def exists(self, key: str) -> bool:
+        return key in self._data
+
+    def read(self, key: str) -> bytes:
+        return self._data[key]
+
+    def write(self, key: str, data: bytes) -> None:
+        with self._lock:
+            self._data[key] = bytes(data)
+
+    def keys(self) -> Iterator[str]:
+        return iter(list(self._data))
+
+
+class LocalBlobStorage:
+    """Files under a root folder, written to a temporary name and renamed into place."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self._folders: set[Path] = set()
+
+    def _path(self, key: str) -> Path:
+        if key.startswith("/") or ".." in key.split("/"):
+            raise StoreError(f"invalid blob key {key!r}")
+        return self.root / key
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def read(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def write(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def keys(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for path in self.root.rglob("*"):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                yield path.relative_to(self.root).as_posix()
+
+
+class FsspecBlobStorage:
+    """Any fsspec URL (``memory://``, ``s3://``, ``az://``, ``gs://``, ...)."""
+
+    def __init__(self, url: str, **storage_options: Any) -> None:
+        import fsspec  # noqa: PLC0415 - only URLs that are not local folders need it
+
+        self.fs, self.root = fsspec.core.url_to_fs(url, **storage_options)
+        self.root = self.root.rstrip("/")
+
+    def _path(self, key: str) -> str:
+        return f"{self.root}/{key}"
+
+    def exists(self, key: str) -> bool:
+        return bool(self.fs.exists(self._path(key)))
+
+    def read(self, key: str) -> bytes:
+        try:
+            return bytes(self.fs.cat_file(self._path(key)))
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def write(self, key: str, data: bytes) -> None:
+        # Object stores make a single put atomic; write whole objects, never append.
+        self.fs.pipe_file(self._path(key), data)
+
+    def keys(self) -> Iterator[str]:
+        if not self.fs.exists(self.root):
+            return
+        for path in self.fs.find(self.root):
+            yield str(path)[len(self.root) :].lstrip("/")

@@ -1,0 +1,224 @@
+"""Codecs turn values into bytes and back: Parquet, NumPy, JSON, skops (never pickle), files."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from assay.errors import CodecError
+
+__all__ = [
+    "Codec",
+    "CodecRegistry",
+    "FileCodec",
+    "JsonCodec",
+    "NumpyCodec",
+    "ParquetCodec",
+    "SkopsCodec",
+    "default_codecs",
+]
+
+# Types a model artifact may contain beyond what skops trusts by default. Anything else in a
+# model file is refused: loading it could run code chosen by whoever wrote the file.
+DEFAULT_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "builtins.", "collections.")
+
+
+class Codec(Protocol):
+    """Encodes one family of Python values to bytes and decodes them back."""
+
+    name: str
+    kind: str
+
+    def accepts(self, value: Any) -> bool:
+        """True when this codec can encode ``value``."""
+
+    def encode(self, value: Any) -> bytes:
+        """The bytes of ``value``."""
+
+    def decode(self, data: bytes) -> Any:
+        """The value held in ``data``."""
+
+
+def _loaded(module: str) -> Any:
+    # A value can only be an instance of a library's class if that library is imported,
+    # so codecs never import pandas, NumPy or scikit-learn just to look at a value.
+    return sys.modules.get(module)
+
+
+class JsonCodec:
+    """JSON-able values: None, bool, int, float (NaN and inf kept), str, lists and dicts."""
+
+    name = "json"
+    kind = "value"
+
+    def accepts(self, value: Any) -> bool:
+        return _json_able(value)
+
+    def encode(self, value: Any) -> bytes:
+        return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+    def decode(self, data: bytes) -> Any:
+        return json.loads(data)
+
+
+def _json_able(value: Any) -> bool:
+    if value is None or isinstance(value, str | bool | int | float):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_json_able(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_able(v) for k, v in value.items())
+    return False
+
+
+class ParquetCodec:
+    """pandas DataFrames as Parquet."""
+
+    name = "parquet"
+    kind = "dataset"
+
+    def accepts(self, value: Any) -> bool:
+        pd = _loaded("pandas")
+        return pd is not None and isinstance(value, pd.DataFrame)
+
+    def encode(self, value: Any) -> bytes:
+        buf = io.BytesIO()
+        try:
+            value.to_parquet(buf)
+        except (ValueError, TypeError, ImportError) as exc:
+            raise CodecError(
+                f"cannot write the DataFrame as Parquet: {exc}",
+                hint="give every column one type and string column names",
+            ) from None
+        return buf.getvalue()
+
+    def decode(self, data: bytes) -> Any:
+        import pandas as pd  # noqa: PLC0415
+
+        return pd.read_parquet(io.BytesIO(data))
+
+
+class NumpyCodec:
+    """NumPy arrays in ``.npy`` format, without pickled objects."""
+
+    name = "numpy"
+    kind = "array"
+
+    def accepts(self, value: Any) -> bool:
+        np = _loaded("numpy")
+        return np is not None and isinstance(value, np.ndarray) and value.dtype != object
+
+    def encode(self, value: Any) -> bytes:
+        import numpy as np  # noqa: PLC0415
+
+        buf = io.BytesIO()
+        np.save(buf, value, allow_pickle=False)
+        return buf.getvalue()
+
+    def decode(self, data: bytes) -> Any:
+        import numpy as np  # noqa: PLC0415
+
+        return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+class SkopsCodec:
+    """scikit-learn estimators through skops; only an explicit set of types is loaded."""
+
+    name = "skops"
+    kind = "model"
+
+    def __init__(self, trusted_prefixes: Sequence[str] = DEFAULT_TRUSTED_PREFIXES) -> None:
+        self.trusted_prefixes = tuple(trusted_prefixes)
+
+    def accepts(self, value: Any) -> bool:
+        base = _loaded("sklearn.base")
+        return base is not None and isinstance(value, base.BaseEstimator)
+
+    def encode(self, value: Any) -> bytes:
+        import zipfile  # noqa: PLC0415
+
+        import skops.io as sio  # noqa: PLC0415
+
+        try:
+            return bytes(sio.dumps(value, compression=zipfile.ZIP_DEFLATED, compresslevel=6))
+        except (TypeError, ValueError) as exc:
+            raise CodecError(f"cannot save the model with skops: {exc}") from None
+
+    def decode(self, data: bytes) -> Any:
+        import skops.io as sio  # noqa: PLC0415
+
+        try:
+            untrusted = list(sio.get_untrusted_types(data=data))
+        except Exception as exc:
+            raise CodecError(f"not a readable skops model file: {exc}") from None
+        refused = [t for t in untrusted if not t.startswith(self.trusted_prefixes)]
+        if refused:
+            raise CodecError(
+                f"model artifact holds types that are not trusted: {', '.join(refused)}",
+                hint="only scikit-learn, NumPy and SciPy types are loaded",
+            )
+        return sio.loads(data, trusted=untrusted)
+
+
+class FileCodec:
+    """A file, given as a ``pathlib.Path``; stored as its bytes and loaded back as bytes."""
+
+    name = "file"
+    kind = "file"
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, Path)
+
+    def encode(self, value: Any) -> bytes:
+        try:
+            return Path(value).read_bytes()
+        except OSError as exc:
+            raise CodecError(f"cannot read file {value}: {exc.strerror}") from None
+
+    def decode(self, data: bytes) -> Any:
+        return data
+
+
+class CodecRegistry:
+    """Codecs in order of preference; the first that accepts a value encodes it."""
+
+    def __init__(self, codecs: Iterable[Codec]) -> None:
+        self._codecs = list(codecs)
+        self._by_name = {c.name: c for c in self._codecs}
+
+    def get(self, name: str) -> Codec:
+        """The codec called ``name``.
+
+        Raises:
+            CodecError: no such codec.
+        """
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise CodecError(
+                f"no codec named {name!r}", hint=f"codecs are: {', '.join(self._by_name)}"
+            ) from None
+
+    def for_value(self, value: Any) -> Codec:
+        """The first codec that accepts ``value``.
+
+        Raises:
+            CodecError: no codec accepts it.
+        """
+        for codec in self._codecs:
+            if codec.accepts(value):
+                return codec
+        hint = "return a DataFrame, NumPy array, scikit-learn model, pathlib.Path or JSON-able value"
+        if isinstance(value, float) and not math.isfinite(value):
+            hint = "NaN and inf are kept only inside JSON values"
+        raise CodecError(f"no codec can store a value of type {type(value).__name__}", hint=hint)
+
+
+def default_codecs() -> CodecRegistry:
+    """The built-in codecs: Parquet, NumPy, skops, file, JSON."""
+    return CodecRegistry([ParquetCodec(), NumpyCodec(), SkopsCodec(), FileCodec(), JsonCodec()])

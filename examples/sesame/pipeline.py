@@ -36,8 +36,9 @@ def sesame(
 ) -> None:
     """Ingest, validate, split, train, evaluate and register the sesame model."""
     raw = ingest(data)
-    clean, _report = validate(raw, min_rows_per_class=min_rows_per_class,
-                              max_imbalance=max_imbalance)
+    clean, _report = validate(
+        raw, min_rows_per_class=min_rows_per_class, max_imbalance=max_imbalance
+    )
     train_set, test_set = split(clean, test_size=test_size, seed=seed)
     model = train(
         train_set,

@@ -94,11 +94,22 @@ def train(
     """
     features = FeatureUnion(
         [
-            ("words", TfidfVectorizer(ngram_range=(1, word_ngram_max), sublinear_tf=True,
-                                      max_features=max_features)),
-            ("chars", TfidfVectorizer(analyzer="char_wb",
-                                      ngram_range=(char_ngram_min, char_ngram_max),
-                                      sublinear_tf=True, min_df=2, max_features=max_features)),
+            (
+                "words",
+                TfidfVectorizer(
+                    ngram_range=(1, word_ngram_max), sublinear_tf=True, max_features=max_features
+                ),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(char_ngram_min, char_ngram_max),
+                    sublinear_tf=True,
+                    min_df=2,
+                    max_features=max_features,
+                ),
+            ),
         ]
     )
     classifier = SGDClassifier(

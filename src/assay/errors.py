@@ -45,7 +45,7 @@ __all__ = [
 
 
 class AssayError(Exception):
-    """Root of every error assay raises on purpose; raised only through a subclass."""
+    """Raised only through a subclass: the root of every error assay raises on purpose."""
 
     exit_code: int = 1
 
@@ -83,9 +83,7 @@ class PipelineNotFoundError(DefinitionError):
 class StepFailedError(AssayError):
     """Raised when a step raised an exception; the run is recorded as failed."""
 
-    def __init__(
-        self, message: str, *, step: str, run_id: str, hint: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, step: str, run_id: str, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.step = step
         self.run_id = run_id

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from assay.cli import output
@@ -56,10 +55,10 @@ def main(argv: list[str] | None = None) -> None:
     app = build_app()
     try:
         code = app(args=argv, prog_name="assay", standalone_mode=False)
-    except click.exceptions.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # usage mistakes: typer prints them with the usage line
+        exc.show()  # type: ignore[attr-defined]
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         output.error("aborted")
         sys.exit(130)
     except AssayError as exc:

@@ -1,4 +1,4 @@
-"""Pipelines: a ``@pipeline`` function traced, with concrete parameters, into a DAG of step calls."""
+"""Pipelines: a ``@pipeline`` function traced with concrete parameters into a DAG of step calls."""
 
 from __future__ import annotations
 

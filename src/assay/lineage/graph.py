@@ -72,9 +72,10 @@ def upstream(ws: Workspace, ref: str) -> LineageGraph:
             continue
         seen.add(art.digest)
         ex_id = _add_execution(ws, graph, art.producer)
-        graph.edges.append(LineageEdge(ex_id, _aid(art.digest)))
         for ev in ws.metadata.events_of([art.producer]):
-            if ev.direction != "input":
+            if ev.direction == "output":
+                if ev.digest == art.digest:
+                    graph.edges.append(LineageEdge(ex_id, _aid(art.digest), ev.name))
                 continue
             parent = ws.metadata.get_artifact(ev.digest)
             _add_artifact(graph, parent)

@@ -42,8 +42,9 @@ def open_metadata(url: str) -> MetadataStore:
                 f"cannot create the store folder {folder}: {exc.strerror}",
                 hint="set ASSAY_HOME or ASSAY_DB_URL to a writable location",
             ) from None
+    in_memory = is_sqlite and parsed.database in (None, "", ":memory:")
     try:
-        engine = sa.create_engine(parsed, **_engine_options(is_sqlite))
+        engine = sa.create_engine(parsed, **_engine_options(is_sqlite, in_memory))
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise MetadataError(f"cannot use database URL {url!r}: {exc}") from None
     if is_sqlite:
@@ -56,10 +57,13 @@ def open_metadata(url: str) -> MetadataStore:
             f"{exc.orig}",
             hint="check the database URL and that the server is running",
         ) from None
-    return MetadataStore(engine)
+    return MetadataStore(engine, serialize=in_memory)
 
 
-def _engine_options(is_sqlite: bool) -> dict[str, Any]:
+def _engine_options(is_sqlite: bool, in_memory: bool) -> dict[str, Any]:
+    if in_memory:
+        # One shared connection: every new connection to :memory: would be a new, empty database.
+        return {"connect_args": {"check_same_thread": False}, "poolclass": sa.pool.StaticPool}
     if is_sqlite:
         return {"connect_args": {"timeout": 60, "check_same_thread": False}}
     return {"pool_pre_ping": True}

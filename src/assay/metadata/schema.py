@@ -95,7 +95,7 @@ metrics = sa.Table(
     sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
     sa.Column("execution_id", sa.String(32)),
     sa.Column("key", sa.String(250), nullable=False),
-    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("value", sa.Float),  # NULL is NaN: SQLite stores NaN as NULL
     sa.Column("step", sa.Integer),
     sa.Column("timestamp", sa.Float, nullable=False),
     sa.Index("ix_metrics_run_key", "run_id", "key"),

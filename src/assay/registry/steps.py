@@ -10,9 +10,7 @@ __all__ = ["register_model"]
 
 
 @step(version="1", outputs={"version": "value"})
-def register_model(
-    model: Any, name: str, metrics: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def register_model(model: Any, name: str, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
     """Register ``model`` as a new version of model ``name``, with its evaluation metrics.
 
     Use it as the last call of a pipeline: ``register_model(model, name="sesame",

@@ -1,5 +1,6 @@
 """The local runner: steps in topological order, in parallel workers, cached by digest, recorded."""
 
-from assay.runner.local import ExecutionResult, RunObserver, RunResult, run_dag
+from assay.runner.local import run_dag
+from assay.runner.results import ExecutionResult, RunObserver, RunResult
 
 __all__ = ["ExecutionResult", "RunObserver", "RunResult", "run_dag"]

@@ -11,7 +11,7 @@ from assay.core import Pipeline
 from assay.errors import DefinitionError
 from assay.runner.local import RunObserver, RunResult, run_dag
 from assay.settings import Settings
-from assay.workspace import open_workspace
+from assay.workspace import Workspace, open_workspace
 
 __all__ = ["run"]
 
@@ -21,6 +21,7 @@ def run(
     params: Mapping[str, Any] | None = None,
     *,
     settings: Settings | None = None,
+    workspace: Workspace | None = None,
     workers: int = 1,
     cache: bool = True,
     observer: RunObserver | None = None,
@@ -32,6 +33,7 @@ def run(
         pipeline: a ``@pipeline`` function.
         params: parameter values; strings are converted to the declared types.
         settings: where the store is; default: ``Settings.from_env()`` (``./.assay``).
+        workspace: an already open store to use instead of ``settings`` (left open).
         workers: how many independent steps may run at once.
         cache: reuse executions whose code, parameters and inputs are unchanged.
         observer: told as each step starts and finishes.
@@ -51,6 +53,10 @@ def run(
     if source is None:
         file = inspect.getsourcefile(pipeline.func)
         source = Path(file).resolve() if file else None
+    if workspace is not None:
+        return run_dag(
+            workspace, dag, source=source, workers=workers, use_cache=cache, observer=observer
+        )
     ws = open_workspace(settings or Settings.from_env())
     try:
         return run_dag(ws, dag, source=source, workers=workers, use_cache=cache, observer=observer)

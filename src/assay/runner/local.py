@@ -8,10 +8,8 @@ import time
 import traceback
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from assay.core import Dag, Node, canonical_json, sha256_hex, use_context
 from assay.errors import AssayError, DataError, DefinitionError, StepFailedError
@@ -24,49 +22,11 @@ from assay.metadata import (
 )
 from assay.runner import environment
 from assay.runner.context import ExecutionContext
+from assay.runner.parallel import run_parallel
+from assay.runner.results import ExecutionResult, RunObserver, RunResult
 from assay.workspace import Workspace
 
 __all__ = ["ExecutionResult", "RunObserver", "RunResult", "run_dag"]
-
-
-class RunObserver(Protocol):
-    """Told as steps start and finish, to show progress; must be quick and never raise."""
-
-    def run_started(self, run_id: str, steps: list[str]) -> None:
-        """A run was recorded and is about to run ``steps``."""
-
-    def step_started(self, name: str) -> None:
-        """A step began executing (not called for cache hits)."""
-
-    def step_finished(self, name: str, status: str, seconds: float) -> None:
-        """A step ended: ``succeeded``, ``cached`` or ``failed``."""
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutionResult:
-    """How one step of a run ended and the digests of its outputs."""
-
-    step: str
-    execution_id: str
-    status: str
-    seconds: float
-    outputs: dict[str, str]
-    cached_from: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    """The outcome of a run: its id, status and each step's result, in DAG order."""
-
-    run_id: str
-    pipeline: str
-    status: str
-    executions: list[ExecutionResult] = field(default_factory=list)
-
-    @property
-    def reused(self) -> int:
-        """How many steps were reused from the cache."""
-        return sum(1 for e in self.executions if e.status == "cached")
 
 
 def run_dag(
@@ -112,7 +72,7 @@ def run_dag(
             for node in dag.nodes:
                 state.process(node)
         else:
-            _run_parallel(state, dag, workers)
+            run_parallel(state.process, dag, workers)
     except StepFailedError as exc:
         state.flush()
         ws.metadata.finish_run(run_id, "failed", error=exc.message, traceback=state.traceback)
@@ -134,32 +94,6 @@ def _reap_dead_runs(ws: Workspace, host: str, own_pid: int) -> None:
     pids = ws.metadata.running_pids(host)
     dead = [p for p in pids if p != own_pid and not environment.pid_alive(p)]
     ws.metadata.reap_runs(host, dead)
-
-
-def _run_parallel(state: _RunState, dag: Dag, workers: int) -> None:
-    remaining = {n.name: n for n in dag.nodes}
-    done: set[str] = set()
-    running: dict[Future[None], str] = {}
-    failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="assay-step") as pool:
-        while remaining or running:
-            if failure is None:
-                for name, node in list(remaining.items()):
-                    if node.upstream <= done:
-                        del remaining[name]
-                        running[pool.submit(state.process, node)] = name
-            if not running:
-                break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                name = running.pop(fut)
-                exc = fut.exception()
-                if exc is None:
-                    done.add(name)
-                elif failure is None:
-                    failure = exc
-    if failure is not None:
-        raise failure
 
 
 class _RunState:
@@ -260,10 +194,17 @@ class _RunState:
         # or at the end of the run): a cache hit then costs one lookup, not one transaction.
         with self.lock:
             self.pending.append(
-                (record, list(inputs.values()), _events(execution_id, inputs, cached.outputs), metrics)
+                (
+                    record,
+                    list(inputs.values()),
+                    _events(execution_id, inputs, cached.outputs),
+                    metrics,
+                )
             )
         self.outputs[node.name] = dict(cached.outputs)
-        self._finish(node, execution_id, "cached", started, now, cached.outputs, cached.execution_id)
+        self._finish(
+            node, execution_id, "cached", started, now, cached.outputs, cached.execution_id
+        )
         return True
 
     def _execute(
@@ -276,7 +217,10 @@ class _RunState:
     ) -> None:
         execution_id = uuid.uuid4().hex
         ctx = ExecutionContext(
-            self.ws, run_id=self.run_id, execution_id=execution_id, step_name=node.name,
+            self.ws,
+            run_id=self.run_id,
+            execution_id=execution_id,
+            step_name=node.name,
             inputs=inputs,
         )
         try:
@@ -326,7 +270,12 @@ class _RunState:
             stored = self.ws.artifacts.put(value, kind=spec.kind)
             self.values[stored.digest] = value
             produced[spec.name] = ArtifactRecord(
-                stored.digest, stored.kind, stored.codec, stored.size, stored.type_name, now,
+                stored.digest,
+                stored.kind,
+                stored.codec,
+                stored.size,
+                stored.type_name,
+                now,
                 execution_id,
             )
         return produced
@@ -355,7 +304,9 @@ class _RunState:
         if isinstance(exc, AssayError):
             return StepFailedError(
                 f"step {node.name!r} failed: {exc.message}",
-                step=node.name, run_id=self.run_id, hint=exc.hint,
+                step=node.name,
+                run_id=self.run_id,
+                hint=exc.hint,
             )
         return StepFailedError(
             f"step {node.name!r} failed: {_describe(exc)}",
@@ -401,8 +352,12 @@ class _RunState:
         cached_from: str | None = None,
     ) -> None:
         self.results[node.name] = ExecutionResult(
-            node.name, execution_id, status, ended - started,
-            {k: a.digest for k, a in outputs.items()}, cached_from,
+            node.name,
+            execution_id,
+            status,
+            ended - started,
+            {k: a.digest for k, a in outputs.items()},
+            cached_from,
         )
         if self.observer:
             self.observer.step_finished(node.name, status, ended - started)

@@ -1,4 +1,4 @@
-"""The content-addressed artifact store: bytes kept once under their sha256, verified on every load."""
+"""The content-addressed artifact store: bytes kept once under their sha256, verified on load."""
 
 from __future__ import annotations
 

@@ -118,7 +118,9 @@ class FsspecBlobStorage:
 
     def write(self, key: str, data: bytes) -> None:
         # Object stores make a single put atomic; write whole objects, never append.
-        self.fs.pipe_file(self._path(key), data)
+        path = self._path(key)
+        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)  # folders exist on local disks
+        self.fs.pipe_file(path, data)
 
     def keys(self) -> Iterator[str]:
         if not self.fs.exists(self.root):

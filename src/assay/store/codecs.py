@@ -145,9 +145,10 @@ class SkopsCodec:
         import skops.io as sio  # noqa: PLC0415
 
         try:
-            return bytes(sio.dumps(value, compression=zipfile.ZIP_DEFLATED, compresslevel=6))
+            data = sio.dumps(value, compression=zipfile.ZIP_STORED)
         except (TypeError, ValueError) as exc:
             raise CodecError(f"cannot save the model with skops: {exc}") from None
+        return _deterministic_zip(data)
 
     def decode(self, data: bytes) -> Any:
         import skops.io as sio  # noqa: PLC0415
@@ -163,6 +164,52 @@ class SkopsCodec:
                 hint="only scikit-learn, NumPy and SciPy types are loaded",
             )
         return sio.loads(data, trusted=untrusted)
+
+
+def _deterministic_zip(data: bytes) -> bytes:
+    # skops names entries after id() of the saved objects and stamps them with the current
+    # time, so the same model would get a new digest on every save. Renumbering ids in order
+    # of appearance and fixing timestamps makes equal models equal artifacts.
+    import zipfile  # noqa: PLC0415
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    schema = json.loads(source.read("schema.json"))
+    ids: dict[int, int] = {}
+    schema = _renumber(schema, ids)
+    files = {name: source.read(name) for name in source.namelist() if name != "schema.json"}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as target:
+        entries = {"schema.json": json.dumps(schema, sort_keys=True).encode()}
+        entries.update({_renamed(name, ids): content for name, content in files.items()})
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, entries[name])
+    return out.getvalue()
+
+
+def _renumber(node: Any, ids: dict[int, int]) -> Any:
+    if isinstance(node, list):
+        return [_renumber(v, ids) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "__id__" and isinstance(value, int):
+            out[key] = ids.setdefault(value, len(ids) + 1)
+        elif key == "file" and isinstance(value, str):
+            out[key] = _renamed(value, ids)
+        else:
+            out[key] = _renumber(value, ids)
+    return out
+
+
+def _renamed(name: str, ids: dict[int, int]) -> str:
+    stem, dot, ext = name.partition(".")
+    if stem.isdigit():
+        return f"{ids.setdefault(int(stem), len(ids) + 1)}{dot}{ext}"
+    return name
 
 
 class FileCodec:
@@ -213,7 +260,9 @@ class CodecRegistry:
         for codec in self._codecs:
             if codec.accepts(value):
                 return codec
-        hint = "return a DataFrame, NumPy array, scikit-learn model, pathlib.Path or JSON-able value"
+        hint = (
+            "return a DataFrame, NumPy array, scikit-learn model, pathlib.Path or JSON-able value"
+        )
         if isinstance(value, float) and not math.isfinite(value):
             hint = "NaN and inf are kept only inside JSON values"
         raise CodecError(f"no codec can store a value of type {type(value).__name__}", hint=hint)

@@ -90,31 +90,58 @@ def validate_labelled_text(
 
     empty = data[text] == ""
     if empty.any():
-        issues.append(Issue("empty_text", "warning", f"{int(empty.sum())} empty texts dropped",
-                            int(empty.sum()), [str(i) for i in data.index[empty][:_EXAMPLES]]))
+        issues.append(
+            Issue(
+                "empty_text",
+                "warning",
+                f"{int(empty.sum())} empty texts dropped",
+                int(empty.sum()),
+                [str(i) for i in data.index[empty][:_EXAMPLES]],
+            )
+        )
         data = data[~empty]
 
     unknown = ~data[label].isin(list(labels))
     if unknown.any():
         found = sorted(map(str, data.loc[unknown, label].unique()))
-        issues.append(Issue("label_set", "error",
-                            f"{int(unknown.sum())} rows have labels outside {list(labels)}: "
-                            f"{found[:_EXAMPLES]}", int(unknown.sum()), found[:_EXAMPLES]))
+        issues.append(
+            Issue(
+                "label_set",
+                "error",
+                f"{int(unknown.sum())} rows have labels outside {list(labels)}: "
+                f"{found[:_EXAMPLES]}",
+                int(unknown.sum()),
+                found[:_EXAMPLES],
+            )
+        )
 
     n_labels = data.groupby(text)[label].nunique()
     conflicting = n_labels[n_labels > 1].index
     if len(conflicting):
         rows = data[text].isin(conflicting)
-        issues.append(Issue("conflicting_labels", "warning",
-                            f"{len(conflicting)} texts appear with different labels; "
-                            f"all {int(rows.sum())} copies dropped",
-                            len(conflicting), [str(s) for s in conflicting[:_EXAMPLES]]))
+        issues.append(
+            Issue(
+                "conflicting_labels",
+                "warning",
+                f"{len(conflicting)} texts appear with different labels; "
+                f"all {int(rows.sum())} copies dropped",
+                len(conflicting),
+                [str(s) for s in conflicting[:_EXAMPLES]],
+            )
+        )
         data = data[~rows]
 
     dup = data.duplicated(subset=[text, label])
     if dup.any():
-        issues.append(Issue("duplicates", "warning", f"{int(dup.sum())} duplicate rows dropped",
-                            int(dup.sum()), [str(s) for s in data.loc[dup, text][:_EXAMPLES]]))
+        issues.append(
+            Issue(
+                "duplicates",
+                "warning",
+                f"{int(dup.sum())} duplicate rows dropped",
+                int(dup.sum()),
+                [str(s) for s in data.loc[dup, text][:_EXAMPLES]],
+            )
+        )
         data = data[~dup]
 
     counts = {str(k): int(v) for k, v in data[label].value_counts().items()}
@@ -129,14 +156,26 @@ def _balance(
     issues = []
     small = [f"{lab} ({counts.get(lab, 0)})" for lab in labels if counts.get(lab, 0) < min_rows]
     if small:
-        issues.append(Issue("class_size", "error",
-                            f"classes with fewer than {min_rows} rows: {', '.join(small)}",
-                            len(small), small))
+        issues.append(
+            Issue(
+                "class_size",
+                "error",
+                f"classes with fewer than {min_rows} rows: {', '.join(small)}",
+                len(small),
+                small,
+            )
+        )
     present = [counts[lab] for lab in labels if counts.get(lab, 0) > 0]
     if present and not small:
         ratio = max(present) / min(present)
         severity = "error" if ratio > max_imbalance else "info"
-        issues.append(Issue("class_balance", severity,
-                            f"largest to smallest class ratio is {ratio:.1f} "
-                            f"(limit {max_imbalance:g})", 0, []))
+        issues.append(
+            Issue(
+                "class_balance",
+                severity,
+                f"largest to smallest class ratio is {ratio:.1f} (limit {max_imbalance:g})",
+                0,
+                [],
+            )
+        )
     return issues

@@ -43,19 +43,20 @@ def show(
             {
                 **asdict(art),
                 "verified": verify,
-                "producer": None if producer is None
+                "producer": None
+                if producer is None
                 else {"execution": producer.id, "step": producer.step, "run": producer.run_id},
-                "consumers": [{"execution": c.id, "step": c.step, "run": c.run_id,
-                               "status": c.status} for c in consumers],
+                "consumers": [
+                    {"execution": c.id, "step": c.step, "run": c.run_id, "status": c.status}
+                    for c in consumers
+                ],
                 "models": [f"{v.name}@{v.version}" for v in versions],
             }
         )
         return
     out = output.console()
     out.print(f"[bold]artifact sha256:{art.digest}[/bold]")
-    made_by = (
-        f"step {producer.step} in run {producer.run_id[:12]}" if producer else "imported file"
-    )
+    made_by = f"step {producer.step} in run {producer.run_id[:12]}" if producer else "imported file"
     for label, value in [
         ("kind", art.kind),
         ("codec", art.codec),
@@ -68,6 +69,10 @@ def show(
     ]:
         out.print(f"  {label:<9} {output.escape(value)}")
     if consumers:
-        out.print(output.table("used by", ["step", "run", "status"], [
-            (c.step, c.run_id[:12], c.status) for c in consumers
-        ]))
+        out.print(
+            output.table(
+                "used by",
+                ["step", "run", "status"],
+                [(c.step, c.run_id[:12], c.status) for c in consumers],
+            )
+        )

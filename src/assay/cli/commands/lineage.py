@@ -44,8 +44,9 @@ def _label(node: LineageNode) -> str:
         return f"[bold]{a['kind']}[/bold] {a['digest'][:12]} ({a['codec']}, {size})"
     if node.type == "execution":
         params = ", ".join(f"{k}={v}" for k, v in a["params"].items())
-        return (f"[cyan]step {a['step']}[/cyan] run {a['run_id'][:12]}"
-                + (f" [dim]{output.escape(params)}[/dim]" if params else ""))
+        return f"[cyan]step {a['step']}[/cyan] run {a['run_id'][:12]}" + (
+            f" [dim]{output.escape(params)}[/dim]" if params else ""
+        )
     return f"[magenta]model {a['name']}@{a['version']}[/magenta]"
 
 

@@ -36,11 +36,20 @@ def list_models(
     for v in versions:
         metrics = v.info.get("metrics") or {}
         shown = " ".join(
-            f"{k}={metrics[k]:.4f}" for k in _HEADLINE_METRICS
+            f"{k}={metrics[k]:.4f}"
+            for k in _HEADLINE_METRICS
             if isinstance(metrics.get(k), int | float)
         )
-        rows.append((f"{v.name}@{v.version}", v.digest[:12], v.run_id[:12],
-                     output.when(v.created_at), v.created_by, shown))
+        rows.append(
+            (
+                f"{v.name}@{v.version}",
+                v.digest[:12],
+                v.run_id[:12],
+                output.when(v.created_at),
+                v.created_by,
+                shown,
+            )
+        )
     output.console().print(
         output.table(None, ["model", "artifact", "run", "registered", "by", "metrics"], rows)
     )

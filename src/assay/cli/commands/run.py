@@ -174,8 +174,12 @@ def _report(ctx: typer.Context, result: RunResult, started: float, as_json: bool
                 "status": result.status,
                 "seconds": round(elapsed, 3),
                 "steps": [
-                    {"step": e.step, "status": e.status, "seconds": round(e.seconds, 4),
-                     "outputs": e.outputs}
+                    {
+                        "step": e.step,
+                        "status": e.status,
+                        "seconds": round(e.seconds, 4),
+                        "outputs": e.outputs,
+                    }
                     for e in result.executions
                 ],
                 "metrics": metrics,
@@ -189,8 +193,10 @@ def _report(ctx: typer.Context, result: RunResult, started: float, as_json: bool
         f"{len(result.executions)} steps, {result.reused} reused from cache"
     )
     if metrics:
-        out.print(output.table("metrics", ["metric", "value"], sorted(
-            (k, f"{v:.4f}") for k, v in metrics.items()
-        )))
+        out.print(
+            output.table(
+                "metrics", ["metric", "value"], sorted((k, f"{v:.4f}") for k, v in metrics.items())
+            )
+        )
     for v in versions:
         out.print(f"model [bold]{v.name}@{v.version}[/bold] (artifact {v.digest[:12]})")

@@ -30,14 +30,22 @@ def list_runs(
         ws.close()
     if as_json:
         output.print_json(
-            [{k: v for k, v in asdict(r).items() if k not in ("packages", "traceback")}
-             for r in runs]
+            [
+                {k: v for k, v in asdict(r).items() if k not in ("packages", "traceback")}
+                for r in runs
+            ]
         )
         return
     rows = [
-        (r.id[:12], r.pipeline, r.status, output.when(r.started_at),
-         output.duration(r.started_at, r.ended_at), r.user,
-         (r.git_commit or "")[:10] + ("*" if r.git_dirty else ""))
+        (
+            r.id[:12],
+            r.pipeline,
+            r.status,
+            output.when(r.started_at),
+            output.duration(r.started_at, r.ended_at),
+            r.user,
+            (r.git_commit or "")[:10] + ("*" if r.git_dirty else ""),
+        )
         for r in runs
     ]
     output.console().print(
@@ -75,7 +83,11 @@ def show(
         return
     out = output.console()
     out.print(f"[bold]run {record.id}[/bold]  {record.pipeline}  {record.status}")
-    git = (record.git_commit or "not a git checkout") + (" (dirty)" if record.git_dirty else "")
+    git = (
+        "not a git checkout"
+        if record.git_dirty is None
+        else (record.git_commit or "no commit yet") + (" (dirty)" if record.git_dirty else "")
+    )
     for label, value in [
         ("source", record.source),
         ("started", output.when(record.started_at)),
@@ -87,16 +99,24 @@ def show(
     ]:
         out.print(f"  {label:<8} {output.escape(str(value))}")
     rows = [
-        (e.step, e.status, output.duration(e.started_at, e.ended_at),
-         (e.cached_from or "")[:12],
-         " ".join(f"{k}={d[:12]}" for k, d in outputs.get(e.id, {}).items()))
+        (
+            e.step,
+            e.status,
+            output.duration(e.started_at, e.ended_at),
+            (e.cached_from or "")[:12],
+            " ".join(f"{k}={d[:12]}" for k, d in outputs.get(e.id, {}).items()),
+        )
         for e in executions
     ]
     out.print(output.table("steps", ["step", "status", "took", "reused", "outputs"], rows))
     if metrics:
-        out.print(output.table("metrics", ["metric", "value", "step"], [
-            (m.key, f"{m.value:.6g}", "" if m.step is None else m.step) for m in metrics
-        ]))
+        out.print(
+            output.table(
+                "metrics",
+                ["metric", "value", "step"],
+                [(m.key, f"{m.value:.6g}", "" if m.step is None else m.step) for m in metrics],
+            )
+        )
     if record.error:
         out.print(f"[red]error:[/red] {output.escape(record.error)}")
     if record.traceback:

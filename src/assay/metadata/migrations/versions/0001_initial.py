@@ -68,9 +68,7 @@ def upgrade() -> None:
     op.create_table(
         "events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "execution_id", sa.String(32), sa.ForeignKey("executions.id"), nullable=False
-        ),
+        sa.Column("execution_id", sa.String(32), sa.ForeignKey("executions.id"), nullable=False),
         sa.Column("digest", sa.String(64), sa.ForeignKey("artifacts.digest"), nullable=False),
         sa.Column("direction", sa.String(8), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
@@ -83,7 +81,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
         sa.Column("execution_id", sa.String(32)),
         sa.Column("key", sa.String(250), nullable=False),
-        sa.Column("value", sa.Float, nullable=False),
+        sa.Column("value", sa.Float),  # NULL is NaN: SQLite stores NaN as NULL
         sa.Column("step", sa.Integer),
         sa.Column("timestamp", sa.Float, nullable=False),
     )

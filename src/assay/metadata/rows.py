@@ -1,0 +1,90 @@
+"""Turning database rows into records and records into rows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
+import sqlalchemy as sa
+
+from assay.errors import RecordNotFoundError
+from assay.metadata.records import (
+    ArtifactRecord,
+    EventRecord,
+    ExecutionRecord,
+    MetricRecord,
+    ModelVersionRecord,
+    RunRecord,
+)
+
+__all__ = [
+    "artifact",
+    "asdict",
+    "event",
+    "execution",
+    "metric",
+    "one_by_prefix",
+    "run",
+    "version",
+]
+
+
+def one_by_prefix(
+    conn: sa.Connection, table: sa.Table, column: sa.Column[Any], ref: str, noun: str
+) -> sa.RowMapping:
+    """The one row whose ``column`` starts with ``ref``; raises when none or several match."""
+    ref = ref.strip()
+    if not ref:
+        raise RecordNotFoundError(f"empty {noun} id", hint=f"give a {noun} id or a prefix of one")
+    rows = (
+        conn.execute(sa.select(table).where(column.startswith(ref, autoescape=True)).limit(2))
+        .mappings()
+        .all()
+    )
+    if not rows:
+        raise RecordNotFoundError(
+            f"no {noun} with id {ref!r}", hint=f"list them with `assay {noun}s list`"
+        )
+    if len(rows) > 1:
+        raise RecordNotFoundError(
+            f"{noun} id {ref!r} is ambiguous", hint="give more characters of the id"
+        )
+    return rows[0]
+
+
+def asdict(record: Any) -> dict[str, Any]:
+    """A record's fields as a dict; shallow, unlike ``dataclasses.asdict``, which deep-copies."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+def _fields(cls: type, row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in cls.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
+def run(row: Mapping[Any, Any]) -> RunRecord:
+    return RunRecord(**_fields(RunRecord, row))
+
+
+def execution(row: Mapping[Any, Any]) -> ExecutionRecord:
+    return ExecutionRecord(**_fields(ExecutionRecord, row))
+
+
+def artifact(row: Mapping[Any, Any]) -> ArtifactRecord:
+    return ArtifactRecord(**_fields(ArtifactRecord, row))
+
+
+def event(row: Mapping[Any, Any]) -> EventRecord:
+    return EventRecord(**_fields(EventRecord, row))
+
+
+def metric(row: Mapping[Any, Any]) -> MetricRecord:
+    values = _fields(MetricRecord, row)
+    if values["value"] is None:
+        values["value"] = math.nan
+    return MetricRecord(**values)
+
+
+def version(row: Mapping[Any, Any]) -> ModelVersionRecord:
+    return ModelVersionRecord(**_fields(ModelVersionRecord, row))

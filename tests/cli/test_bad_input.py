@@ -1,0 +1,152 @@
+"""Every user mistake gets one line naming the problem and the fix, exit 1 or 2, no traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import Invoke
+
+
+def assert_clean_error(result: object, code: int, *needles: str) -> None:
+    assert result.code == code, (result.out, result.err)  # type: ignore[attr-defined]
+    err = result.err  # type: ignore[attr-defined]
+    assert err.startswith("error: ") or err.startswith("Usage") or "Error" in err
+    assert "Traceback" not in err and "Traceback" not in result.out  # type: ignore[attr-defined]
+    for needle in needles:
+        assert needle in err, err
+
+
+def test_parameter_of_the_wrong_type(cli: Invoke) -> None:
+    assert_clean_error(
+        cli("run", "text", "--param", "n=lots"), 2, "parameter 'n': expected int, got 'lots'"
+    )
+
+
+def test_unknown_parameter(cli: Invoke) -> None:
+    assert_clean_error(
+        cli("run", "text", "--param", "depth=3"),
+        2,
+        "unknown parameter 'depth'",
+        "parameters are: n, C",
+    )
+
+
+def test_malformed_param_flag(cli: Invoke) -> None:
+    assert_clean_error(cli("run", "text", "--param", "justaname"), 2, "NAME=VALUE")
+
+
+def test_bad_config_files(cli: Invoke, project: Path) -> None:
+    (project / "bad.yaml").write_text("n: [unclosed\n")
+    (project / "list.yaml").write_text("- 1\n- 2\n")
+    assert_clean_error(cli("run", "text", "--config", "bad.yaml"), 2, "is not valid")
+    assert_clean_error(cli("run", "text", "--config", "list.yaml"), 2, "must hold a mapping")
+    assert_clean_error(cli("run", "text", "--config", "missing.yaml"), 2, "cannot read config")
+
+
+def test_unknown_pipeline_paths(cli: Invoke, project: Path) -> None:
+    assert_clean_error(cli("run", "nowhere.py"), 2, "no such file")
+    (project / "empty").mkdir()
+    assert_clean_error(cli("run", "empty"), 2, "no pipeline.py in folder")
+    (project / "plain.py").write_text("x = 1\n")
+    assert_clean_error(cli("run", "plain.py"), 2, "no @pipeline function")
+    assert_clean_error(cli("run", "no_such_module:thing"), 2, "cannot find pipeline")
+    (project / "broken.py").write_text("def (:\n")
+    assert_clean_error(cli("run", "broken.py"), 2, "syntax error", "line 1")
+
+
+def test_step_without_type_hints(cli: Invoke, project: Path) -> None:
+    (project / "untyped.py").write_text(
+        "from assay import pipeline, step\n\n@step\ndef s(x):\n    return x\n"
+    )
+    assert_clean_error(
+        cli("run", "untyped.py"), 2, "missing type hint for argument 'x'", "annotate it"
+    )
+
+
+def test_failing_step_is_one_line_and_recorded(cli: Invoke, project: Path) -> None:
+    (project / "fails.py").write_text(
+        "from assay import pipeline, step\n\n@step\ndef s() -> int:\n"
+        "    raise KeyError('column')\n\n@pipeline\ndef p() -> None:\n    s()\n"
+    )
+    result = cli("run", "fails.py")
+    assert_clean_error(result, 1, "step 's' failed: KeyError: 'column'", "assay runs show")
+    runs = json.loads(cli("runs", "list", "--json").out)
+    assert runs[0]["status"] == "failed"
+    shown = cli("runs", "show", runs[0]["id"])
+    assert "Traceback" in shown.out and "KeyError" in shown.out
+
+
+def test_unknown_records(cli: Invoke) -> None:
+    cli("run", "text")
+    assert_clean_error(cli("runs", "show", "ffffffff"), 1, "no run with id 'ffffffff'")
+    assert_clean_error(cli("artifacts", "show", "0000000000"), 1, "no artifact with id")
+    assert_clean_error(cli("lineage", "nosuch@1"), 1, "unknown model 'nosuch'")
+    assert_clean_error(cli("lineage", "tiny@9"), 1, "has no version 9", "tiny@1")
+    assert_clean_error(cli("lineage", "abcdef"), 1, "neither an artifact digest nor a model")
+    assert_clean_error(cli("lineage", "tiny@two"), 1, "malformed model reference")
+
+
+@pytest.mark.parametrize(
+    ("csv", "args", "needle"),
+    [
+        (None, ("tiny@latest",), "input file not found"),
+        ("a,b\n1,2\n", ("tiny@latest",), "has no column 'sentence'"),
+        ("sentence\nfine\n\n", ("tiny@latest",), None),
+        ("sentence\nok\n", ("other@latest",), "unknown model 'other'"),
+        ("sentence\nok\n", ("tiny@5",), "has no version 5"),
+    ],
+)
+def test_predict_bad_input(
+    cli: Invoke, project: Path, csv: str | None, args: tuple[str, ...], needle: str | None
+) -> None:
+    cli("run", "text")
+    if csv is not None:
+        (project / "in.csv").write_text(csv)
+    result = cli("predict", *args, "--input", "in.csv", "--column", "sentence", "--output", "o.csv")
+    if needle is None:
+        assert result.code == 0, result.err  # a trailing blank line is not a row
+    else:
+        assert_clean_error(result, 1, needle)
+        assert not (project / "o.csv").exists()
+
+
+def test_predict_with_empty_values(cli: Invoke, project: Path) -> None:
+    cli("run", "text")
+    (project / "in.csv").write_text("id,sentence\n1,ok\n2,\n")
+    assert_clean_error(
+        cli("predict", "tiny", "--input", "in.csv", "--column", "sentence", "--output", "o.csv"),
+        1,
+        "empty values (CSV lines 3)",
+    )
+
+
+def test_corrupted_artifact_is_reported_and_the_store_stays_usable(
+    cli: Invoke, project: Path
+) -> None:
+    data = json.loads(cli("run", "text", "--json").out)
+    digest = data["steps"][1]["outputs"]["model"]
+    blob = project / ".assay" / "artifacts" / "sha256" / digest[:2] / digest
+    blob.write_bytes(blob.read_bytes()[:-10] + b"0123456789")
+    assert_clean_error(
+        cli("artifacts", "show", digest, "--verify"),
+        1,
+        f"artifact {digest[:12]} is corrupted",
+        "--no-cache",
+    )
+    (project / "in.csv").write_text("sentence\nprofit\n")
+    assert_clean_error(
+        cli("predict", "tiny@1", "--input", "in.csv", "--column", "sentence", "--output", "o.csv"),
+        1,
+        "corrupted",
+    )
+    assert cli("runs", "list").code == 0
+
+
+def test_usage_errors_exit_2(cli: Invoke) -> None:
+    result = cli("run")
+    assert result.code == 2
+    assert "Missing argument" in result.err
+    assert cli("frobnicate").code == 2

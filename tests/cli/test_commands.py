@@ -1,0 +1,129 @@
+"""The CLI commands on a real store: run, runs, artifacts, lineage, models, predict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.conftest import Invoke
+
+
+def run_json(cli: Invoke, *args: str) -> dict:  # type: ignore[type-arg]
+    result = cli("run", "text", "--json", *args)
+    assert result.code == 0, result.err
+    return json.loads(result.out)  # type: ignore[no-any-return]
+
+
+def test_init_creates_the_store(cli: Invoke, project: Path) -> None:
+    result = cli("init")
+    assert result.code == 0
+    assert (project / ".assay" / "assay.db").is_file()
+    assert "store ready" in result.out
+
+
+def test_run_prints_steps_run_id_and_metrics(cli: Invoke) -> None:
+    result = cli("run", "text")
+    assert result.code == 0, result.err
+    assert "✓ fit" in result.out
+    assert "succeeded" in result.out and "accuracy" in result.out
+    assert "model tiny@1" in result.out
+    again = cli("run", "text")
+    assert "↺ fit" in again.out and "4 reused from cache" in again.out
+
+
+def test_param_reruns_only_what_depends_on_it(cli: Invoke) -> None:
+    run_json(cli)
+    data = run_json(cli, "--param", "C=0.5")
+    assert {s["step"]: s["status"] for s in data["steps"]} == {
+        "load": "cached",
+        "fit": "succeeded",
+        "score": "succeeded",
+        "register_model": "succeeded",
+    }
+    assert data["models"] == ["tiny@2"]
+
+
+def test_config_files_in_yaml_json_and_toml(cli: Invoke, project: Path) -> None:
+    (project / "c.yaml").write_text("params:\n  n: 10\n")
+    (project / "c.json").write_text('{"n": 10, "C": 2}')
+    (project / "c.toml").write_text("n = 10\nC = 2.0\n")
+    assert run_json(cli, "--config", "c.yaml")["steps"][0]["status"] == "succeeded"
+    assert run_json(cli, "--config", "c.json")["steps"][0]["status"] == "cached"
+    toml = run_json(cli, "--config", "c.toml", "--param", "C=3")
+    run = json.loads(cli("runs", "show", toml["run_id"], "--json").out)
+    assert run["params"] == {"n": 10, "C": 3.0}
+
+
+def test_no_cache_and_workers(cli: Invoke) -> None:
+    run_json(cli)
+    data = run_json(cli, "--no-cache", "--workers", "2")
+    assert {s["status"] for s in data["steps"]} == {"succeeded"}
+
+
+def test_runs_list_and_show(cli: Invoke) -> None:
+    first = run_json(cli)
+    listed = json.loads(cli("runs", "list", "--json").out)
+    assert [r["id"] for r in listed] == [first["run_id"]]
+    assert listed[0]["status"] == "succeeded" and listed[0]["user"] == "alice"
+    table = cli("runs", "list")
+    assert first["run_id"][:12] in table.out
+    shown = json.loads(cli("runs", "show", first["run_id"][:8], "--json").out)
+    assert [e["step"] for e in shown["executions"]] == ["load", "fit", "score", "register_model"]
+    assert shown["executions"][1]["outputs"]["model"]
+    human = cli("runs", "show", first["run_id"][:8])
+    assert "register_model" in human.out and "params" in human.out
+
+
+def test_artifacts_show_and_verify(cli: Invoke) -> None:
+    data = run_json(cli)
+    digest = data["steps"][1]["outputs"]["model"]
+    shown = json.loads(cli("artifacts", "show", digest[:10], "--json", "--verify").out)
+    assert shown["kind"] == "model" and shown["codec"] == "skops"
+    assert shown["producer"]["step"] == "fit"
+    assert {c["step"] for c in shown["consumers"]} == {"score", "register_model"}
+    assert shown["models"] == ["tiny@1"] and shown["verified"] is True
+    assert "made by" in cli("artifacts", "show", digest).out
+
+
+def test_lineage_up_and_down(cli: Invoke) -> None:
+    data = run_json(cli)
+    up = json.loads(cli("lineage", "tiny@latest", "--json").out)
+    steps = {n["step"] for n in up["nodes"] if n["type"] == "execution"}
+    assert steps == {"load", "fit"}
+    assert up["root"] == "model:tiny@1"
+    frame = data["steps"][0]["outputs"]["output"]
+    down = json.loads(cli("lineage", frame, "--down", "--json").out)
+    down_steps = {n["step"] for n in down["nodes"] if n["type"] == "execution"}
+    assert down_steps == {"fit", "score", "register_model"}
+    assert "model:tiny@1" in {n["id"] for n in down["nodes"]}
+    tree = cli("lineage", "tiny")
+    assert "step fit" in tree.out and "step load" in tree.out
+
+
+def test_models_list(cli: Invoke) -> None:
+    run_json(cli)
+    run_json(cli, "--param", "C=2")
+    versions = json.loads(cli("models", "list", "--json").out)
+    assert [(v["name"], v["version"]) for v in versions] == [("tiny", 1), ("tiny", 2)]
+    assert versions[0]["info"]["metrics"]["accuracy"] == 1.0
+    assert "tiny@2" in cli("models", "list").out
+
+
+def test_predict_adds_prediction_and_probabilities(cli: Invoke, project: Path) -> None:
+    run_json(cli)
+    (project / "in.csv").write_text("id,sentence\n1,profit rose a lot\n2,loss fell hard\n")
+    result = cli(
+        "predict",
+        "tiny@latest",
+        "--input",
+        "in.csv",
+        "--column",
+        "sentence",
+        "--output",
+        "out/scored.csv",
+    )
+    assert result.code == 0, result.err
+    lines = (project / "out" / "scored.csv").read_text().splitlines()
+    assert lines[0] == "id,sentence,prediction,proba_down,proba_up"
+    assert lines[1].split(",")[2] == "up" and lines[2].split(",")[2] == "down"
+    assert "scored 2 rows with tiny@1" in result.out

@@ -1,0 +1,47 @@
+"""Shared fixtures: a project folder with its own store, and an in-memory workspace."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assay import Settings
+from assay.testing import memory_workspace
+from assay.workspace import Workspace, open_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a fresh project folder under tmp_path."""
+    return Settings.for_project(tmp_path, user="alice")
+
+
+@pytest.fixture
+def workspace(settings: Settings) -> Iterator[Workspace]:
+    """An open workspace on a fresh SQLite store and local artifact folder."""
+    ws = open_workspace(settings)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def memory_ws() -> Iterator[Workspace]:
+    """An in-memory workspace."""
+    ws = memory_workspace()
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for running the `assay` command in a subprocess on a fresh store."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
+    env["ASSAY_HOME"] = str(tmp_path)
+    env["ASSAY_USER"] = "alice"
+    env["COLUMNS"] = "200"
+    return env

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.util import LRUCache
 
 from assay.errors import MetadataError
 from assay.metadata.repository import MetadataStore
@@ -16,6 +17,10 @@ from assay.metadata.schema import SCHEMA_REVISION, metadata
 __all__ = ["migrate", "open_metadata"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Compiled SQL is keyed by statement and dialect, so engines of one process can share it;
+# without this every `assay.run` would compile its statements again on a new engine.
+_COMPILED_SQL: LRUCache[Any, Any] = LRUCache(1000)
 
 
 def open_metadata(url: str) -> MetadataStore:
@@ -49,6 +54,7 @@ def open_metadata(url: str) -> MetadataStore:
         raise MetadataError(f"cannot use database URL {url!r}: {exc}") from None
     if is_sqlite:
         _tune_sqlite(engine)
+    engine = engine.execution_options(compiled_cache=_COMPILED_SQL)
     try:
         migrate(engine)
     except sa.exc.OperationalError as exc:
@@ -110,10 +116,20 @@ def _create_fresh(engine: sa.Engine) -> bool:
 
 
 def _current_revision(engine: sa.Engine) -> str | None:
+    # Asking for the version row directly is one round trip; inspecting the catalogue first
+    # costs several, on every command.
     with engine.connect() as conn:
-        if not sa.inspect(conn).has_table("alembic_version"):
+        try:
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        except sa.exc.DBAPIError as exc:
+            if not _is_missing_table(exc):
+                raise
             return None
-        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _is_missing_table(exc: sa.exc.DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "no such table" in text or "does not exist" in text or "doesn't exist" in text
 
 
 def migrate(engine: sa.Engine) -> None:

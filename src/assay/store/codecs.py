@@ -194,7 +194,7 @@ def _renumber(node: Any, ids: dict[int, int]) -> Any:
         return [_renumber(v, ids) for v in node]
     if not isinstance(node, dict):
         return node
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "__id__" and isinstance(value, int):
             out[key] = ids.setdefault(value, len(ids) + 1)

@@ -12,7 +12,7 @@ from steps import LABELS, evaluate, ingest, split, train, validate
 
 from assay import pipeline, register_model
 
-DATA = Path(__file__).parent / "data" / "financial_phrasebank" / "Sentences_50Agree.txt"
+DATA = Path(__file__).parent / "data" / "financial_phrasebank"
 
 __all__ = ["LABELS", "sesame"]
 
@@ -32,6 +32,7 @@ def sesame(
     alpha: float = 1e-4,
     class_weight: str = "balanced",
     epochs: int = 50,
+    agreement_power: float = 4.0,
     model_name: str = "sesame",
 ) -> None:
     """Ingest, validate, split, train, evaluate and register the sesame model."""
@@ -50,6 +51,7 @@ def sesame(
         alpha=alpha,
         class_weight=class_weight,
         epochs=epochs,
+        agreement_power=agreement_power,
         seed=seed,
     )
     metrics = evaluate(model, test_set)

@@ -141,3 +141,37 @@ def test_reuse_is_recorded_with_lineage_events(workspace: Workspace) -> None:
     assert all(e.status == "cached" and e.cached_from for e in executions)
     events = workspace.metadata.events_of([e.id for e in executions])
     assert {e.direction for e in events} == {"input", "output"}
+
+
+def test_folder_content_is_part_of_the_cache_key(workspace: Workspace, tmp_path: Path) -> None:
+    @step
+    def count(folder: Path) -> int:
+        return len(list(folder.iterdir()))
+
+    @pipeline
+    def pipe(folder: Path) -> None:
+        count(folder)
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("a")
+    (data / ".hidden").write_text("ignored")
+    first = assay.run(pipe, {"folder": data}, workspace=workspace)
+    assert statuses(assay.run(pipe, {"folder": data}, workspace=workspace)) == {"count": "cached"}
+    (data / ".hidden").write_text("still ignored")
+    assert statuses(assay.run(pipe, {"folder": data}, workspace=workspace)) == {"count": "cached"}
+    (data / "b.txt").write_text("b")
+    assert statuses(assay.run(pipe, {"folder": data}, workspace=workspace)) == {
+        "count": "succeeded"
+    }
+    (data / "b.txt").rename(data / "c.txt")
+    assert statuses(assay.run(pipe, {"folder": data}, workspace=workspace)) == {
+        "count": "succeeded"
+    }
+    execution = workspace.metadata.executions(first.run_id)[0]
+    event = workspace.metadata.events_of([execution.id])[0]
+    manifest = workspace.metadata.get_artifact(event.digest)
+    assert (manifest.kind, manifest.codec) == ("folder", "json")
+    listed = workspace.artifacts.get(manifest.digest, "json")
+    assert list(listed) == ["a.txt"]
+    assert workspace.metadata.get_artifact(listed["a.txt"]).kind == "file"

@@ -22,6 +22,7 @@ __all__ = [
     "error",
     "escape",
     "human_size",
+    "number",
     "print_json",
     "table",
     "when",
@@ -72,6 +73,11 @@ def when(timestamp: float | None) -> str:
     if timestamp is None:
         return ""
     return dt.datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
+
+
+def number(value: float) -> str:
+    """A metric value: whole numbers without decimals, others to four places."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.4f}"
 
 
 def human_size(size: int) -> str:

@@ -7,12 +7,12 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from assay.core import Dag, Node, canonical_json, sha256_hex, use_context
-from assay.errors import AssayError, DataError, DefinitionError, StepFailedError
+from assay.errors import AssayError, DefinitionError, StepFailedError
 from assay.metadata import (
     ArtifactRecord,
     EventRecord,
@@ -22,6 +22,7 @@ from assay.metadata import (
 )
 from assay.runner import environment
 from assay.runner.context import ExecutionContext
+from assay.runner.imports import import_path
 from assay.runner.parallel import run_parallel
 from assay.runner.results import ExecutionResult, RunObserver, RunResult
 from assay.workspace import Workspace
@@ -111,6 +112,7 @@ class _RunState:
         self.results: dict[str, ExecutionResult] = {}
         self.traceback: str | None = None
         self.pending: list[ExecutionBundle] = []
+        self.members: dict[str, list[ArtifactRecord]] = {}
         self.lock = threading.Lock()
 
     def flush(self) -> None:
@@ -149,24 +151,16 @@ class _RunState:
             inputs[arg] = produced[ref.output]
         for arg, value in node.params.items():
             if isinstance(value, Path):
-                inputs[arg] = self._import_file(node, arg, value)
+                where = f"step {node.name!r} argument {arg!r}"
+                inputs[arg], members = import_path(self.ws.artifacts, value, where, arg)
+                if members:
+                    self.members[inputs[arg].digest] = members
         return inputs
 
-    def _import_file(self, node: Node, arg: str, path: Path) -> ArtifactRecord:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise DataError(
-                f"step {node.name!r} argument {arg!r}: file not found: {path}",
-                hint=f"pass an existing file, for example --param {arg}=PATH",
-            ) from None
-        except OSError as exc:
-            raise DataError(
-                f"step {node.name!r} argument {arg!r}: cannot read {path}: {exc.strerror}",
-                hint="check the path and its permissions",
-            ) from None
-        digest = self.ws.artifacts.put_bytes(data)
-        return ArtifactRecord(digest, "file", "file", len(data), "pathlib.Path", time.time())
+    def _stored(self, *groups: Iterable[ArtifactRecord]) -> list[ArtifactRecord]:
+        """Artifact records to write: the given ones plus the files of any imported folder."""
+        records = [a for group in groups for a in group]
+        return records + [m for a in records for m in self.members.get(a.digest, ())]
 
     def _reuse(
         self,
@@ -196,7 +190,7 @@ class _RunState:
             self.pending.append(
                 (
                     record,
-                    list(inputs.values()),
+                    self._stored(inputs.values()),
                     _events(execution_id, inputs, cached.outputs),
                     metrics,
                 )
@@ -236,7 +230,7 @@ class _RunState:
         self.flush()
         self.ws.metadata.record_execution(
             self._execution(node, execution_id, key, params, started, "succeeded", ended),
-            artifacts=[*inputs.values(), *produced.values()],
+            artifacts=self._stored(inputs.values(), produced.values()),
             events=_events(execution_id, inputs, produced),
             metrics=ctx.metrics,
         )
@@ -295,7 +289,9 @@ class _RunState:
         record = self._execution(node, execution_id, key, params, started, "failed", time.time())
         failed = dataclasses.replace(record, error=_describe(exc), traceback=self.traceback)
         self.ws.metadata.record_execution(
-            failed, artifacts=list(inputs.values()), events=_events(execution_id, inputs, {})
+            failed,
+            artifacts=self._stored(inputs.values()),
+            events=_events(execution_id, inputs, {}),
         )
         if self.observer:
             self.observer.step_finished(node.name, "failed", time.time() - started)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
+import sys
 import time
 import tomllib
 from pathlib import Path
@@ -50,8 +52,10 @@ def run(
     pipe, source = load_pipeline(pipeline)
     observer = _Progress(quiet=as_json)
     previous = signal.signal(signal.SIGTERM, _terminate)
+    # With --json, standard output carries the JSON alone; what steps print goes to stderr.
+    printed = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     try:
-        with observer:
+        with printed, observer:
             result = run_pipeline(
                 pipe,
                 params,
@@ -195,7 +199,9 @@ def _report(ctx: typer.Context, result: RunResult, started: float, as_json: bool
     if metrics:
         out.print(
             output.table(
-                "metrics", ["metric", "value"], sorted((k, f"{v:.4f}") for k, v in metrics.items())
+                "metrics",
+                ["metric", "value"],
+                sorted((k, output.number(v)) for k, v in metrics.items()),
             )
         )
     for v in versions:

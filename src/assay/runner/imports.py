@@ -1,0 +1,63 @@
+"""Bringing files and folders named by ``pathlib.Path`` parameters into the artifact store."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from assay.errors import DataError
+from assay.metadata import ArtifactRecord
+from assay.store import ArtifactStore
+
+__all__ = ["import_path"]
+
+
+def import_path(
+    store: ArtifactStore, path: Path, where: str, arg: str
+) -> tuple[ArtifactRecord, list[ArtifactRecord]]:
+    """Store the file or folder at ``path``; return its record and those of a folder's files.
+
+    A file is stored as its bytes. A folder is stored as a manifest (JSON of relative path to
+    sha256 of every file under it, hidden files excluded) plus each file's bytes, so its
+    digest changes exactly when a file is added, removed, renamed or edited.
+
+    Raises:
+        DataError: the path does not exist or cannot be read.
+    """
+    if path.is_dir():
+        members = [_import_file(store, f, where, arg) for f in _files(path)]
+        manifest = {
+            f.relative_to(path).as_posix(): m.digest
+            for f, m in zip(_files(path), members, strict=True)
+        }
+        data = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+        digest = store.put_bytes(data)
+        record = ArtifactRecord(digest, "folder", "json", len(data), "pathlib.Path", time.time())
+        return record, members
+    return _import_file(store, path, where, arg), []
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def _import_file(store: ArtifactStore, path: Path, where: str, arg: str) -> ArtifactRecord:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(
+            f"{where}: file not found: {path}",
+            hint=f"pass an existing file or folder, for example --param {arg}=PATH",
+        ) from None
+    except OSError as exc:
+        raise DataError(
+            f"{where}: cannot read {path}: {exc.strerror}",
+            hint="check the path and its permissions",
+        ) from None
+    digest = store.put_bytes(data)
+    return ArtifactRecord(digest, "file", "file", len(data), "pathlib.Path", time.time())

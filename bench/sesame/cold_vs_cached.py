@@ -50,38 +50,50 @@ def main() -> None:
             cold_wall, cold = run_once(Path(home))
             cached_wall, cached = run_once(Path(home))
         assert all(s["status"] == "cached" for s in cached["steps"])  # type: ignore[attr-defined]
-        rows.append((cold_wall, float(cold["seconds"]), cached_wall, float(cached["seconds"]),
-                     cold["metrics"]["macro_f1"]))  # type: ignore[index]
+        rows.append(
+            (
+                cold_wall,
+                float(cold["seconds"]),
+                cached_wall,
+                float(cached["seconds"]),
+                cold["metrics"]["macro_f1"],
+            )
+        )  # type: ignore[index]
     med = [statistics.median(col) for col in zip(*rows, strict=True)]
     ratio_wall, ratio_run = med[2] / med[0], med[3] / med[1]
-    print(f"cold {med[0]:.2f} s wall ({med[1]:.2f} s run), cached {med[2]:.2f} s wall "
-          f"({med[3]:.2f} s run); cached/cold {ratio_wall:.3f} wall, {ratio_run:.3f} run; "
-          f"macro-F1 {med[4]:.4f}")
+    print(
+        f"cold {med[0]:.2f} s wall ({med[1]:.2f} s run), cached {med[2]:.2f} s wall "
+        f"({med[3]:.2f} s run); cached/cold {ratio_wall:.3f} wall, {ratio_run:.3f} run; "
+        f"macro-F1 {med[4]:.4f}"
+    )
     if args.no_write:
         return
-    section = "\n".join([
-        BEGIN,
-        "## Sesame: cold run and fully cached re-run",
-        "",
-        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: `nproc` {os.cpu_count()}, "
-        f"Python {platform.python_version()}; load average at start "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
-        "- command: `python bench/sesame/cold_vs_cached.py`",
-        f"- method: `assay run examples/sesame --json` twice on one new store, median of "
-        f"{args.repeats}; wall time includes interpreter start-up and imports, run time is "
-        "assay's own measure from tracing to the last record written.",
-        "",
-        "| | cold | cached | cached / cold | floor |",
-        "|---|---|---|---|---|",
-        f"| wall time (s) | {med[0]:.2f} | {med[2]:.2f} | {ratio_wall:.3f} | < 0.1 |",
-        f"| run time (s) | {med[1]:.2f} | {med[3]:.2f} | {ratio_run:.3f} | < 0.1 |",
-        "",
-        f"macro-F1 on the test split: {med[4]:.4f}",
-        END,
-    ])
+    section = "\n".join(
+        [
+            BEGIN,
+            "## Sesame: cold run and fully cached re-run",
+            "",
+            f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; "
+            f"machine: `nproc` {os.cpu_count()}, "
+            f"Python {platform.python_version()}; load average at start "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+            "- command: `python bench/sesame/cold_vs_cached.py`",
+            f"- method: `assay run examples/sesame --json` twice on one new store, median of "
+            f"{args.repeats}; wall time includes interpreter start-up and imports, run time is "
+            "assay's own measure from tracing to the last record written.",
+            "",
+            "| | cold | cached | cached / cold | floor |",
+            "|---|---|---|---|---|",
+            f"| wall time (s) | {med[0]:.2f} | {med[2]:.2f} | {ratio_wall:.3f} | < 0.1 |",
+            f"| run time (s) | {med[1]:.2f} | {med[3]:.2f} | {ratio_run:.3f} | < 0.1 |",
+            "",
+            f"macro-F1 on the test split: {med[4]:.4f}",
+            END,
+        ]
+    )
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END):]
+        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     RESULTS.write_text(text)

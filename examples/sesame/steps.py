@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import FeatureUnion, Pipeline
+from typing import TYPE_CHECKING, Any
 
 from assay import AssayError, log_metrics, step
 from assay.evaluation import classification_report, flat_metrics
 from assay.validation import validate_labelled_text
+
+if TYPE_CHECKING:
+    # pandas and scikit-learn are imported inside the steps that use them: a fully cached
+    # run never executes a step, so it need not pay the 1.5 s they take to import.
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
 
 LABELS = ("negative", "neutral", "positive")
 ENCODING = "iso-8859-1"
@@ -35,6 +35,8 @@ def ingest(data: Path) -> pd.DataFrame:
     ``agreement`` is the largest annotator agreement (0.5, 0.66, 0.75 or 1.0) of the
     files that also list it.
     """
+    import pandas as pd  # noqa: PLC0415
+
     frame = pd.DataFrame(_read(data / CORPUS, strict=True), columns=["sentence", "label"])
     agreement = {}
     for level, name in AGREEMENT_FILES:
@@ -102,6 +104,8 @@ def split(
     clean: pd.DataFrame, test_size: float = 0.2, seed: int = 42
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A stratified, seeded train/test split."""
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415
+
     train_set, test_set = train_test_split(
         clean, test_size=test_size, stratify=clean["label"], random_state=seed
     )
@@ -130,6 +134,10 @@ def train(
     annotator agreement to the power ``agreement_power`` (0: all alike), so sentences that
     annotators disagreed on teach less.
     """
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
+    from sklearn.linear_model import SGDClassifier  # noqa: PLC0415
+    from sklearn.pipeline import FeatureUnion, Pipeline  # noqa: PLC0415
+
     features = FeatureUnion(
         [
             (

@@ -84,3 +84,23 @@ def test_fingerprint_changes_with_source_and_version() -> None:
     assert a.fingerprint != b.fingerprint
     assert Step(f1, version="2").fingerprint != a.fingerprint
     assert Step(f1).fingerprint == a.fingerprint
+
+
+def test_hints_naming_type_checking_only_imports_still_give_the_shape() -> None:
+    namespace: dict[str, object] = {}
+    exec(
+        "from __future__ import annotations\n"
+        "from typing import TYPE_CHECKING\n"
+        "from assay import step\n"
+        "if TYPE_CHECKING:\n"
+        "    import heavy_library_not_installed as hl\n"
+        "@step(outputs=['a', 'b'])\n"
+        "def split(frame: hl.Frame, ratio: float = 0.5) -> tuple[hl.Frame, hl.Frame]:\n"
+        "    return frame, frame\n",
+        namespace,
+    )
+    made = namespace["split"]
+    assert isinstance(made, Step)
+    assert [o.name for o in made.outputs] == ["a", "b"]
+    assert repr(made.params[0].annotation) == "hl.Frame"
+    assert made.params[1].annotation is float

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import pathlib
-import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,7 @@ from pydantic.errors import PydanticSchemaGenerationError
 
 from assay.core import tracing
 from assay.core.digest import canonical_json
-from assay.core.step import InputRef, ParamSpec, Step
+from assay.core.step import InputRef, ParamSpec, Step, Unresolved, resolve_hints
 from assay.errors import DefinitionError, ParameterError
 
 __all__ = ["Dag", "Node", "Pipeline", "coerce", "pipeline"]
@@ -137,7 +136,7 @@ def coerce(spec: ParamSpec, value: Any, where: str) -> Any:
     Raises:
         ParameterError: the value does not fit the type.
     """
-    if spec.annotation is Any:
+    if spec.annotation is Any or isinstance(spec.annotation, Unresolved):
         return value
     try:
         adapter = _adapter(spec.annotation)
@@ -163,7 +162,7 @@ def _type_name(annotation: Any) -> str:
 
 
 def _pipeline_params(func: Callable[..., Any]) -> tuple[ParamSpec, ...]:
-    hints = typing.get_type_hints(func)
+    hints = resolve_hints(func)
     specs = []
     for p in inspect.signature(func).parameters.values():
         if p.name not in hints:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 import hashlib
 import inspect
@@ -15,7 +16,7 @@ from typing import Any, overload
 from assay.core import tracing
 from assay.errors import DefinitionError
 
-__all__ = ["InputRef", "OutputSpec", "ParamSpec", "Step", "step"]
+__all__ = ["InputRef", "OutputSpec", "ParamSpec", "Step", "Unresolved", "resolve_hints", "step"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,18 +151,63 @@ def step(
     return wrap(func) if func is not None else wrap
 
 
-def _hints(func: Callable[..., Any]) -> dict[str, Any]:
+def resolve_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """The type hints of ``func``, with names it cannot resolve standing in as ``Unresolved``.
+
+    A module may import a heavy library only under ``TYPE_CHECKING`` so that a cached run
+    need not import it; hints naming it still tell assay their shape (``tuple[pd.DataFrame,
+    dict]`` has two items) and are treated like ``Any`` when values are checked.
+    """
     try:
         return typing.get_type_hints(func, include_extras=True)
-    except (NameError, TypeError) as exc:
-        raise DefinitionError(
-            f"cannot resolve the type hints of step {func.__qualname__!r}: {exc}",
-            hint="import every type used in the step's annotations at module level",
-        ) from None
+    except NameError:
+        pass
+    namespace = getattr(func, "__globals__", {})
+    hints: dict[str, Any] = {}
+    for name, annotation in inspect.get_annotations(func).items():
+        if isinstance(annotation, str):
+            hints[name] = eval(annotation, namespace, _Lenient(namespace))  # noqa: S307 - its own hint
+        else:
+            hints[name] = annotation
+    return hints
+
+
+class Unresolved:
+    """Stands in for a name a type hint uses that is not importable when the step is made."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getattr__(self, attr: str) -> Unresolved:
+        return Unresolved(f"{self.name}.{attr}")
+
+    def __getitem__(self, _item: Any) -> Unresolved:
+        return self
+
+    def __or__(self, _other: Any) -> Unresolved:
+        return self
+
+    def __ror__(self, _other: Any) -> Unresolved:
+        return self
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class _Lenient(dict[str, Any]):
+    # eval() asks these locals first for every name, so known names must be passed through.
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        super().__init__()
+        self.namespace = namespace
+
+    def __missing__(self, key: str) -> Any:
+        if key in self.namespace:
+            return self.namespace[key]
+        return getattr(builtins, key, Unresolved(key))
 
 
 def _param_specs(func: Callable[..., Any]) -> tuple[ParamSpec, ...]:
-    hints = _hints(func)
+    hints = resolve_hints(func)
     specs = []
     for p in inspect.signature(func).parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -181,7 +227,7 @@ def _param_specs(func: Callable[..., Any]) -> tuple[ParamSpec, ...]:
 def _output_specs(
     func: Callable[..., Any], outputs: Sequence[str] | Mapping[str, str] | None
 ) -> tuple[OutputSpec, ...]:
-    hints = _hints(func)
+    hints = resolve_hints(func)
     if "return" not in hints:
         raise DefinitionError(
             f"missing return type hint on step {func.__qualname__!r}",

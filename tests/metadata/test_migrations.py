@@ -7,19 +7,23 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from assay.metadata import open_metadata
-from assay.metadata.engine import MIGRATIONS
+from assay.metadata.engine import alembic_config
 from assay.metadata.schema import SCHEMA_REVISION, metadata
 
 
-def alembic_config() -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    return cfg
+def upgraded(path: Path, *, then_downgrade: bool = False) -> sa.Engine:
+    engine = sa.create_engine(f"sqlite:///{path}")
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        if then_downgrade:
+            command.downgrade(cfg, "base")
+    return engine
 
 
 def test_schema_revision_is_the_migrations_head() -> None:
@@ -27,11 +31,7 @@ def test_schema_revision_is_the_migrations_head() -> None:
 
 
 def test_migrations_build_exactly_the_declared_tables(tmp_path: Path) -> None:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'm.db'}")
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    engine = upgraded(tmp_path / "m.db")
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
@@ -46,12 +46,7 @@ def test_fast_path_builds_the_same_tables_and_stamps_the_head(tmp_path: Path) ->
 
 
 def test_downgrade_removes_every_table(tmp_path: Path) -> None:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'd.db'}")
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-        command.downgrade(cfg, "base")
+    engine = upgraded(tmp_path / "d.db", then_downgrade=True)
     assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -14,7 +14,10 @@ from assay.errors import MetadataError
 from assay.metadata.repository import MetadataStore
 from assay.metadata.schema import SCHEMA_REVISION, metadata
 
-__all__ = ["migrate", "open_metadata"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = ["alembic_config", "migrate", "open_metadata"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -132,6 +135,15 @@ def _is_missing_table(exc: sa.exc.DBAPIError) -> bool:
     return "no such table" in text or "does not exist" in text or "doesn't exist" in text
 
 
+def alembic_config() -> Config:
+    """Alembic configuration pointing at assay's migrations."""
+    from alembic.config import Config  # noqa: PLC0415 - Alembic loads only when needed
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
 def migrate(engine: sa.Engine) -> None:
     """Bring the schema to the revision this code expects; a no-op when it is there."""
     current = _current_revision(engine)
@@ -139,11 +151,9 @@ def migrate(engine: sa.Engine) -> None:
         return
     if current is None and _create_fresh(engine):
         return
-    from alembic import command  # noqa: PLC0415 - only needed on a new or old database
-    from alembic.config import Config  # noqa: PLC0415
+    from alembic import command  # noqa: PLC0415 - only needed on an outdated database
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg = alembic_config()
     with engine.execution_options(assay_write=True).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

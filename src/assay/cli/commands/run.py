@@ -162,9 +162,8 @@ def _report(ctx: typer.Context, result: RunResult, started: float, as_json: bool
     ws = open_workspace(ctx.obj)
     try:
         metrics = {m.key: m.value for m in ws.metadata.metrics(result.run_id)}
-        versions = [
-            v for v in ws.metadata.model_versions() if v.run_id == result.run_id
-        ] or ws.metadata.versions_of_digests(
+        # The versions this run's outputs are registered as, by this run or an earlier one.
+        versions = ws.metadata.versions_of_digests(
             [d for e in result.executions for d in e.outputs.values()]
         )
     finally:

@@ -45,7 +45,7 @@ __all__ = [
 
 
 class AssayError(Exception):
-    """Raised only through a subclass: the root of every error assay raises on purpose."""
+    """Raised for a problem no narrower class names; the root of every error assay raises."""
 
     exit_code: int = 1
 

@@ -21,7 +21,9 @@ def assert_clean_error(result: object, code: int, *needles: str) -> None:
 
 def test_parameter_of_the_wrong_type(cli: Invoke) -> None:
     assert_clean_error(
-        cli("run", "text", "--param", "n=lots"), 2, "parameter 'n': expected int, got 'lots'"
+        cli("run", "text", "--param", "n=lots"),
+        2,
+        "parameter 'n': expected int, got 'lots' (input should be a valid integer",
     )
 
 
@@ -134,15 +136,24 @@ def test_corrupted_artifact_is_reported_and_the_store_stays_usable(
         cli("artifacts", "show", digest, "--verify"),
         1,
         f"artifact {digest[:12]} is corrupted",
-        "--no-cache",
+        "moved to quarantine/",
+        "rerun the pipeline to recreate",
     )
+    assert not blob.exists()
+    assert list((project / ".assay" / "artifacts" / "quarantine").iterdir())
     (project / "in.csv").write_text("sentence\nprofit\n")
     assert_clean_error(
         cli("predict", "tiny@1", "--input", "in.csv", "--column", "sentence", "--output", "o.csv"),
         1,
-        "corrupted",
+        "has no bytes",
     )
     assert cli("runs", "list").code == 0
+    rerun = json.loads(cli("run", "text", "--json").out)
+    assert {s["step"]: s["status"] for s in rerun["steps"]}["fit"] == "succeeded"
+    assert rerun["steps"][1]["outputs"]["model"] == digest  # the same bytes, made again
+    assert blob.is_file()
+    ok = cli("predict", "tiny@1", "--input", "in.csv", "--column", "sentence", "--output", "o.csv")
+    assert ok.code == 0, ok.err
 
 
 def test_usage_errors_exit_2(cli: Invoke) -> None:

@@ -18,6 +18,7 @@ def test_init_creates_the_store(cli: Invoke, project: Path) -> None:
     result = cli("init")
     assert result.code == 0
     assert (project / ".assay" / "assay.db").is_file()
+    assert (project / ".assay" / "artifacts").is_dir()
     assert "store ready" in result.out
 
 
@@ -127,3 +128,13 @@ def test_predict_adds_prediction_and_probabilities(cli: Invoke, project: Path) -
     assert lines[0] == "id,sentence,prediction,proba_down,proba_up"
     assert lines[1].split(",")[2] == "up" and lines[2].split(",")[2] == "down"
     assert "scored 2 rows with tiny@1" in result.out
+
+
+def test_metrics_logged_by_several_steps_are_told_apart(cli: Invoke, project: Path) -> None:
+    (project / "twice.py").write_text(
+        "from assay import log_metrics, pipeline, step\n\n"
+        "@step\ndef measure(x: int) -> int:\n    log_metrics({'size': x})\n    return x\n\n"
+        "@pipeline\ndef twice() -> None:\n    measure(1)\n    measure(2)\n"
+    )
+    data = json.loads(cli("run", "twice.py", "--json").out)
+    assert data["metrics"] == {"measure.size": 1.0, "measure_2.size": 2.0}

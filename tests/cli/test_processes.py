@@ -97,6 +97,8 @@ def test_sigkill_mid_step_leaves_a_readable_store_and_reuses_finished_steps(
     assert steps == {"first": "cached", "second": "cached", "hang": "succeeded"}
     killed = json.loads(run_subprocess(["runs", "show", killed_id, "--json"], tmp_path, env).out)
     assert killed["status"] == "killed"
+    assert killed["ended_at"] is None  # when it died is not known
+    assert "the process running it ended" in killed["error"]
     assert [e["status"] for e in killed["executions"]] == ["succeeded", "succeeded"]
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import assay
+from assay import pipeline, step
 from assay.lineage import downstream, upstream
 from assay.workspace import Workspace
 from tests import pipelines as p
@@ -43,3 +44,33 @@ def test_model_lineage_up_and_down(workspace: Workspace) -> None:
     assert {n.attrs["step"] for n in down.nodes.values() if n.type == "execution"} == {
         "register_model"
     }
+
+
+def test_downstream_lists_an_execution_once_with_named_inputs(workspace: Workspace) -> None:
+    @step
+    def base() -> int:
+        return 2
+
+    @step
+    def combine(a: int, b: int) -> int:
+        return a * b
+
+    @pipeline
+    def pipe() -> None:
+        x = base()
+        combine(x, x)
+
+    result = assay.run(pipe, workspace=workspace)
+    graph = downstream(workspace, result.executions[0].outputs["output"])
+    into = sorted(e.name for e in graph.edges if e.target.startswith("execution:"))
+    assert into == ["a", "b"]
+    outs = [e for e in graph.edges if e.source.startswith("execution:")]
+    assert len(outs) == 1
+
+
+def test_downstream_of_a_model_starts_at_its_artifact(workspace: Workspace) -> None:
+    assay.run(dummy, workspace=workspace)
+    graph = downstream(workspace, "dummy@1")
+    (_edge, child), *_ = graph.children(graph.root)
+    assert child.type == "artifact"
+    assert [n.type for _, n in graph.children(child.id)] == ["execution"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -165,6 +166,7 @@ def test_non_finite_metrics_are_kept(workspace: Workspace) -> None:
 
     result = assay.run(pipe, workspace=workspace)
     metrics = {m.key: m for m in workspace.metadata.metrics(result.run_id)}
+    assert set(metrics) == {"loss", "grad"}
     assert np.isnan(metrics["loss"].value) and metrics["grad"].value == float("inf")
     assert metrics["loss"].step == 3
 
@@ -185,3 +187,28 @@ def test_in_memory_workspace_runs_pipelines(memory_ws: Workspace) -> None:
     first = assay.run(p.numbers, workspace=memory_ws, workers=2)
     second = assay.run(p.numbers, workspace=memory_ws)
     assert first.status == "succeeded" and second.reused == 5
+
+
+def test_numpy_numbers_are_metrics(workspace: Workspace) -> None:
+    @step
+    def numpy_metrics() -> None:
+        log_metrics({"count": np.int64(3), "mean": np.float32(0.5)})
+
+    @pipeline
+    def pipe() -> None:
+        numpy_metrics()
+
+    result = assay.run(pipe, workspace=workspace)
+    assert {m.key: m.value for m in workspace.metadata.metrics(result.run_id)} == {
+        "count": 3.0,
+        "mean": 0.5,
+    }
+
+
+def test_path_parameters_are_recorded_as_absolute_paths(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "in.txt").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    result = assay.run(p.files, {"path": "in.txt"}, workspace=workspace)
+    assert workspace.metadata.get_run(result.run_id).params == {"path": str(tmp_path / "in.txt")}

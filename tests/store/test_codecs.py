@@ -85,3 +85,27 @@ def _replace_in_zip(data: bytes, old: bytes, new: bytes) -> bytes:
         for item in source.infolist():
             target.writestr(item, source.read(item).replace(old, new))
     return out.getvalue()
+
+
+def test_equal_models_get_equal_bytes_in_different_processes() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from sklearn.feature_extraction.text import TfidfVectorizer\n"
+        "from sklearn.linear_model import SGDClassifier\n"
+        "from sklearn.pipeline import Pipeline\n"
+        "from assay.core import sha256_hex\n"
+        "from assay.store import default_codecs\n"
+        "docs = ['alpha beta', 'beta gamma', 'gamma delta', 'delta eps']\n"
+        "m = Pipeline([('t', TfidfVectorizer()), ('c', SGDClassifier(random_state=0))])\n"
+        "m.fit(docs, [0, 1, 0, 1])\n"
+        "print(sha256_hex(default_codecs().get('skops').encode(m)))\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    }
+    assert len(digests) == 1

@@ -67,4 +67,6 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         output.error("interrupted")
         sys.exit(130)
+    if code == 130:  # Typer turns Ctrl-C (and SIGTERM during a run) into exit code 130
+        output.error("interrupted", "a run in progress is recorded as interrupted")
     sys.exit(code if isinstance(code, int) else 0)

@@ -30,8 +30,9 @@ __all__ = [
 
 
 def console() -> Console:
-    """A console on standard output."""
-    return Console(highlight=False, soft_wrap=True)
+    """A console on standard output; unlimited width when it is not a terminal."""
+    width = None if sys.stdout.isatty() else 1000  # piped output is for reading whole lines
+    return Console(highlight=False, soft_wrap=True, width=width)
 
 
 def build_settings(home: Path | None) -> Settings:

@@ -145,10 +145,10 @@ def coerce(spec: ParamSpec, value: Any, where: str) -> Any:
     try:
         return adapter.validate_python(value)
     except ValidationError as exc:
-        first = exc.errors()[0]["msg"]
+        detail = exc.errors()[0]["msg"]
         raise ParameterError(
-            f"{where}: expected {_type_name(spec.annotation)}, got {value!r} ({first})",
-            hint=f"pass a value of type {_type_name(spec.annotation)}",
+            f"{where}: expected {_type_name(spec.annotation)}, got {value!r}",
+            hint=detail[0].lower() + detail[1:],
         ) from None
 
 

@@ -166,7 +166,13 @@ def resolve_hints(func: Callable[..., Any]) -> dict[str, Any]:
     hints: dict[str, Any] = {}
     for name, annotation in inspect.get_annotations(func).items():
         if isinstance(annotation, str):
-            hints[name] = eval(annotation, namespace, _Lenient(namespace))  # noqa: S307 - its own hint
+            try:
+                hints[name] = eval(annotation, namespace, _Lenient(namespace))  # noqa: S307
+            except Exception as exc:  # a hint that is not an expression of names
+                raise DefinitionError(
+                    f"cannot read the type hint {annotation!r} of {func.__qualname__!r}: {exc}",
+                    hint="write the hint as a type, for example `list[str]`",
+                ) from None
         else:
             hints[name] = annotation
     return hints

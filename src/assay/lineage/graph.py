@@ -98,14 +98,16 @@ def downstream(ws: Workspace, ref: str) -> LineageGraph:
             mid = _add_version(graph, version)
             if mid != graph.root:
                 graph.edges.append(LineageEdge(_aid(art.digest), mid))
-        consumers = {e.execution_id for e in ws.metadata.events_for(art.digest, "input")}
-        for ex_id in sorted(consumers):
-            ex = ws.metadata.get_execution(ex_id)
+        for use in ws.metadata.events_for(art.digest, "input"):
+            ex = ws.metadata.get_execution(use.execution_id)
             if ex.status == "cached":
                 continue  # a reuse made nothing new; the execution it reused is listed
-            node_id = _add_execution(ws, graph, ex_id)
-            graph.edges.append(LineageEdge(_aid(art.digest), node_id))
-            for ev in ws.metadata.events_of([ex_id]):
+            first_visit = f"execution:{ex.id}" not in graph.nodes
+            node_id = _add_execution(ws, graph, ex.id)
+            graph.edges.append(LineageEdge(_aid(art.digest), node_id, use.name))
+            if not first_visit:
+                continue  # its outputs were added when another of its inputs led here
+            for ev in ws.metadata.events_of([ex.id]):
                 if ev.direction == "output":
                     child = ws.metadata.get_artifact(ev.digest)
                     _add_artifact(graph, child)
@@ -121,8 +123,11 @@ def _start(ws: Workspace, ref: str, direction: str) -> tuple[LineageGraph, Artif
         graph = LineageGraph(f"model:{version.name}@{version.version}", direction)
         _add_version(graph, version)
         _add_artifact(graph, art)
-        if direction == "up":
-            graph.edges.append(LineageEdge(_aid(art.digest), graph.root))
+        # Upstream the artifact made the version; downstream the version stands for it.
+        edge = (
+            (_aid(art.digest), graph.root) if direction == "up" else (graph.root, _aid(art.digest))
+        )
+        graph.edges.append(LineageEdge(*edge))
         return graph, art
     try:
         art = ws.metadata.get_artifact(ref)

@@ -144,10 +144,12 @@ class MetadataStore:
             )
             if ids:
                 now = time.time()
+                # When the process died is unknown, so no end time is made up for it.
+                noticed = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
                 conn.execute(
                     t.runs.update()
                     .where(t.runs.c.id.in_(ids))
-                    .values(status=status, ended_at=now, error="the process running it ended")
+                    .values(status=status, error=f"the process running it ended (seen {noticed})")
                 )
         return len(ids)
 
@@ -372,5 +374,9 @@ class MetadataStore:
         """Model versions registered from any of ``digests``."""
         mv = t.model_versions
         with self._read() as conn:
-            rows = conn.execute(sa.select(mv).where(mv.c.digest.in_(list(digests)))).mappings()
+            rows = conn.execute(
+                sa.select(mv)
+                .where(mv.c.digest.in_(list(digests)))
+                .order_by(mv.c.name, mv.c.version)
+            ).mappings()
             return [rec.version(r) for r in rows]

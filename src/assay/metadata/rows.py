@@ -44,9 +44,11 @@ def one_by_prefix(
         .all()
     )
     if not rows:
-        raise RecordNotFoundError(
-            f"no {noun} with id {ref!r}", hint=f"list them with `assay {noun}s list`"
-        )
+        where = {
+            "run": "list runs with `assay runs list`",
+            "model version": "list them with `assay models list`",
+        }.get(noun, "`assay runs show RUN` lists the artifacts of a run")
+        raise RecordNotFoundError(f"no {noun} with id {ref!r}", hint=where)
     if len(rows) > 1:
         raise RecordNotFoundError(
             f"{noun} id {ref!r} is ambiguous", hint="give more characters of the id"

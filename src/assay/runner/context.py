@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import numbers
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -45,15 +45,14 @@ class ExecutionContext:
     def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None) -> None:
         now = time.time()
         for key, value in metrics.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise AssayError(
                     f"metric {key!r} is not a number: {value!r}",
                     hint="log numbers only; put other values in a step output",
                 )
             # NaN and inf are recorded as they are so that a diverging model shows as one.
-            number = float(value) if math.isfinite(value) else value
             self.metrics.append(
-                MetricRecord(self._run_id, str(key), number, now, self._execution_id, step)
+                MetricRecord(self._run_id, str(key), float(value), now, self._execution_id, step)
             )
 
     def register_model(

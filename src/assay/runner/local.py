@@ -47,7 +47,7 @@ def run_dag(
     env = environment.capture(source)
     _reap_dead_runs(ws, env.host, env.pid)
     run_id = uuid.uuid4().hex
-    params = {k: str(v) if isinstance(v, Path) else v for k, v in dag.params.items()}
+    params = {k: str(v.resolve()) if isinstance(v, Path) else v for k, v in dag.params.items()}
     ws.metadata.insert_run(
         RunRecord(
             id=run_id,

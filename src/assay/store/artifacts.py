@@ -75,9 +75,15 @@ class ArtifactStore:
             ) from None
         actual = sha256_hex(data)
         if actual != digest:
+            # Moving the bad bytes aside keeps them for inspection and lets the step that
+            # made them write them again: a cache lookup sees them missing and re-runs it.
+            aside = f"quarantine/{digest}.{actual[:12]}"
+            self.blobs.write(aside, data)
+            self.blobs.delete(self.key(digest))
             raise IntegrityError(
-                f"artifact {digest[:12]} is corrupted: its bytes now hash to {actual[:12]}",
-                hint="restore the file from a backup, or rerun with --no-cache to recreate it",
+                f"artifact {digest[:12]} is corrupted: its bytes now hash to {actual[:12]}; "
+                f"they were moved to {aside} in the artifact store",
+                hint="rerun the pipeline to recreate the artifact, or restore it from a backup",
             )
         return data
 
@@ -86,12 +92,16 @@ class ArtifactStore:
         return self.codecs.get(codec).decode(self.get_bytes(digest))
 
 
-def open_artifact_store(root: str, codecs: CodecRegistry | None = None) -> ArtifactStore:
-    """An artifact store on a local folder (a plain path or ``file://``) or any fsspec URL."""
-    if "://" not in root:
-        return ArtifactStore(LocalBlobStorage(root), codecs)
-    if root.startswith("file://"):
-        return ArtifactStore(LocalBlobStorage(root.removeprefix("file://")), codecs)
+def open_artifact_store(
+    root: str, codecs: CodecRegistry | None = None, *, create: bool = False
+) -> ArtifactStore:
+    """An artifact store on a local folder (a plain path or ``file://``) or any fsspec URL.
+
+    With ``create``, a local folder is made if missing (object stores need no folders).
+    """
+    if "://" not in root or root.startswith("file://"):
+        folder = root.removeprefix("file://")
+        return ArtifactStore(LocalBlobStorage(folder, create=create), codecs)
     return ArtifactStore(FsspecBlobStorage(root), codecs)
 
 

@@ -1,4 +1,4 @@
-"""Byte-level storage backends: a four-method protocol, a local folder, any fsspec URL, memory."""
+"""Byte-level storage backends: a five-method protocol, a local folder, any fsspec URL, memory."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ class BlobStorage(Protocol):
     def keys(self) -> Iterator[str]:
         """Every key held, in no particular order."""
 
+    def delete(self, key: str) -> None:
+        """Remove ``key``; removing a missing key is not an error."""
+
 
 class MemoryBlobStorage:
     """Keeps bytes in a dict; for tests and throwaway runs."""
@@ -51,13 +54,19 @@ class MemoryBlobStorage:
     def keys(self) -> Iterator[str]:
         return iter(list(self._data))
 
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
 
 class LocalBlobStorage:
     """Files under a root folder, written to a temporary name and renamed into place."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, create: bool = False) -> None:
         self.root = Path(root)
         self._folders: set[Path] = set()
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
         if key.startswith("/") or ".." in key.split("/"):
@@ -86,6 +95,9 @@ class LocalBlobStorage:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def keys(self) -> Iterator[str]:
         if not self.root.is_dir():
@@ -121,6 +133,10 @@ class FsspecBlobStorage:
         path = self._path(key)
         self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)  # folders exist on local disks
         self.fs.pipe_file(path, data)
+
+    def delete(self, key: str) -> None:
+        if self.fs.exists(self._path(key)):
+            self.fs.rm_file(self._path(key))
 
     def keys(self) -> Iterator[str]:
         if not self.fs.exists(self.root):

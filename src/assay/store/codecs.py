@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -144,6 +143,7 @@ class SkopsCodec:
 
         import skops.io as sio  # noqa: PLC0415
 
+        _forget_object_ids(value)
         try:
             data = sio.dumps(value, compression=zipfile.ZIP_STORED)
         except (TypeError, ValueError) as exc:
@@ -164,6 +164,18 @@ class SkopsCodec:
                 hint="only scikit-learn, NumPy and SciPy types are loaded",
             )
         return sio.loads(data, trusted=untrusted)
+
+
+def _forget_object_ids(estimator: Any) -> None:
+    # scikit-learn's text vectorizers cache id(stop_words) to skip a repeated check; an id()
+    # differs in every process, so it would give equal models different digests. Without
+    # it scikit-learn just checks again.
+    parts = [estimator]
+    if hasattr(estimator, "get_params"):
+        parts += list(estimator.get_params(deep=True).values())
+    for part in parts:
+        if "_stop_words_id" in getattr(part, "__dict__", {}):
+            del part._stop_words_id
 
 
 def _deterministic_zip(data: bytes) -> bytes:
@@ -263,8 +275,6 @@ class CodecRegistry:
         hint = (
             "return a DataFrame, NumPy array, scikit-learn model, pathlib.Path or JSON-able value"
         )
-        if isinstance(value, float) and not math.isfinite(value):
-            hint = "NaN and inf are kept only inside JSON values"
         raise CodecError(f"no codec can store a value of type {type(value).__name__}", hint=hint)
 
 

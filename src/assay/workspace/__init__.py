@@ -24,10 +24,14 @@ class Workspace:
         self.metadata.close()
 
 
-def open_workspace(settings: Settings) -> Workspace:
-    """Open (creating if needed) the store that ``settings`` points at."""
+def open_workspace(settings: Settings, *, create_folders: bool = False) -> Workspace:
+    """Open the store ``settings`` points at; the database is created and migrated if needed.
+
+    Artifact folders appear when the first artifact is written, or at once with
+    ``create_folders`` (what ``assay init`` does).
+    """
     return Workspace(
         metadata=open_metadata(settings.db_url),
-        artifacts=open_artifact_store(settings.artifact_root),
+        artifacts=open_artifact_store(settings.artifact_root, create=create_folders),
         user=settings.user,
     )

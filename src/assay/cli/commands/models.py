@@ -23,7 +23,7 @@ def list_models(
     name: Annotated[str | None, typer.Argument(help="Only versions of this model.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List every registered model version, oldest first."""
+    """List every registered model version, by model name and version."""
     ws = open_workspace(ctx.obj)
     try:
         versions = ws.metadata.model_versions(name)

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from assay.cli import output
 from assay.errors import ConfigError
+from assay.metadata import MetricRecord
 from assay.runner import RunResult
 from assay.runner.api import run as run_pipeline
 from assay.runner.loader import load_pipeline
@@ -158,10 +159,24 @@ class _Progress:
         self.console.print(f" {mark} {name:<24} {detail}")
 
 
+def _metrics_by_name(records: list[MetricRecord], result: RunResult) -> dict[str, float]:
+    """The last value of each metric; a name logged by several steps gets ``step.name``."""
+    steps = {e.execution_id: e.step for e in result.executions}
+    loggers: dict[str, set[str]] = {}
+    for m in records:
+        loggers.setdefault(m.key, set()).add(steps.get(m.execution_id or "", ""))
+    return {
+        (
+            f"{steps.get(m.execution_id or '', '')}.{m.key}" if len(loggers[m.key]) > 1 else m.key
+        ): m.value
+        for m in records
+    }
+
+
 def _report(ctx: typer.Context, result: RunResult, started: float, as_json: bool) -> None:
     ws = open_workspace(ctx.obj)
     try:
-        metrics = {m.key: m.value for m in ws.metadata.metrics(result.run_id)}
+        metrics = _metrics_by_name(ws.metadata.metrics(result.run_id), result)
         # The versions this run's outputs are registered as, by this run or an earlier one.
         versions = ws.metadata.versions_of_digests(
             [d for e in result.executions for d in e.outputs.values()]

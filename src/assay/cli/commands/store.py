@@ -13,7 +13,7 @@ __all__ = ["init"]
 def init(ctx: typer.Context) -> None:
     """Create the store (.assay/ with a SQLite database and an artifact folder) if missing."""
     settings = ctx.obj
-    ws = open_workspace(settings)
+    ws = open_workspace(settings, create_folders=True)
     ws.close()
     out = output.console()
     out.print(f"store ready: metadata {settings.db_url}")

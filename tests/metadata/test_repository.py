@@ -13,6 +13,7 @@ from assay.metadata import (
     ExecutionRecord,
     MetadataStore,
     MetricRecord,
+    Registration,
     RunRecord,
 )
 
@@ -84,7 +85,7 @@ def test_executions_with_outputs_and_metrics_are_found_by_cache_key(meta: Metada
     meta.record_execution(
         make_execution("e1", "r1", "key1"),
         artifacts=[artifact("d" * 64, "e1"), artifact("d" * 64, "e1")],
-        events=[EventRecord("e1", "d" * 64, "output", "out")],
+        events=[EventRecord("e1", "d" * 64, "output", "out", "json", "value", "int")],
         metrics=[MetricRecord("r1", "acc", 0.5, time.time(), "e1")],
     )
     cached = meta.find_cached("key1")
@@ -127,10 +128,13 @@ def test_model_versions_count_up_and_reuse_the_same_digest(meta: MetadataStore) 
     meta.record_execution(
         make_execution("e1", "r1", "k"), artifacts=[artifact("1" * 64), artifact("2" * 64)]
     )
-    kw = {"codec": "json", "run_id": "r1", "execution_id": "e1", "user": "alice", "info": {}}
-    v1 = meta.register_version("m", digest="1" * 64, **kw)  # type: ignore[arg-type]
-    v2 = meta.register_version("m", digest="2" * 64, **kw)  # type: ignore[arg-type]
-    again = meta.register_version("m", digest="1" * 64, **kw)  # type: ignore[arg-type]
+
+    def reg(digest: str) -> Registration:
+        return Registration("m", digest, "json", "r1", "e1", "alice", {})
+
+    v1 = meta.register_version(reg("1" * 64))
+    v2 = meta.register_version(reg("2" * 64))
+    again = meta.register_version(reg("1" * 64))
     assert (v1.version, v2.version, again.version) == (1, 2, 1)
     latest = meta.model_version("m", None)
     assert latest is not None and latest.version == 2
@@ -146,3 +150,46 @@ def test_dead_runs_are_reaped(meta: MetadataStore) -> None:
     assert meta.reap_runs("h", [11]) == 1
     assert meta.get_run("dead").status == "killed"
     assert meta.get_run("alive").status == "running"
+
+
+def test_registration_is_written_with_its_execution(meta: MetadataStore) -> None:
+    meta.insert_run(make_run("r1"))
+    registration = Registration("m", "5" * 64, "json", "r1", "e1", "alice", {"metrics": {}})
+    meta.record_execution(
+        make_execution("e1", "r1", "k"),
+        artifacts=[artifact("5" * 64, "e1")],
+        registrations=[registration],
+    )
+    version = meta.model_version("m", None)
+    assert version is not None
+    assert (version.version, version.execution_id) == (1, "e1")
+
+
+def test_a_failed_write_registers_nothing(meta: MetadataStore) -> None:
+    meta.insert_run(make_run("r1"))
+    registration = Registration("m", "6" * 64, "json", "r1", "e1", "alice", {})
+    with pytest.raises(Exception, match="(?i)foreign key|violates|constraint"):
+        meta.record_execution(  # the artifact row is missing: the whole write is refused
+            make_execution("e1", "r1", "k"), registrations=[registration]
+        )
+    assert meta.model_names() == []
+    assert meta.find_cached("k") is None
+
+
+def test_the_codec_of_reused_outputs_is_the_producers(meta: MetadataStore) -> None:
+    meta.insert_run(make_run("r1"))
+    digest = "7" * 64
+    meta.record_execution(  # the same bytes, imported first as a file ...
+        make_execution("e1", "r1", "k1"),
+        artifacts=[ArtifactRecord(digest, "file", "file", 3, "pathlib.Path", time.time())],
+        events=[EventRecord("e1", digest, "input", "path", "file", "file", "pathlib.Path")],
+    )
+    meta.record_execution(  # ... then returned by a step as JSON
+        make_execution("e2", "r1", "k2"),
+        artifacts=[artifact(digest, "e2")],
+        events=[EventRecord("e2", digest, "output", "output", "json", "value", "list")],
+    )
+    cached = meta.find_cached("k2")
+    assert cached is not None
+    out = cached.outputs["output"]
+    assert (out.codec, out.kind, out.type_name, out.producer) == ("json", "value", "list", "e2")

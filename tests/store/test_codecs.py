@@ -43,10 +43,14 @@ def test_json_values_keep_nan_and_inf() -> None:
     assert back["a"] == [1, 2.5, None, "s", True]
 
 
-def test_files_are_stored_as_their_bytes(tmp_path: Path) -> None:
+def test_files_are_stored_as_their_bytes_and_loaded_as_a_path(tmp_path: Path) -> None:
     path = tmp_path / "f.bin"
     path.write_bytes(b"\x01\x02")
-    assert round_trip(path) == ("file", b"\x01\x02")
+    name, back = round_trip(path)
+    assert name == "file"
+    assert isinstance(back, Path)
+    assert back.read_bytes() == b"\x01\x02"
+    assert round_trip(path)[1] == back  # the same bytes land in the same place
 
 
 def test_models_go_through_skops_and_predict_the_same() -> None:

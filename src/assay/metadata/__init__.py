@@ -7,6 +7,7 @@ from assay.metadata.records import (
     ExecutionRecord,
     MetricRecord,
     ModelVersionRecord,
+    Registration,
     RunRecord,
 )
 from assay.metadata.repository import CachedExecution, ExecutionBundle, MetadataStore
@@ -20,6 +21,7 @@ __all__ = [
     "MetadataStore",
     "MetricRecord",
     "ModelVersionRecord",
+    "Registration",
     "RunRecord",
     "open_metadata",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 __all__ = [
     "ArtifactRecord",
+    "Registration",
     "EventRecord",
     "ExecutionRecord",
     "MetricRecord",
@@ -71,12 +72,19 @@ class ArtifactRecord:
 
 @dataclass(frozen=True, slots=True)
 class EventRecord:
-    """An artifact going into (``input``) or coming out of (``output``) an execution."""
+    """An artifact going into (``input``) or coming out of (``output``) an execution.
+
+    The same bytes can be two things (a file and a JSON list, say), so how they are read
+    here (codec, kind, Python type) belongs to the event, not to the bytes.
+    """
 
     execution_id: str
     digest: str
     direction: str
     name: str
+    codec: str
+    kind: str
+    type_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +97,19 @@ class MetricRecord:
     timestamp: float
     execution_id: str | None = None
     step: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A request to register artifact ``digest`` as the next version of model ``name``."""
+
+    name: str
+    digest: str
+    codec: str
+    run_id: str
+    execution_id: str
+    user: str
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

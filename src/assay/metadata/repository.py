@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from assay.errors import MetadataError
+from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
 from assay.metadata.records import (
@@ -20,6 +21,7 @@ from assay.metadata.records import (
     ExecutionRecord,
     MetricRecord,
     ModelVersionRecord,
+    Registration,
     RunRecord,
 )
 from assay.metadata.rows import asdict
@@ -31,45 +33,6 @@ ExecutionBundle = tuple[
 ]
 """One execution with the artifacts, events and metrics written along with it."""
 
-# Statements on the hot path of a run are built once: constructing SQLAlchemy expressions
-# costs more than executing them against SQLite.
-_NEWEST = (
-    sa.select(t.executions.c.id)
-    .where(t.executions.c.cache_key == sa.bindparam("key"), t.executions.c.status == "succeeded")
-    .order_by(t.executions.c.ended_at.desc())
-    .limit(1)
-    .scalar_subquery()
-)
-_FIND_CACHED = (
-    sa.select(
-        t.executions.c.id.label("execution_id"),
-        sa.exists().where(t.metrics.c.execution_id == t.executions.c.id).label("has_metrics"),
-        t.events.c.name,
-        t.artifacts,
-    )
-    .select_from(t.executions)
-    .outerjoin(
-        t.events,
-        sa.and_(t.events.c.execution_id == t.executions.c.id, t.events.c.direction == "output"),
-    )
-    .outerjoin(t.artifacts, t.artifacts.c.digest == t.events.c.digest)
-    .where(t.executions.c.id == _NEWEST)
-)
-_METRICS_OF_EXECUTION = sa.select(t.metrics).where(t.metrics.c.execution_id == sa.bindparam("ex"))
-
-
-def _insert_ignoring_duplicates(dialect: str, table: sa.Table) -> sa.Executable:
-    # Artifacts are immutable and keyed by digest: a second insert of one is a no-op.
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: PLC0415
-
-        return sqlite_insert(table).on_conflict_do_nothing()
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: PLC0415
-
-        return pg_insert(table).on_conflict_do_nothing()
-    return table.insert().prefix_with("IGNORE")
-
 
 @dataclass(frozen=True, slots=True)
 class CachedExecution:
@@ -80,6 +43,16 @@ class CachedExecution:
     metrics: tuple[MetricRecord, ...]
 
 
+# Two writers can pick the same next version number (PostgreSQL); the loser tries again.
+_RETRIES = 20
+
+
+def _raise_unless_version_taken(exc: sa.exc.IntegrityError) -> None:
+    text = str(exc.orig).lower()
+    if "model_versions" not in text or ("unique" not in text and "duplicate" not in text):
+        raise exc
+
+
 class MetadataStore:
     """Reads and writes metadata records; each write method is one transaction."""
 
@@ -88,7 +61,7 @@ class MetadataStore:
         self._writer = engine.execution_options(assay_write=True)
         # An in-memory SQLite database is one connection; threads must take turns on it.
         self._lock: AbstractContextManager[Any] = threading.RLock() if serialize else nullcontext()
-        self._insert_artifacts = _insert_ignoring_duplicates(engine.dialect.name, t.artifacts)
+        self._insert_artifacts = q.insert_ignoring_duplicates(engine.dialect.name, t.artifacts)
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -187,14 +160,31 @@ class MetadataStore:
         artifacts: Sequence[ArtifactRecord] = (),
         events: Sequence[EventRecord] = (),
         metrics: Sequence[MetricRecord] = (),
+        registrations: Sequence[Registration] = (),
     ) -> None:
-        """Write one finished execution with its artifacts, events and metrics atomically."""
-        self.record_executions([(execution, artifacts, events, metrics)])
+        """Write one finished execution with everything it produced, atomically."""
+        self.record_executions([(execution, artifacts, events, metrics)], registrations)
 
-    def record_executions(self, batch: Sequence[ExecutionBundle]) -> None:
-        """Write several executions with their artifacts, events and metrics in one transaction."""
+    def record_executions(
+        self, batch: Sequence[ExecutionBundle], registrations: Sequence[Registration] = ()
+    ) -> None:
+        """Write executions with their artifacts, events, metrics and model registrations.
+
+        Everything goes in one transaction: a model version never points at an execution
+        that was not recorded.
+        """
         if not batch:
             return
+        for _ in range(_RETRIES):
+            try:
+                return self._record_once(batch, registrations)
+            except sa.exc.IntegrityError as exc:
+                _raise_unless_version_taken(exc)
+        raise MetadataError("could not record the execution: too much contention")
+
+    def _record_once(
+        self, batch: Sequence[ExecutionBundle], registrations: Sequence[Registration]
+    ) -> None:
         arts: dict[str, ArtifactRecord] = {}
         for _, artifacts, _, _ in batch:
             for a in artifacts:
@@ -209,18 +199,20 @@ class MetadataStore:
                 conn.execute(t.events.insert(), evs)
             if mets:
                 conn.execute(t.metrics.insert(), mets)
+            for registration in registrations:
+                self._register_in(conn, registration)
 
     def find_cached(self, cache_key: str) -> CachedExecution | None:
         """The newest successful execution with ``cache_key``, with its outputs and metrics."""
         with self._read() as conn:
-            rows = conn.execute(_FIND_CACHED, {"key": cache_key}).mappings().all()
+            rows = conn.execute(q.FIND_CACHED, {"key": cache_key}).mappings().all()
             if not rows:
                 return None
             execution_id = rows[0]["execution_id"]
             outputs = {r["name"]: rec.artifact(r) for r in rows if r["digest"] is not None}
             logged: tuple[MetricRecord, ...] = ()
             if rows[0]["has_metrics"]:
-                found = conn.execute(_METRICS_OF_EXECUTION, {"ex": execution_id}).mappings()
+                found = conn.execute(q.METRICS_OF_EXECUTION, {"ex": execution_id}).mappings()
                 logged = tuple(rec.metric(m) for m in found)
         return CachedExecution(execution_id, outputs, logged)
 
@@ -285,63 +277,46 @@ class MetadataStore:
 
     # -- models -----------------------------------------------------------------------------
 
-    def register_version(
-        self,
-        name: str,
-        *,
-        digest: str,
-        codec: str,
-        run_id: str,
-        execution_id: str,
-        user: str,
-        info: Mapping[str, Any],
-    ) -> ModelVersionRecord:
-        """Add ``digest`` as the next version of ``name``; the same digest is not added twice."""
-        for _ in range(20):
+    def register_version(self, registration: Registration) -> ModelVersionRecord:
+        """Add an artifact as the next version of a model; the same digest is not added twice."""
+        for _ in range(_RETRIES):
             try:
-                return self._register_once(name, digest, codec, run_id, execution_id, user, info)
-            except sa.exc.IntegrityError:
-                continue  # another process took this version number; take the next one
-        raise MetadataError(f"could not register a version of model {name!r}: too much contention")
+                with self._write() as conn:
+                    return self._register_in(conn, registration)
+            except sa.exc.IntegrityError as exc:
+                _raise_unless_version_taken(exc)
+        raise MetadataError(f"could not register model {registration.name!r}: too much contention")
 
-    def _register_once(
-        self,
-        name: str,
-        digest: str,
-        codec: str,
-        run_id: str,
-        execution_id: str,
-        user: str,
-        info: Mapping[str, Any],
-    ) -> ModelVersionRecord:
+    def _register_in(self, conn: sa.Connection, reg: Registration) -> ModelVersionRecord:
         mv = t.model_versions
-        with self._write() as conn:
-            existing = (
-                conn.execute(sa.select(mv).where(mv.c.name == name, mv.c.digest == digest).limit(1))
-                .mappings()
-                .first()
+        existing = (
+            conn.execute(sa.select(mv).where(mv.c.name == reg.name, mv.c.digest == reg.digest))
+            .mappings()
+            .first()
+        )
+        if existing is not None:
+            return rec.version(existing)
+        now = time.time()
+        if (
+            conn.execute(sa.select(t.models.c.name).where(t.models.c.name == reg.name)).first()
+            is None
+        ):
+            conn.execute(
+                t.models.insert().values(name=reg.name, created_at=now, created_by=reg.user)
             )
-            if existing is not None:
-                return rec.version(existing)
-            now = time.time()
-            if (
-                conn.execute(sa.select(t.models.c.name).where(t.models.c.name == name)).first()
-                is None
-            ):
-                conn.execute(t.models.insert().values(name=name, created_at=now, created_by=user))
-            latest = conn.execute(sa.select(sa.func.max(mv.c.version)).where(mv.c.name == name))
-            record = ModelVersionRecord(
-                name=name,
-                version=(latest.scalar() or 0) + 1,
-                digest=digest,
-                codec=codec,
-                run_id=run_id,
-                execution_id=execution_id,
-                created_at=now,
-                created_by=user,
-                info=dict(info),
-            )
-            conn.execute(mv.insert().values(asdict(record)))
+        latest = conn.execute(sa.select(sa.func.max(mv.c.version)).where(mv.c.name == reg.name))
+        record = ModelVersionRecord(
+            name=reg.name,
+            version=(latest.scalar() or 0) + 1,
+            digest=reg.digest,
+            codec=reg.codec,
+            run_id=reg.run_id,
+            execution_id=reg.execution_id,
+            created_at=now,
+            created_by=reg.user,
+            info=dict(reg.info),
+        )
+        conn.execute(mv.insert().values(asdict(record)))
         return record
 
     def model_versions(self, name: str | None = None) -> list[ModelVersionRecord]:

@@ -84,6 +84,9 @@ events = sa.Table(
     sa.Column("digest", sa.String(64), sa.ForeignKey("artifacts.digest"), nullable=False),
     sa.Column("direction", sa.String(8), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("codec", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("type_name", sa.String(300), nullable=False),
     sa.Index("ix_events_execution_id", "execution_id"),
     sa.Index("ix_events_digest", "digest", "direction"),
 )

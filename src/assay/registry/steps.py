@@ -14,8 +14,10 @@ def register_model(model: Any, name: str, metrics: dict[str, Any] | None = None)
     """Register ``model`` as a new version of model ``name``, with its evaluation metrics.
 
     Use it as the last call of a pipeline: ``register_model(model, name="sesame",
-    metrics=report)``. When the same model artifact is already registered under ``name``,
-    its existing version is returned and nothing new is written.
+    metrics=report)``. The version is written with this step's record; when the same model
+    artifact is already registered under ``name``, nothing new is written. The output names
+    the model and artifact (the version number depends on the store, so it is not part of
+    a cacheable output).
     """
     return current_context().register_model(
         name, input_name="model", metadata={"metrics": metrics or {}}

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.errors import ModelNotFoundError, RegistryError
-from assay.metadata import ModelVersionRecord
+from assay.metadata import ArtifactRecord, ModelVersionRecord, Registration
 from assay.workspace import Workspace
 
-__all__ = ["ModelRef", "load_model", "parse_ref", "register_version", "resolve"]
+__all__ = ["ModelRef", "check_name", "load_model", "parse_ref", "registration", "resolve"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 
@@ -84,28 +84,31 @@ def resolve(ws: Workspace, ref: str) -> ModelVersionRecord:
     )
 
 
-def register_version(
-    ws: Workspace,
+def registration(
     name: str,
+    artifact: ArtifactRecord,
     *,
-    digest: str,
     run_id: str,
     execution_id: str,
+    user: str,
     info: Mapping[str, Any],
-) -> ModelVersionRecord:
-    """Register the artifact ``digest`` as the next version of model ``name``.
+) -> Registration:
+    """A request to register ``artifact`` as the next version of model ``name``.
 
-    Registering the same artifact under the same name again returns the existing version.
+    It is written with the execution that asked for it; registering the same artifact under
+    the same name again returns the existing version.
+
+    Raises:
+        RegistryError: ``name`` is not a valid model name.
     """
-    artifact = ws.metadata.get_artifact(digest)
-    return ws.metadata.register_version(
-        check_name(name),
+    return Registration(
+        name=check_name(name),
         digest=artifact.digest,
         codec=artifact.codec,
         run_id=run_id,
         execution_id=execution_id,
-        user=ws.user,
-        info=info,
+        user=user,
+        info=dict(info),
     )
 
 

@@ -7,9 +7,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from assay.errors import AssayError
-from assay.metadata import ArtifactRecord, MetricRecord
-from assay.registry import register_version
+from assay.errors import DataError, DefinitionError
+from assay.metadata import ArtifactRecord, MetricRecord, Registration
+from assay.registry import registration
 from assay.workspace import Workspace
 
 __all__ = ["ExecutionContext"]
@@ -33,6 +33,7 @@ class ExecutionContext:
         self._step_name = step_name
         self._inputs = inputs
         self.metrics: list[MetricRecord] = []
+        self.registrations: list[Registration] = []
 
     @property
     def run_id(self) -> str:
@@ -46,7 +47,7 @@ class ExecutionContext:
         now = time.time()
         for key, value in metrics.items():
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise AssayError(
+                raise DataError(
                     f"metric {key!r} is not a number: {value!r}",
                     hint="log numbers only; put other values in a step output",
                 )
@@ -61,16 +62,20 @@ class ExecutionContext:
         try:
             artifact = self._inputs[input_name]
         except KeyError:
-            raise AssayError(
+            raise DefinitionError(
                 f"step {self._step_name!r} has no artifact input {input_name!r} to register",
                 hint="pass the model as the output of an earlier step",
             ) from None
-        record = register_version(
-            self._ws,
-            name,
-            digest=artifact.digest,
-            run_id=self._run_id,
-            execution_id=self._execution_id,
-            info=metadata,
+        # Written with this step's execution record, so a step that fails after asking
+        # registers nothing.
+        self.registrations.append(
+            registration(
+                name,
+                artifact,
+                run_id=self._run_id,
+                execution_id=self._execution_id,
+                user=self._ws.user,
+                info=metadata,
+            )
         )
-        return {"name": record.name, "version": record.version, "digest": record.digest}
+        return {"name": name, "digest": artifact.digest}

@@ -108,7 +108,7 @@ class _RunState:
         self.use_cache = use_cache
         self.observer = observer
         self.outputs: dict[str, dict[str, ArtifactRecord]] = {}
-        self.values: dict[str, Any] = {}
+        self.values: dict[tuple[str, str], Any] = {}
         self.results: dict[str, ExecutionResult] = {}
         self.traceback: str | None = None
         self.pending: list[ExecutionBundle] = []
@@ -233,14 +233,20 @@ class _RunState:
             artifacts=self._stored(inputs.values(), produced.values()),
             events=_events(execution_id, inputs, produced),
             metrics=ctx.metrics,
+            registrations=ctx.registrations,
         )
         self.outputs[node.name] = produced
         self._finish(node, execution_id, "succeeded", started, ended, produced)
 
     def _load(self, artifact: ArtifactRecord) -> Any:
-        if artifact.digest not in self.values:
-            self.values[artifact.digest] = self.ws.artifacts.get(artifact.digest, artifact.codec)
-        return self.values[artifact.digest]
+        # Every step gets its inputs decoded from the stored bytes, never the object the
+        # step before returned: a run then behaves the same whether its upstream steps ran
+        # or were reused, and every artifact is proven loadable as soon as it is used.
+        key = (artifact.digest, artifact.codec)
+        with self.lock:
+            if key not in self.values:
+                self.values[key] = self.ws.artifacts.get(artifact.digest, artifact.codec)
+            return self.values[key]
 
     def _store_outputs(
         self, node: Node, execution_id: str, result: Any
@@ -262,7 +268,6 @@ class _RunState:
         now = time.time()
         for spec, value in zip(specs, values, strict=True):
             stored = self.ws.artifacts.put(value, kind=spec.kind)
-            self.values[stored.digest] = value
             produced[spec.name] = ArtifactRecord(
                 stored.digest,
                 stored.kind,
@@ -365,8 +370,14 @@ def _events(
     outputs: Mapping[str, ArtifactRecord],
 ) -> list[EventRecord]:
     return [
-        *(EventRecord(execution_id, a.digest, "input", k) for k, a in inputs.items()),
-        *(EventRecord(execution_id, a.digest, "output", k) for k, a in outputs.items()),
+        *(
+            EventRecord(execution_id, a.digest, "input", k, a.codec, a.kind, a.type_name)
+            for k, a in inputs.items()
+        ),
+        *(
+            EventRecord(execution_id, a.digest, "output", k, a.codec, a.kind, a.type_name)
+            for k, a in outputs.items()
+        ),
     ]
 
 

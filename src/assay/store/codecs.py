@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import sys
+import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -225,10 +229,17 @@ def _renamed(name: str, ids: dict[int, int]) -> str:
 
 
 class FileCodec:
-    """A file, given as a ``pathlib.Path``; stored as its bytes and loaded back as bytes."""
+    """A file, given as a ``pathlib.Path``; stored as its bytes, loaded as a read-only copy.
+
+    Loading writes the bytes once to ``<folder>/<sha256>`` (default: a folder in the system
+    temporary directory) and returns that path, so a step reading a file always gets a path.
+    """
 
     name = "file"
     kind = "file"
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or Path(tempfile.gettempdir()) / "assay-files"
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, Path)
@@ -240,7 +251,14 @@ class FileCodec:
             raise CodecError(f"cannot read file {value}: {exc.strerror}") from None
 
     def decode(self, data: bytes) -> Any:
-        return data
+        path = self.folder / hashlib.sha256(data).hexdigest()
+        if not path.is_file():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+            partial.write_bytes(data)
+            partial.chmod(0o444)
+            os.replace(partial, path)
+        return path
 
 
 class CodecRegistry:

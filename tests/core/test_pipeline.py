@@ -111,3 +111,21 @@ def test_bad_call_signature_is_a_definition_error() -> None:
 
     with pytest.raises(DefinitionError, match="do not fit its signature"):
         bad.trace()
+
+
+def test_generated_names_never_collide_with_a_step_named_like_them() -> None:
+    @step(name="add_2")
+    def other(x: int) -> int:
+        return x
+
+    @pipeline
+    def pipe() -> None:
+        x = one()
+        y = add(x)
+        z = other(x)
+        w = add(y)
+        add(z, w)
+
+    names = [n.name for n in pipe.trace().nodes]
+    assert names == ["one", "add", "add_2", "add_3", "add_4"]
+    assert len(set(names)) == len(names)

@@ -61,8 +61,19 @@ def test_models_go_through_skops_and_predict_the_same() -> None:
     np.testing.assert_array_equal(back.predict(x), model.predict(x))  # type: ignore[attr-defined]
 
 
+def test_a_model_that_would_run_a_builtin_on_load_is_refused() -> None:
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    evil = Pipeline([("f", FunctionTransformer(exec)), ("m", LogisticRegression())])
+    data = SkopsCodec().encode(evil)
+    with pytest.raises(CodecError, match="not trusted: builtins.exec"):
+        SkopsCodec().decode(data)
+    assert SkopsCodec(trusted_types={"builtins.exec"}).decode(data) is not None
+
+
 def test_model_files_with_untrusted_types_are_refused() -> None:
-    codec = SkopsCodec(trusted_prefixes=("numpy.",))
+    codec = SkopsCodec()
     data = codec.encode(LogisticRegression().fit([[0.0], [1.0]], [0, 1]))
     # LogisticRegression is trusted by skops itself; a foreign type is what must be refused.
     doctored = _replace_in_zip(data, b"sklearn.linear_model._logistic", b"evil.module.Payload.xx")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import builtins
 import functools
-import hashlib
 import inspect
 import pathlib
-import textwrap
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
 from assay.core import tracing
+from assay.core.fingerprint import fingerprint
 from assay.errors import DefinitionError
 
 __all__ = ["InputRef", "OutputSpec", "ParamSpec", "Step", "Unresolved", "resolve_hints", "step"]
@@ -75,11 +74,19 @@ class Step:
         self.version = version
         self.params = _param_specs(func)
         self.outputs = _output_specs(func, outputs)
-        self.fingerprint = _fingerprint(func, version)
         functools.update_wrapper(self, func)
 
     def __repr__(self) -> str:
-        return f"<Step {self.name} {self.fingerprint[:12]}>"
+        return f"<Step {self.name}>"
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """Hash of the step's code, the helpers and constants it uses, and its version.
+
+        Computed on first use, when the module that defines the step has finished loading
+        and helpers defined below the step exist.
+        """
+        return fingerprint(self.func, self.version)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tracer = tracing.active()
@@ -261,16 +268,3 @@ def _output_specs(
             hint=f"annotate the return as tuple[...] with {len(names)} items",
         )
     return tuple(OutputSpec(n, t, kinds[n]) for n, t in zip(names, items, strict=True))
-
-
-def _fingerprint(func: Callable[..., Any], version: str | None) -> str:
-    try:
-        code = textwrap.dedent(inspect.getsource(func)).encode()
-    except (OSError, TypeError):
-        # Functions defined in a REPL have no source file; their bytecode and constants
-        # still change whenever their behaviour does.
-        c = func.__code__
-        code = c.co_code + repr(c.co_consts).encode()
-    h = hashlib.sha256(code)
-    h.update(b"\0" + (version or "").encode())
-    return h.hexdigest()

@@ -19,13 +19,16 @@ class Tracer:
     """Collects ``(name, step, arguments)`` in call order; names are made unique."""
 
     calls: list[tuple[str, Step, dict[str, Any]]] = field(default_factory=list)
-    _counts: dict[str, int] = field(default_factory=dict)
+    _taken: set[str] = field(default_factory=set)
 
     def add(self, step: Step, arguments: dict[str, Any]) -> str:
-        """Record one call and return the node name given to it."""
-        n = self._counts.get(step.name, 0) + 1
-        self._counts[step.name] = n
-        name = step.name if n == 1 else f"{step.name}_{n}"
+        """Record one call and return the node name given to it: the step's name, or
+        ``NAME_2``, ``NAME_3``, ... for later calls, skipping names already taken."""
+        name, n = step.name, 1
+        while name in self._taken:
+            n += 1
+            name = f"{step.name}_{n}"
+        self._taken.add(name)
         self.calls.append((name, step, arguments))
         return name
 

@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,9 +26,6 @@ __all__ = [
     "default_codecs",
 ]
 
-# Types a model artifact may contain beyond what skops trusts by default. Anything else in a
-# model file is refused: loading it could run code chosen by whoever wrote the file.
-DEFAULT_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "builtins.", "collections.")
 
 
 class Codec(Protocol):
@@ -130,13 +127,19 @@ class NumpyCodec:
 
 
 class SkopsCodec:
-    """scikit-learn estimators through skops; only an explicit set of types is loaded."""
+    """scikit-learn estimators through skops; only an explicit set of types is loaded.
+
+    skops itself trusts scikit-learn's estimators and the NumPy and SciPy types they hold.
+    Any other type in a model file (a function such as ``builtins.exec`` inside a
+    ``FunctionTransformer``, a class of the user's own) is refused unless its full name is
+    in ``trusted_types``: loading it could run code chosen by whoever wrote the file.
+    """
 
     name = "skops"
     kind = "model"
 
-    def __init__(self, trusted_prefixes: Sequence[str] = DEFAULT_TRUSTED_PREFIXES) -> None:
-        self.trusted_prefixes = tuple(trusted_prefixes)
+    def __init__(self, trusted_types: Iterable[str] = ()) -> None:
+        self.trusted_types = frozenset(trusted_types)
 
     def accepts(self, value: Any) -> bool:
         base = _loaded("sklearn.base")
@@ -161,11 +164,11 @@ class SkopsCodec:
             untrusted = list(sio.get_untrusted_types(data=data))
         except Exception as exc:
             raise CodecError(f"not a readable skops model file: {exc}") from None
-        refused = [t for t in untrusted if not t.startswith(self.trusted_prefixes)]
+        refused = sorted(set(untrusted) - self.trusted_types)
         if refused:
             raise CodecError(
                 f"model artifact holds types that are not trusted: {', '.join(refused)}",
-                hint="only scikit-learn, NumPy and SciPy types are loaded",
+                hint="only the types skops trusts (scikit-learn, NumPy, SciPy) are loaded",
             )
         return sio.loads(data, trusted=untrusted)
 

@@ -83,10 +83,19 @@ class PipelineNotFoundError(DefinitionError):
 class StepFailedError(AssayError):
     """Raised when a step raised an exception; the run is recorded as failed."""
 
-    def __init__(self, message: str, *, step: str, run_id: str, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str,
+        run_id: str,
+        hint: str | None = None,
+        traceback: str | None = None,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.step = step
         self.run_id = run_id
+        self.traceback = traceback
 
 
 class StoreError(AssayError):

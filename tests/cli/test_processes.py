@@ -46,6 +46,27 @@ def killable(marker: str = "", tag: str = "") -> None:
 """
 
 
+SLOW_PAIR = """
+import time
+from pathlib import Path
+
+from assay import pipeline, step
+
+
+@step
+def slow(marker: str) -> int:
+    Path(marker).write_text("started")
+    time.sleep(120)
+    return 1
+
+
+@pipeline
+def pair(a: str = "", b: str = "") -> None:
+    slow(a)
+    slow(b)
+"""
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
@@ -122,3 +143,42 @@ def test_two_runs_writing_the_same_store_at_once_both_complete(
     assert statuses == ["succeeded"] * 3
     listed = json.loads(run_subprocess(["runs", "list", "--json"], tmp_path, env).out)
     assert sorted(r["status"] for r in listed) == ["succeeded"] * 3
+
+
+def test_sigterm_with_workers_stops_at_once_and_records_the_interruption(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    (tmp_path / "pair.py").write_text(SLOW_PAIR)
+    a, b = tmp_path / "a", tmp_path / "b"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "assay",
+            "run",
+            "pair.py",
+            "-w",
+            "2",
+            "-p",
+            f"a={a}",
+            "-p",
+            f"b={b}",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (a.exists() and b.exists()):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - started < 10
+    assert proc.returncode == 130
+    assert "error: interrupted" in err
+    listed = json.loads(run_subprocess(["runs", "list", "--json"], tmp_path, env).out)
+    assert listed[0]["status"] == "interrupted"

@@ -212,3 +212,28 @@ def test_path_parameters_are_recorded_as_absolute_paths(
     monkeypatch.chdir(tmp_path)
     result = assay.run(p.files, {"path": "in.txt"}, workspace=workspace)
     assert workspace.metadata.get_run(result.run_id).params == {"path": str(tmp_path / "in.txt")}
+
+
+def test_the_recorded_traceback_belongs_to_the_recorded_error(workspace: Workspace) -> None:
+    @step
+    def quick() -> int:
+        raise ValueError("quick failure")
+
+    @step
+    def late() -> int:
+        time.sleep(0.3)
+        raise KeyError("late failure")
+
+    @pipeline
+    def pipe() -> None:
+        quick()
+        late()
+
+    with pytest.raises(StepFailedError, match="quick failure"):
+        assay.run(pipe, workspace=workspace, workers=2)
+    run = workspace.metadata.list_runs(limit=1)[0]
+    assert run.error is not None
+    assert "quick failure" in run.error
+    assert run.traceback is not None
+    assert "quick failure" in run.traceback
+    assert "late failure" not in run.traceback

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -65,8 +67,18 @@ def main(argv: list[str] | None = None) -> None:
         output.error(exc.message, exc.hint)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        output.error("interrupted")
-        sys.exit(130)
+        code = 130
     if code == 130:  # Typer turns Ctrl-C (and SIGTERM during a run) into exit code 130
         output.error("interrupted", "a run in progress is recorded as interrupted")
+        _exit_now(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit_now(code: int) -> None:
+    # Steps still running in worker threads cannot be stopped, and a normal exit would wait
+    # for them; the run is already recorded as interrupted, so leave at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(t.name.startswith("assay-step") for t in threading.enumerate()):
+        os._exit(code)
+    sys.exit(code)

@@ -76,7 +76,7 @@ def run_dag(
             run_parallel(state.process, dag, workers)
     except StepFailedError as exc:
         state.flush()
-        ws.metadata.finish_run(run_id, "failed", error=exc.message, traceback=state.traceback)
+        ws.metadata.finish_run(run_id, "failed", error=exc.message, traceback=exc.traceback)
         raise
     except BaseException as exc:
         state.flush()
@@ -110,7 +110,6 @@ class _RunState:
         self.outputs: dict[str, dict[str, ArtifactRecord]] = {}
         self.values: dict[tuple[str, str], Any] = {}
         self.results: dict[str, ExecutionResult] = {}
-        self.traceback: str | None = None
         self.pending: list[ExecutionBundle] = []
         self.members: dict[str, list[ArtifactRecord]] = {}
         self.lock = threading.Lock()
@@ -289,10 +288,11 @@ class _RunState:
         started: float,
         exc: Exception,
     ) -> None:
-        self.traceback = "".join(traceback.format_exception(exc))
         self.flush()
         record = self._execution(node, execution_id, key, params, started, "failed", time.time())
-        failed = dataclasses.replace(record, error=_describe(exc), traceback=self.traceback)
+        failed = dataclasses.replace(
+            record, error=_describe(exc), traceback="".join(traceback.format_exception(exc))
+        )
         self.ws.metadata.record_execution(
             failed,
             artifacts=self._stored(inputs.values()),
@@ -302,18 +302,18 @@ class _RunState:
             self.observer.step_finished(node.name, "failed", time.time() - started)
 
     def _failure(self, node: Node, exc: Exception) -> StepFailedError:
+        text = "".join(traceback.format_exception(exc))
         if isinstance(exc, AssayError):
-            return StepFailedError(
-                f"step {node.name!r} failed: {exc.message}",
-                step=node.name,
-                run_id=self.run_id,
-                hint=exc.hint,
-            )
+            message, hint = exc.message, exc.hint
+        else:
+            message = _describe(exc)
+            hint = f"see the traceback with `assay runs show {self.run_id[:12]}`"
         return StepFailedError(
-            f"step {node.name!r} failed: {_describe(exc)}",
+            f"step {node.name!r} failed: {message}",
             step=node.name,
             run_id=self.run_id,
-            hint=f"see the traceback with `assay runs show {self.run_id[:12]}`",
+            hint=hint,
+            traceback=text,
         )
 
     def _execution(

@@ -20,7 +20,8 @@ def run_parallel(process: Callable[[Node], None], dag: Dag, workers: int) -> Non
     done: set[str] = set()
     running: dict[Future[None], str] = {}
     failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="assay-step") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="assay-step")
+    try:
         while remaining or running:
             if failure is None:
                 for name, node in list(remaining.items()):
@@ -37,5 +38,11 @@ def run_parallel(process: Callable[[Node], None], dag: Dag, workers: int) -> Non
                     done.add(name)
                 elif failure is None:
                     failure = exc
+    except BaseException:
+        # Ctrl-C or SIGTERM: start nothing more and do not wait for the steps running now
+        # (threads cannot be stopped; the command line ends the process without them).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     if failure is not None:
         raise failure

@@ -42,10 +42,11 @@ class Settings:
     ) -> Settings:
         """Project defaults overridden by ``ASSAY_DB_URL``, ``ASSAY_ARTIFACT_ROOT``, ``ASSAY_USER``.
 
-        ``ASSAY_HOME`` moves the project folder (default: the current directory).
+        The project folder is ``project_dir`` when given, else ``ASSAY_HOME``, else the
+        current directory.
         """
         env = os.environ if env is None else env
-        project = Path(env.get("ASSAY_HOME") or project_dir or Path.cwd())
+        project = Path(project_dir or env.get("ASSAY_HOME") or Path.cwd())
         base = cls.for_project(project, user=_default_user(env))
         return cls(
             db_url=env.get("ASSAY_DB_URL") or base.db_url,

@@ -161,3 +161,75 @@ def test_usage_errors_exit_2(cli: Invoke) -> None:
     assert result.code == 2
     assert "Missing argument" in result.err
     assert cli("frobnicate").code == 2
+
+
+def test_pipeline_files_that_fail_to_import_or_trace(cli: Invoke, project: Path) -> None:
+    (project / "imp.py").write_text("import no_such_module_here\n")
+    assert_clean_error(
+        cli("run", "imp.py"), 2, "importing", "ModuleNotFoundError", "no_such_module_here", "line 1"
+    )
+    (project / "body.py").write_text(
+        "from assay import pipeline, step\n\n@step\ndef s() -> int:\n    return 1\n\n"
+        "@pipeline\ndef p() -> None:\n    s()\n    1 / 0\n"
+    )
+    assert_clean_error(
+        cli("run", "body.py"), 2, "raised while building its steps", "ZeroDivisionError", "line 10"
+    )
+    (project / "star.py").write_text(
+        "from assay import pipeline, step\n\n@pipeline\ndef p(*names: str) -> None:\n    pass\n"
+    )
+    assert_clean_error(cli("run", "star.py"), 2, "takes *names")
+    (project / "hint.py").write_text(
+        "from assay import pipeline, step\n\n@step\ndef s(x: 'list[') -> int:\n    return 1\n"
+    )
+    assert_clean_error(cli("run", "hint.py"), 2, "cannot read the type hint")
+
+
+def test_store_settings_that_cannot_work(
+    cli: Invoke, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "notadb.db").write_text("this is not a database\n" * 100)
+    monkeypatch.setenv("ASSAY_DB_URL", f"sqlite:///{project / 'notadb.db'}")
+    assert_clean_error(cli("runs", "list"), 1, "cannot open the metadata database")
+    monkeypatch.setenv("ASSAY_DB_URL", "nosuchdriver://x")
+    assert_clean_error(cli("runs", "list"), 1, "database URL")
+    monkeypatch.delenv("ASSAY_DB_URL")
+    monkeypatch.setenv("ASSAY_ARTIFACT_ROOT", "nosuchscheme://bucket/x")
+    assert_clean_error(cli("run", "text"), 1, "cannot use artifact location", "assay[s3]")
+
+
+def test_a_database_from_a_newer_assay_is_refused(cli: Invoke, project: Path) -> None:
+    import sqlite3
+
+    assert cli("init").code == 0
+    with sqlite3.connect(project / ".assay" / "assay.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    assert_clean_error(cli("runs", "list"), 1, "schema revision 9999, newer", "upgrade assay")
+
+
+def test_predict_with_a_model_that_cannot_read_text(cli: Invoke, project: Path) -> None:
+    (project / "numeric.py").write_text(
+        "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+        "from assay import pipeline, register_model, step\n\n"
+        "@step\ndef fit() -> LogisticRegression:\n"
+        "    return LogisticRegression().fit([[0.0], [1.0]], [0, 1])\n\n"
+        "@pipeline\ndef numeric() -> None:\n    register_model(fit(), name='num')\n"
+    )
+    assert cli("run", "numeric.py").code == 0
+    (project / "in.csv").write_text("sentence\nhello there\n")
+    assert_clean_error(
+        cli("predict", "num", "--input", "in.csv", "--column", "sentence", "--output", "o.csv"),
+        1,
+        "the model cannot score these inputs",
+    )
+
+
+def test_json_output_stays_strict_json_with_nan_metrics(cli: Invoke, project: Path) -> None:
+    (project / "nan.py").write_text(
+        "from assay import log_metrics, pipeline, step\n\n"
+        "@step\ndef s() -> None:\n    log_metrics({'loss': float('nan'), 'x': 1.5})\n\n"
+        "@pipeline\ndef p() -> None:\n    s()\n"
+    )
+    out = cli("run", "nan.py", "--json").out
+    data = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-standard JSON {c}"))
+    assert data["metrics"] == {"loss": "NaN", "x": 1.5}

@@ -66,7 +66,7 @@ def test_unknown_step_lookup_lists_steps() -> None:
 
 
 def test_pipeline_without_type_hints_is_refused() -> None:
-    with pytest.raises(DefinitionError, match="missing type hint for parameter 'n'"):
+    with pytest.raises(DefinitionError, match="missing type hint for argument 'n' of pipeline"):
 
         @pipeline
         def bad(n) -> None:  # type: ignore[no-untyped-def]

@@ -193,3 +193,17 @@ def test_the_codec_of_reused_outputs_is_the_producers(meta: MetadataStore) -> No
     assert cached is not None
     out = cached.outputs["output"]
     assert (out.codec, out.kind, out.type_name, out.producer) == ("json", "value", "list", "e2")
+
+
+def test_non_finite_parameters_round_trip(meta: MetadataStore) -> None:
+    run = make_run("nan1")
+    meta.insert_run(_with_params(run))
+    params = meta.get_run("nan1").params
+    assert params["y"] == 1.0
+    assert params["x"] != params["x"]  # NaN
+
+
+def _with_params(run: RunRecord) -> RunRecord:
+    import dataclasses
+
+    return dataclasses.replace(run, params={"x": float("nan"), "y": 1.0})

@@ -237,3 +237,16 @@ def test_the_recorded_traceback_belongs_to_the_recorded_error(workspace: Workspa
     assert run.traceback is not None
     assert "quick failure" in run.traceback
     assert "late failure" not in run.traceback
+
+
+def test_overlong_metric_names_are_refused(workspace: Workspace) -> None:
+    @step
+    def long_name() -> None:
+        log_metrics({"m" * 300: 1.0})
+
+    @pipeline
+    def pipe() -> None:
+        long_name()
+
+    with pytest.raises(StepFailedError, match="300 characters long"):
+        assay.run(pipe, workspace=workspace)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -37,15 +38,7 @@ def console() -> Console:
 
 def build_settings(home: Path | None) -> Settings:
     """Settings from the environment, with ``--home`` taking the place of the current folder."""
-    return Settings.from_env(project_dir=home) if home is None else _with_home(home)
-
-
-def _with_home(home: Path) -> Settings:
-    import os  # noqa: PLC0415
-
-    env = dict(os.environ)
-    env["ASSAY_HOME"] = str(home)
-    return Settings.from_env(env)
+    return Settings.from_env(project_dir=home)
 
 
 def error(message: str, hint: str | None = None) -> None:
@@ -55,8 +48,18 @@ def error(message: str, hint: str | None = None) -> None:
 
 
 def print_json(value: Any) -> None:
-    """Print ``value`` as indented JSON on standard output."""
-    sys.stdout.write(json.dumps(value, indent=2, default=str, allow_nan=True) + "\n")
+    """Print ``value`` as indented, strict JSON: NaN and inf become "NaN", "Infinity"."""
+    sys.stdout.write(json.dumps(_strict(value), indent=2, default=str) + "\n")
+
+
+def _strict(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return value
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:

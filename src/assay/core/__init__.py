@@ -1,7 +1,7 @@
 """Pure domain: steps, pipelines traced into DAGs, digests and the step context; no I/O."""
 
 from assay.core.context import StepContext, current_context, use_context
-from assay.core.digest import canonical_json, sha256_hex
+from assay.core.digest import canonical_json, dumps_json, loads_json, sha256_hex
 from assay.core.pipeline import Dag, Node, Pipeline, pipeline
 from assay.core.step import InputRef, OutputSpec, ParamSpec, Step, step
 
@@ -16,6 +16,8 @@ __all__ = [
     "StepContext",
     "canonical_json",
     "current_context",
+    "dumps_json",
+    "loads_json",
     "pipeline",
     "sha256_hex",
     "step",

@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["canonical_json", "sha256_hex"]
+__all__ = ["canonical_json", "dumps_json", "loads_json", "sha256_hex"]
 
 
 def sha256_hex(data: bytes) -> str:
@@ -21,18 +21,39 @@ def canonical_json(value: Any) -> str:
     Raises:
         TypeError: the value holds something JSON cannot represent.
     """
-    return json.dumps(_normalise(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return json.dumps(
+        _normalise(value, strict=True), sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
 
 
-def _normalise(value: Any) -> Any:
+def dumps_json(value: Any) -> str:
+    """JSON text for a record: NaN and inf spelled ``{"__float__": "nan"}`` (strict JSON has
+    none), and any value JSON cannot hold written as its ``str()``."""
+    return json.dumps(_normalise(value, strict=False), allow_nan=False)
+
+
+def loads_json(text: str | bytes) -> Any:
+    """The value of JSON written by :func:`dumps_json`, with NaN and inf restored."""
+    return json.loads(text, object_hook=_restore)
+
+
+def _restore(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1 and isinstance(obj.get("__float__"), str):
+        return float(obj["__float__"])
+    return obj
+
+
+def _normalise(value: Any, *, strict: bool) -> Any:
     # NaN and inf are legal parameter values but not legal JSON; spell them as strings so
     # the hash stays defined and distinct from any ordinary number.
     if isinstance(value, float) and not math.isfinite(value):
         return {"__float__": repr(value)}
     if isinstance(value, dict):
-        return {str(k): _normalise(v) for k, v in value.items()}
+        return {str(k): _normalise(v, strict=strict) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_normalise(v) for v in value]
+        return [_normalise(v, strict=strict) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+    if strict:
+        raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+    return str(value)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import pathlib
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +14,8 @@ from pydantic.errors import PydanticSchemaGenerationError
 
 from assay.core import tracing
 from assay.core.digest import canonical_json
-from assay.core.step import InputRef, ParamSpec, Step, Unresolved, resolve_hints
-from assay.errors import DefinitionError, ParameterError
+from assay.core.step import InputRef, ParamSpec, Step, Unresolved, param_specs
+from assay.errors import AssayError, DefinitionError, ParameterError
 
 __all__ = ["Dag", "Node", "Pipeline", "coerce", "pipeline"]
 
@@ -62,7 +62,7 @@ class Pipeline:
     def __init__(self, func: Callable[..., Any], *, name: str | None = None) -> None:
         self.func = func
         self.name = name or func.__name__
-        self.params = _pipeline_params(func)
+        self.params = param_specs(func, "pipeline")
         functools.update_wrapper(self, func)
 
     def __repr__(self) -> str:
@@ -108,7 +108,16 @@ class Pipeline:
         """
         params = self.coerce_params(raw_params or {})
         with tracing.tracing() as tracer:
-            self.func(**params)
+            try:
+                self.func(**params)
+            except AssayError:
+                raise
+            except Exception as exc:
+                raise DefinitionError(
+                    f"pipeline {self.name!r} raised while building its steps: "
+                    f"{type(exc).__name__}: {exc}{_where(exc)}",
+                    hint="a @pipeline function should only call steps and pass their outputs",
+                ) from None
         nodes = tuple(_node(name, s, args) for name, s, args in tracer.calls)
         if not nodes:
             raise DefinitionError(
@@ -157,21 +166,13 @@ def _adapter(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" (line {frames[-1].lineno} of {frames[-1].filename})" if frames else ""
+
+
 def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", None) or repr(annotation).replace("typing.", "")
-
-
-def _pipeline_params(func: Callable[..., Any]) -> tuple[ParamSpec, ...]:
-    hints = resolve_hints(func)
-    specs = []
-    for p in inspect.signature(func).parameters.values():
-        if p.name not in hints:
-            raise DefinitionError(
-                f"missing type hint for parameter {p.name!r} of pipeline {func.__qualname__!r}",
-                hint=f"annotate it, for example `{p.name}: float = 1.0`",
-            )
-        specs.append(ParamSpec(p.name, hints[p.name], p.default))
-    return tuple(specs)
 
 
 def _node(name: str, step: Step, arguments: Mapping[str, Any]) -> Node:

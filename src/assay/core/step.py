@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
-import pathlib
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,16 @@ from assay.core import tracing
 from assay.core.fingerprint import fingerprint
 from assay.errors import DefinitionError
 
-__all__ = ["InputRef", "OutputSpec", "ParamSpec", "Step", "Unresolved", "resolve_hints", "step"]
+__all__ = [
+    "InputRef",
+    "OutputSpec",
+    "ParamSpec",
+    "Step",
+    "Unresolved",
+    "param_specs",
+    "resolve_hints",
+    "step",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +38,6 @@ class ParamSpec:
     def required(self) -> bool:
         """True when the argument has no default."""
         return self.default is inspect.Parameter.empty
-
-    @property
-    def is_path(self) -> bool:
-        """True for ``pathlib.Path`` arguments, whose file content is hashed and recorded."""
-        return self.annotation is pathlib.Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,7 @@ class Step:
         self.func = func
         self.name = name or func.__name__
         self.version = version
-        self.params = _param_specs(func)
+        self.params = param_specs(func)
         self.outputs = _output_specs(func, outputs)
         functools.update_wrapper(self, func)
 
@@ -167,7 +170,7 @@ def resolve_hints(func: Callable[..., Any]) -> dict[str, Any]:
     """
     try:
         return typing.get_type_hints(func, include_extras=True)
-    except NameError:
+    except (NameError, SyntaxError):
         pass
     namespace = getattr(func, "__globals__", {})
     hints: dict[str, Any] = {}
@@ -219,18 +222,23 @@ class _Lenient(dict[str, Any]):
         return getattr(builtins, key, Unresolved(key))
 
 
-def _param_specs(func: Callable[..., Any]) -> tuple[ParamSpec, ...]:
+def param_specs(func: Callable[..., Any], what: str = "step") -> tuple[ParamSpec, ...]:
+    """The named, typed arguments of a step or pipeline function.
+
+    Raises:
+        DefinitionError: an argument has no type hint, or is ``*args`` / ``**kwargs``.
+    """
     hints = resolve_hints(func)
     specs = []
     for p in inspect.signature(func).parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise DefinitionError(
-                f"step {func.__qualname__!r} takes *{p.name}; steps need named arguments",
+                f"{what} {func.__qualname__!r} takes *{p.name}; {what}s need named arguments",
                 hint="list every input and parameter as a named, typed argument",
             )
         if p.name not in hints:
             raise DefinitionError(
-                f"missing type hint for argument {p.name!r} of step {func.__qualname__!r}",
+                f"missing type hint for argument {p.name!r} of {what} {func.__qualname__!r}",
                 hint=f"annotate it, for example `{p.name}: int`",
             )
         specs.append(ParamSpec(p.name, hints[p.name], p.default))

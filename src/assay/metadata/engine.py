@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.util import LRUCache
 
+from assay.core import dumps_json, loads_json
 from assay.errors import MetadataError
 from assay.metadata.repository import MetadataStore
 from assay.metadata.schema import SCHEMA_REVISION, metadata
@@ -60,22 +61,28 @@ def open_metadata(url: str) -> MetadataStore:
     engine = engine.execution_options(compiled_cache=_COMPILED_SQL)
     try:
         migrate(engine)
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DBAPIError as exc:
         raise MetadataError(
             f"cannot open the metadata database {parsed.render_as_string(hide_password=True)}: "
-            f"{exc.orig}",
-            hint="check the database URL and that the server is running",
+            f"{str(exc.orig).strip()}",
+            hint="check the database URL, that the server is running and that the file is "
+            "an assay database",
         ) from None
     return MetadataStore(engine, serialize=in_memory)
 
 
 def _engine_options(is_sqlite: bool, in_memory: bool) -> dict[str, Any]:
+    # PostgreSQL's json type refuses NaN and Infinity, which parameters and metrics may hold;
+    # they are written spelled out and read back as floats, on every database alike.
+    options: dict[str, Any] = {"json_serializer": dumps_json, "json_deserializer": loads_json}
     if in_memory:
         # One shared connection: every new connection to :memory: would be a new, empty database.
-        return {"connect_args": {"check_same_thread": False}, "poolclass": sa.pool.StaticPool}
-    if is_sqlite:
-        return {"connect_args": {"timeout": 60, "check_same_thread": False}}
-    return {"pool_pre_ping": True}
+        options.update(connect_args={"check_same_thread": False}, poolclass=sa.pool.StaticPool)
+    elif is_sqlite:
+        options["connect_args"] = {"timeout": 60, "check_same_thread": False}
+    else:
+        options["pool_pre_ping"] = True
+    return options
 
 
 def _tune_sqlite(engine: sa.Engine) -> None:
@@ -152,8 +159,19 @@ def migrate(engine: sa.Engine) -> None:
     if current is None and _create_fresh(engine):
         return
     from alembic import command  # noqa: PLC0415 - only needed on an outdated database
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+    from alembic.util.exc import CommandError  # noqa: PLC0415
 
     cfg = alembic_config()
+    if current is not None:
+        try:
+            ScriptDirectory.from_config(cfg).get_revision(current)
+        except CommandError:
+            raise MetadataError(
+                f"the metadata database has schema revision {current}, newer than this "
+                f"assay knows ({SCHEMA_REVISION})",
+                hint="upgrade assay; a database is never migrated backwards",
+            ) from None
     with engine.execution_options(assay_write=True).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -227,7 +227,7 @@ class MetadataStore:
             return [rec.execution(r) for r in rows]
 
     def get_execution(self, execution_id: str) -> ExecutionRecord:
-        """The execution with this exact id."""
+        """The execution whose id is or starts with ``execution_id``."""
         with self._read() as conn:
             row = rec.one_by_prefix(
                 conn, t.executions, t.executions.c.id, execution_id, "execution"

@@ -35,7 +35,7 @@ def one_by_prefix(
     conn: sa.Connection, table: sa.Table, column: sa.Column[Any], ref: str, noun: str
 ) -> sa.RowMapping:
     """The one row whose ``column`` starts with ``ref``; raises when none or several match."""
-    ref = ref.strip()
+    ref = ref.strip().lower()  # ids and digests are lower-case hex; LIKE case differs by database
     if not ref:
         raise RecordNotFoundError(f"empty {noun} id", hint=f"give a {noun} id or a prefix of one")
     rows = (

@@ -12,7 +12,9 @@ from assay.metadata import ArtifactRecord, MetricRecord, Registration
 from assay.registry import registration
 from assay.workspace import Workspace
 
-__all__ = ["ExecutionContext"]
+__all__ = ["MAX_METRIC_NAME", "ExecutionContext"]
+
+MAX_METRIC_NAME = 250  # the metrics.key column; PostgreSQL refuses longer, SQLite would not
 
 
 class ExecutionContext:
@@ -46,6 +48,11 @@ class ExecutionContext:
     def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None) -> None:
         now = time.time()
         for key, value in metrics.items():
+            if len(str(key)) > MAX_METRIC_NAME:
+                raise DataError(
+                    f"metric name {str(key)[:40]!r}... is {len(str(key))} characters long",
+                    hint=f"use names of at most {MAX_METRIC_NAME} characters",
+                )
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise DataError(
                     f"metric {key!r} is not a number: {value!r}",

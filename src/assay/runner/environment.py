@@ -57,7 +57,9 @@ def _git_state(folder: Path | None) -> tuple[str | None, bool | None]:
         return None, None
     try:
         out = subprocess.run(
-            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            # Untracked files count: a run made from files not in the commit cannot be
+            # reproduced from the commit alone.
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=normal"],
             cwd=folder,
             capture_output=True,
             text=True,

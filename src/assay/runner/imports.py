@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -26,10 +27,10 @@ def import_path(
         DataError: the path does not exist or cannot be read.
     """
     if path.is_dir():
-        members = [_import_file(store, f, where, arg) for f in _files(path)]
+        files = _files(path)
+        members = [_import_file(store, f, where, arg) for f in files]
         manifest = {
-            f.relative_to(path).as_posix(): m.digest
-            for f, m in zip(_files(path), members, strict=True)
+            f.relative_to(path).as_posix(): m.digest for f, m in zip(files, members, strict=True)
         }
         data = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
         digest = store.put_bytes(data)
@@ -39,11 +40,11 @@ def import_path(
 
 
 def _files(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    found = []
+    for top, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # never descend into .git, .venv
+        found += [Path(top) / n for n in names if not n.startswith(".")]
+    return sorted(found)
 
 
 def _import_file(store: ArtifactStore, path: Path, where: str, arg: str) -> ArtifactRecord:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 
 from assay.core import Pipeline
-from assay.errors import PipelineNotFoundError
+from assay.errors import AssayError, PipelineNotFoundError
 
 __all__ = ["load_pipeline"]
 
@@ -68,13 +70,15 @@ def load_pipeline(target: str) -> tuple[Pipeline, Path | None]:
 
 
 def _import_file(path: Path) -> object:
-    name = f"assay_pipeline_{abs(hash(str(path)))}"
+    # A name that is the same in every process, so recorded function names are stable.
+    name = f"assay_pipeline_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise PipelineNotFoundError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
-    # Registered before executing so dataclasses and pickling-free introspection inside the
-    # module can find it; the folder goes on sys.path so sibling modules import.
+    # Registered before executing so that introspection inside the module (dataclasses,
+    # typing) finds it; the folder goes on sys.path, as `python pipeline.py` would put it,
+    # so that sibling modules import.
     sys.modules[name] = module
     folder = str(path.parent)
     if folder not in sys.path:
@@ -82,7 +86,19 @@ def _import_file(path: Path) -> object:
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
+        line = f" line {exc.lineno}" if exc.lineno else ""
         raise PipelineNotFoundError(
-            f"syntax error in {path} line {exc.lineno}: {exc.msg}", hint="fix the pipeline file"
+            f"syntax error in {exc.filename or path}{line}: {exc.msg}",
+            hint="fix the pipeline file",
+        ) from None
+    except AssayError:
+        raise
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
+        where = f" ({frames[-1].filename} line {frames[-1].lineno})" if frames else ""
+        raise PipelineNotFoundError(
+            f"importing {path} failed: {type(exc).__name__}: {exc}{where}",
+            hint="fix the error in the pipeline file or a module it imports",
         ) from None
     return module

@@ -31,14 +31,21 @@ def predict_frame(model: Any, inputs: Any) -> pd.DataFrame:
             hint="register a fitted scikit-learn estimator or pipeline",
         )
     out = pd.DataFrame(index=getattr(inputs, "index", None))
-    if hasattr(model, "predict_proba"):
-        proba = np.asarray(model.predict_proba(inputs))
-        classes = list(model.classes_)
-        out["prediction"] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
-        for i, label in enumerate(classes):
-            out[f"proba_{label}"] = proba[:, i]
-    else:
-        out["prediction"] = model.predict(inputs)
+    try:
+        if hasattr(model, "predict_proba"):
+            proba = np.asarray(model.predict_proba(inputs))
+            classes = list(model.classes_)
+            out["prediction"] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+            for i, label in enumerate(classes):
+                out[f"proba_{label}"] = proba[:, i]
+        else:
+            out["prediction"] = model.predict(inputs)
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"the model cannot score these inputs: {str(exc).splitlines()[0]}",
+            hint="give the model the kind of input it was trained on (for a text model, a "
+            "column of text)",
+        ) from None
     return out
 
 

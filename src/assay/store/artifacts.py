@@ -45,7 +45,9 @@ class ArtifactStore:
         codec = self.codecs.for_value(value)
         data = codec.encode(value)
         digest = self.put_bytes(data)
-        return StoredArtifact(digest, codec.name, kind or codec.kind, len(data), _type_name(value))
+        return StoredArtifact(
+            digest, codec.name, kind or codec.kind, len(data), _qualified_type(value)
+        )
 
     def put_bytes(self, data: bytes) -> str:
         """Store raw bytes; returns their digest. Storing the same bytes twice writes once."""
@@ -78,11 +80,14 @@ class ArtifactStore:
             # Moving the bad bytes aside keeps them for inspection and lets the step that
             # made them write them again: a cache lookup sees them missing and re-runs it.
             aside = f"quarantine/{digest}.{actual[:12]}"
-            self.blobs.write(aside, data)
-            self.blobs.delete(self.key(digest))
+            try:
+                self.blobs.write(aside, data)
+                self.blobs.delete(self.key(digest))
+                moved = f"; they were moved to {aside} in the artifact store"
+            except OSError:  # a read-only store: report the damage, leave the bytes
+                moved = ""
             raise IntegrityError(
-                f"artifact {digest[:12]} is corrupted: its bytes now hash to {actual[:12]}; "
-                f"they were moved to {aside} in the artifact store",
+                f"artifact {digest[:12]} is corrupted: its bytes now hash to {actual[:12]}{moved}",
                 hint="rerun the pipeline to recreate the artifact, or restore it from a backup",
             )
         return data
@@ -105,6 +110,6 @@ def open_artifact_store(
     return ArtifactStore(FsspecBlobStorage(root), codecs)
 
 
-def _type_name(value: Any) -> str:
+def _qualified_type(value: Any) -> str:
     t = type(value)
     return f"{t.__module__}.{t.__qualname__}" if t.__module__ != "builtins" else t.__qualname__

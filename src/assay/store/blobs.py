@@ -91,6 +91,7 @@ class LocalBlobStorage:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; a team's store is read by others too
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -113,7 +114,14 @@ class FsspecBlobStorage:
     def __init__(self, url: str, **storage_options: Any) -> None:
         import fsspec  # noqa: PLC0415 - only URLs that are not local folders need it
 
-        self.fs, self.root = fsspec.core.url_to_fs(url, **storage_options)
+        try:
+            self.fs, self.root = fsspec.core.url_to_fs(url, **storage_options)
+        except (ValueError, ImportError) as exc:
+            raise StoreError(
+                f"cannot use artifact location {url!r}: {str(exc).splitlines()[0]}",
+                hint="use a local folder or an fsspec URL; install the extra for its scheme "
+                "(pip install 'assay[s3]' or 'assay[azure]')",
+            ) from None
         self.root = self.root.rstrip("/")
 
     def _path(self, key: str) -> str:

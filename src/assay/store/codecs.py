@@ -27,7 +27,6 @@ __all__ = [
 ]
 
 
-
 class Codec(Protocol):
     """Encodes one family of Python values to bytes and decodes them back."""
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assay import AssayError, log_metrics, step
+from assay import log_metrics, step
+from assay.errors import DataError
 from assay.evaluation import classification_report, flat_metrics
 from assay.validation import validate_labelled_text
 
@@ -59,7 +60,7 @@ def _read(path: Path, *, strict: bool) -> list[tuple[str, str]]:
         # what byte 0x85 (an ellipsis in Windows-1252 text) decodes to in ISO-8859-1.
         lines = path.read_text(encoding=ENCODING).split("\n")
     except FileNotFoundError:
-        raise AssayError(
+        raise DataError(
             f"{path} not found", hint="point --param data at the Financial PhraseBank folder"
         ) from None
     for number, line in enumerate(lines, start=1):
@@ -70,12 +71,12 @@ def _read(path: Path, *, strict: bool) -> list[tuple[str, str]]:
         if not sep or not label.strip():
             problem = f"{path.name} line {number} is not `sentence@label`: {line.strip()[:60]!r}"
             if strict:
-                raise AssayError(problem, hint="fix or remove that line")
+                raise DataError(problem, hint="fix or remove that line")
             print(f"  ingest: [warning] {problem}; skipped")
             continue
         rows.append((sentence.strip(), label.strip()))
     if not rows:
-        raise AssayError(f"{path} holds no sentences", hint="check the corpus file")
+        raise DataError(f"{path} holds no sentences", hint="check the corpus file")
     return rows
 
 

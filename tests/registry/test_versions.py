@@ -66,6 +66,7 @@ def test_unknown_models_and_versions(workspace: Workspace) -> None:
         resolve(workspace, "dummy@4")
 
 
-def test_invalid_model_name_fails_the_step(workspace: Workspace) -> None:
-    with pytest.raises(assay.AssayError, match="invalid model name"):
+def test_invalid_model_name_is_refused_before_anything_runs(workspace: Workspace) -> None:
+    with pytest.raises(assay.AssayError, match="argument 'name'.*should match pattern"):
         assay.run(dummy, {"name": "no spaces allowed"}, workspace=workspace)
+    assert workspace.metadata.list_runs() == []

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol
 
-from assay.errors import AssayError
+from assay.errors import DefinitionError
 
 __all__ = ["StepContext", "current_context", "use_context"]
 
@@ -39,11 +39,11 @@ def current_context() -> StepContext:
     """The context of the step running in this thread.
 
     Raises:
-        AssayError: called outside a running step.
+        DefinitionError: called outside a running step.
     """
     ctx = _CURRENT.get()
     if ctx is None:
-        raise AssayError(
+        raise DefinitionError(
             "this call needs a running step",
             hint="call it from inside a @step function run by `assay run` or assay.run()",
         )

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
 
 from assay.core import current_context, step
+from assay.registry.versions import NAME_PATTERN
 
 __all__ = ["register_model"]
 
 
-@step(version="1", outputs={"version": "value"})
-def register_model(model: Any, name: str, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+@step(version="1", outputs={"registration": "value"})
+def register_model(
+    model: Any,
+    # Checked when the pipeline is traced, not after hours of training.
+    name: Annotated[str, StringConstraints(pattern=NAME_PATTERN)],
+    metrics: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Register ``model`` as a new version of model ``name``, with its evaluation metrics.
 
     Use it as the last call of a pipeline: ``register_model(model, name="sesame",

@@ -13,7 +13,8 @@ from assay.workspace import Workspace
 
 __all__ = ["ModelRef", "check_name", "load_model", "parse_ref", "registration", "resolve"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
+_NAME = re.compile(NAME_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.util import LRUCache
 
 from assay.core import dumps_json, loads_json
 from assay.errors import MetadataError
@@ -22,9 +22,6 @@ __all__ = ["alembic_config", "migrate", "open_metadata"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-# Compiled SQL is keyed by statement and dialect, so engines of one process can share it;
-# without this every `assay.run` would compile its statements again on a new engine.
-_COMPILED_SQL: LRUCache[Any, Any] = LRUCache(1000)
 
 
 def open_metadata(url: str) -> MetadataStore:
@@ -53,12 +50,10 @@ def open_metadata(url: str) -> MetadataStore:
             ) from None
     in_memory = is_sqlite and parsed.database in (None, "", ":memory:")
     try:
-        engine = sa.create_engine(parsed, **_engine_options(is_sqlite, in_memory))
+        # Every in-memory database is a new one; a file or server is one engine per process.
+        engine = _new_engine(url) if in_memory else _shared_engine(url)
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise MetadataError(f"cannot use database URL {url!r}: {exc}") from None
-    if is_sqlite:
-        _tune_sqlite(engine)
-    engine = engine.execution_options(compiled_cache=_COMPILED_SQL)
     try:
         migrate(engine)
     except sa.exc.DBAPIError as exc:
@@ -69,6 +64,25 @@ def open_metadata(url: str) -> MetadataStore:
             "an assay database",
         ) from None
     return MetadataStore(engine, serialize=in_memory)
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_engine(url: str) -> sa.Engine:
+    # SQLAlchemy means an engine to live as long as the process: it holds the connection
+    # pool and the compiled SQL, which a new engine would compile again (about 1 ms a
+    # statement) on every `assay.run` of a notebook or benchmark. `close()` only empties
+    # the pool, so a disposed engine is still good to reuse.
+    return _new_engine(url)
+
+
+def _new_engine(url: str) -> sa.Engine:
+    parsed = make_url(url)
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    in_memory = is_sqlite and parsed.database in (None, "", ":memory:")
+    engine = sa.create_engine(parsed, **_engine_options(is_sqlite, in_memory))
+    if is_sqlite:
+        _tune_sqlite(engine)
+    return engine
 
 
 def _engine_options(is_sqlite: bool, in_memory: bool) -> dict[str, Any]:

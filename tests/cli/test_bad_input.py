@@ -233,3 +233,13 @@ def test_json_output_stays_strict_json_with_nan_metrics(cli: Invoke, project: Pa
     out = cli("run", "nan.py", "--json").out
     data = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-standard JSON {c}"))
     assert data["metrics"] == {"loss": "NaN", "x": 1.5}
+
+
+def test_a_pipeline_module_that_fails_to_import(
+    cli: Invoke, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "broken_mod.py").write_text("x = 1 / 0\n")
+    monkeypatch.syspath_prepend(str(project))
+    assert_clean_error(
+        cli("run", "broken_mod:p"), 2, "importing broken_mod failed", "ZeroDivisionError"
+    )

@@ -67,6 +67,8 @@ def test_unknown_models_and_versions(workspace: Workspace) -> None:
 
 
 def test_invalid_model_name_is_refused_before_anything_runs(workspace: Workspace) -> None:
-    with pytest.raises(assay.AssayError, match="argument 'name'.*should match pattern"):
+    with pytest.raises(
+        assay.AssayError, match="argument 'name': expected str.*should match pattern"
+    ):
         assay.run(dummy, {"name": "no spaces allowed"}, workspace=workspace)
     assert workspace.metadata.list_runs() == []

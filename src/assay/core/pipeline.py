@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import pathlib
 import traceback
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -172,6 +173,8 @@ def _where(exc: BaseException) -> str:
 
 
 def _type_name(annotation: Any) -> str:
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]  # the type, not its constraints
     return getattr(annotation, "__name__", None) or repr(annotation).replace("typing.", "")
 
 

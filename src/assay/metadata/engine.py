@@ -23,7 +23,6 @@ __all__ = ["alembic_config", "migrate", "open_metadata"]
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-
 def open_metadata(url: str) -> MetadataStore:
     """Open (creating and migrating if needed) the metadata database at ``url``.
 

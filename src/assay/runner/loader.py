@@ -48,6 +48,10 @@ def load_pipeline(target: str) -> tuple[Pipeline, Path | None]:
                 f"cannot find pipeline {target!r}: {exc}",
                 hint="give a folder, a .py file, or an importable module:name",
             ) from None
+        except AssayError:
+            raise
+        except Exception as exc:
+            raise _import_failed(where, exc) from None
         source = Path(module.__file__).resolve() if module.__file__ else None
     found = {k: v for k, v in vars(module).items() if isinstance(v, Pipeline)}
     if attr:
@@ -95,10 +99,14 @@ def _import_file(path: Path) -> object:
         raise
     except Exception as exc:
         sys.modules.pop(name, None)
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
-        where = f" ({frames[-1].filename} line {frames[-1].lineno})" if frames else ""
-        raise PipelineNotFoundError(
-            f"importing {path} failed: {type(exc).__name__}: {exc}{where}",
-            hint="fix the error in the pipeline file or a module it imports",
-        ) from None
+        raise _import_failed(str(path), exc) from None
     return module
+
+
+def _import_failed(what: str, exc: Exception) -> PipelineNotFoundError:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
+    where = f" ({frames[-1].filename} line {frames[-1].lineno})" if frames else ""
+    return PipelineNotFoundError(
+        f"importing {what} failed: {type(exc).__name__}: {exc}{where}",
+        hint="fix the error in the pipeline file or a module it imports",
+    )

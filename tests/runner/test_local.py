@@ -250,3 +250,21 @@ def test_overlong_metric_names_are_refused(workspace: Workspace) -> None:
 
     with pytest.raises(StepFailedError, match="300 characters long"):
         assay.run(pipe, workspace=workspace)
+
+
+def test_metrics_logged_before_a_step_fails_are_kept(workspace: Workspace) -> None:
+    @step
+    def diverges() -> None:
+        for epoch in range(3):
+            log_metrics({"loss": 1.0 / (epoch + 1)}, step=epoch)
+        raise RuntimeError("diverged")
+
+    @pipeline
+    def pipe() -> None:
+        diverges()
+
+    with pytest.raises(StepFailedError, match="diverged"):
+        assay.run(pipe, workspace=workspace)
+    run = workspace.metadata.list_runs(limit=1)[0]
+    history = [(m.step, m.value) for m in workspace.metadata.metrics(run.id)]
+    assert history == [(0, 1.0), (1, 0.5), (2, 1.0 / 3)]

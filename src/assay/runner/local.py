@@ -223,7 +223,7 @@ class _RunState:
                 result = node.step.func(**kwargs)
             produced = self._store_outputs(node, execution_id, result)
         except Exception as exc:
-            self._record_failure(node, execution_id, key, inputs, params, started, exc)
+            self._record_failure(node, execution_id, key, inputs, params, started, exc, ctx)
             raise self._failure(node, exc) from exc
         ended = time.time()
         self.flush()
@@ -287,6 +287,7 @@ class _RunState:
         params: Mapping[str, Any],
         started: float,
         exc: Exception,
+        ctx: ExecutionContext,
     ) -> None:
         self.flush()
         record = self._execution(node, execution_id, key, params, started, "failed", time.time())
@@ -297,6 +298,7 @@ class _RunState:
             failed,
             artifacts=self._stored(inputs.values()),
             events=_events(execution_id, inputs, {}),
+            metrics=ctx.metrics,  # what the step logged before it failed is kept
         )
         if self.observer:
             self.observer.step_finished(node.name, "failed", time.time() - started)

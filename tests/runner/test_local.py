@@ -268,3 +268,19 @@ def test_metrics_logged_before_a_step_fails_are_kept(workspace: Workspace) -> No
     run = workspace.metadata.list_runs(limit=1)[0]
     history = [(m.step, m.value) for m in workspace.metadata.metrics(run.id)]
     assert history == [(0, 1.0), (1, 0.5), (2, 1.0 / 3)]
+
+
+def test_decoded_values_are_released_once_every_reader_has_them(workspace: Workspace) -> None:
+    from assay.metadata import ArtifactRecord
+    from assay.runner.local import _RunState
+
+    dag = p.numbers.trace()
+    state = _RunState(workspace, "r", True, None, dag)
+    assert state.readers[("make_numbers", "output")] == 2  # partition and as_array
+    frame = ArtifactRecord("f" * 64, "dataset", "parquet", 1, "DataFrame", 0.0)
+    state.outputs["make_numbers"] = {"output": frame}
+    state.values[(frame.digest, frame.codec)] = "decoded frame"
+    state._release(dag.node("partition"))
+    assert (frame.digest, frame.codec) in state.values  # as_array has yet to read it
+    state._release(dag.node("as_array"))
+    assert state.values == {}

@@ -7,6 +7,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,6 @@ from assay.core import Dag, Node, canonical_json, sha256_hex, use_context
 from assay.errors import AssayError, DefinitionError, StepFailedError
 from assay.metadata import (
     ArtifactRecord,
-    EventRecord,
     ExecutionBundle,
     ExecutionRecord,
     RunRecord,
@@ -24,6 +24,7 @@ from assay.runner import environment
 from assay.runner.context import ExecutionContext
 from assay.runner.imports import import_path
 from assay.runner.parallel import run_parallel
+from assay.runner.records import describe, events_of
 from assay.runner.results import ExecutionResult, RunObserver, RunResult
 from assay.workspace import Workspace
 
@@ -65,7 +66,7 @@ def run_dag(
             git_dirty=env.git_dirty,
         )
     )
-    state = _RunState(ws, run_id, use_cache, observer)
+    state = _RunState(ws, run_id, use_cache, observer, dag)
     if observer:
         observer.run_started(run_id, [n.name for n in dag.nodes])
     try:
@@ -101,7 +102,12 @@ class _RunState:
     """Everything one run accumulates: outputs per node and values made in this process."""
 
     def __init__(
-        self, ws: Workspace, run_id: str, use_cache: bool, observer: RunObserver | None
+        self,
+        ws: Workspace,
+        run_id: str,
+        use_cache: bool,
+        observer: RunObserver | None,
+        dag: Dag,
     ) -> None:
         self.ws = ws
         self.run_id = run_id
@@ -113,6 +119,11 @@ class _RunState:
         self.pending: list[ExecutionBundle] = []
         self.members: dict[str, list[ArtifactRecord]] = {}
         self.lock = threading.Lock()
+        # How many steps still have to read each output: a decoded value is dropped once
+        # the last of them has it, so a long pipeline does not hold every value it made.
+        self.readers = Counter(
+            (ref.node, ref.output) for node in dag.nodes for ref in node.inputs.values()
+        )
 
     def flush(self) -> None:
         """Write the records of reused executions that are still waiting."""
@@ -133,11 +144,19 @@ class _RunState:
                 }
             ).encode()
         )
-        if self.use_cache and self._reuse(node, key, inputs, params, started):
-            return
-        if self.observer:
-            self.observer.step_started(node.name)
-        self._execute(node, key, inputs, params, started)
+        if not (self.use_cache and self._reuse(node, key, inputs, params, started)):
+            if self.observer:
+                self.observer.step_started(node.name)
+            self._execute(node, key, inputs, params, started)
+        self._release(node)
+
+    def _release(self, node: Node) -> None:
+        with self.lock:
+            for ref in node.inputs.values():
+                self.readers[(ref.node, ref.output)] -= 1
+                if self.readers[(ref.node, ref.output)] == 0:
+                    artifact = self.outputs[ref.node][ref.output]
+                    self.values.pop((artifact.digest, artifact.codec), None)
 
     def _inputs(self, node: Node) -> dict[str, ArtifactRecord]:
         inputs: dict[str, ArtifactRecord] = {}
@@ -190,7 +209,7 @@ class _RunState:
                 (
                     record,
                     self._stored(inputs.values()),
-                    _events(execution_id, inputs, cached.outputs),
+                    events_of(execution_id, inputs, cached.outputs),
                     metrics,
                 )
             )
@@ -230,7 +249,7 @@ class _RunState:
         self.ws.metadata.record_execution(
             self._execution(node, execution_id, key, params, started, "succeeded", ended),
             artifacts=self._stored(inputs.values(), produced.values()),
-            events=_events(execution_id, inputs, produced),
+            events=events_of(execution_id, inputs, produced),
             metrics=ctx.metrics,
             registrations=ctx.registrations,
         )
@@ -292,12 +311,12 @@ class _RunState:
         self.flush()
         record = self._execution(node, execution_id, key, params, started, "failed", time.time())
         failed = dataclasses.replace(
-            record, error=_describe(exc), traceback="".join(traceback.format_exception(exc))
+            record, error=describe(exc), traceback="".join(traceback.format_exception(exc))
         )
         self.ws.metadata.record_execution(
             failed,
             artifacts=self._stored(inputs.values()),
-            events=_events(execution_id, inputs, {}),
+            events=events_of(execution_id, inputs, {}),
             metrics=ctx.metrics,  # what the step logged before it failed is kept
         )
         if self.observer:
@@ -308,7 +327,7 @@ class _RunState:
         if isinstance(exc, AssayError):
             message, hint = exc.message, exc.hint
         else:
-            message = _describe(exc)
+            message = describe(exc)
             hint = f"see the traceback with `assay runs show {self.run_id[:12]}`"
         return StepFailedError(
             f"step {node.name!r} failed: {message}",
@@ -364,25 +383,3 @@ class _RunState:
         )
         if self.observer:
             self.observer.step_finished(node.name, status, ended - started)
-
-
-def _events(
-    execution_id: str,
-    inputs: Mapping[str, ArtifactRecord],
-    outputs: Mapping[str, ArtifactRecord],
-) -> list[EventRecord]:
-    return [
-        *(
-            EventRecord(execution_id, a.digest, "input", k, a.codec, a.kind, a.type_name)
-            for k, a in inputs.items()
-        ),
-        *(
-            EventRecord(execution_id, a.digest, "output", k, a.codec, a.kind, a.type_name)
-            for k, a in outputs.items()
-        ),
-    ]
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

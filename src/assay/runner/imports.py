@@ -20,8 +20,9 @@ def import_path(
     """Store the file or folder at ``path``; return its record and those of a folder's files.
 
     A file is stored as its bytes. A folder is stored as a manifest (JSON of relative path to
-    sha256 of every file under it, hidden files excluded) plus each file's bytes, so its
-    digest changes exactly when a file is added, removed, renamed or edited.
+    sha256 of every file under it; hidden files and links to nothing are left out) plus each
+    file's bytes, so its digest changes exactly when a file is added, removed, renamed or
+    edited.
 
     Raises:
         DataError: the path does not exist or cannot be read.
@@ -43,7 +44,10 @@ def _files(folder: Path) -> list[Path]:
     found = []
     for top, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]  # never descend into .git, .venv
-        found += [Path(top) / n for n in names if not n.startswith(".")]
+        # A link to nothing has no content to record; it is left out like a hidden file.
+        found += [
+            Path(top) / n for n in names if not n.startswith(".") and (Path(top) / n).exists()
+        ]
     return sorted(found)
 
 

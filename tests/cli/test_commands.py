@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import Invoke
 
 
@@ -138,3 +140,29 @@ def test_metrics_logged_by_several_steps_are_told_apart(cli: Invoke, project: Pa
     )
     data = json.loads(cli("run", "twice.py", "--json").out)
     assert data["metrics"] == {"measure.size": 1.0, "measure_2.size": 2.0}
+
+
+def test_the_whole_flow_on_postgresql(
+    cli: Invoke, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.metadata.conftest import postgres_schema_url
+
+    urls = postgres_schema_url()
+    monkeypatch.setenv("ASSAY_DB_URL", next(urls))
+    try:
+        first = run_json(cli)
+        again = run_json(cli, "--workers", "2")
+        assert {s["status"] for s in again["steps"]} == {"cached"}
+        assert first["models"] == again["models"] == ["tiny@1"]
+        up = json.loads(cli("lineage", "tiny@1", "--json").out)
+        assert {n["step"] for n in up["nodes"] if n["type"] == "execution"} == {"load", "fit"}
+        (project / "in.csv").write_text("sentence\nprofit rose\n")
+        scored = cli(
+            "predict", "tiny", "--input", "in.csv", "--column", "sentence", "--output", "o.csv"
+        )
+        assert scored.code == 0, scored.err
+        assert len(json.loads(cli("runs", "list", "--json").out)) == 2
+        assert not (project / ".assay" / "assay.db").exists()  # the records went to PostgreSQL
+    finally:
+        monkeypatch.delenv("ASSAY_DB_URL")
+        next(urls, None)  # drops the schema

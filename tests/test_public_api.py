@@ -18,9 +18,13 @@ def test_root_exports_are_exactly_these() -> None:
         "Settings",
         "Step",
         "log_metrics",
+        "log_params",
         "pipeline",
         "register_model",
         "run",
+        "set_note",
+        "set_tags",
+        "start_run",
         "step",
     ]
     for name in assay.__all__:

@@ -16,9 +16,10 @@ from assay.core import Pipeline, Step, pipeline, step
 from assay.errors import AssayError
 from assay.registry import register_model
 from assay.runner import RunResult
+from assay.runner.adhoc import start_run
 from assay.runner.api import run
 from assay.settings import Settings
-from assay.tracking import log_metrics
+from assay.tracking import log_metrics, log_params, set_note, set_tags
 
 __all__ = [
     "AssayError",
@@ -27,9 +28,13 @@ __all__ = [
     "Settings",
     "Step",
     "log_metrics",
+    "log_params",
     "pipeline",
     "register_model",
     "run",
+    "set_note",
+    "set_tags",
+    "start_run",
     "step",
 ]
 

@@ -166,3 +166,16 @@ def test_the_whole_flow_on_postgresql(
     finally:
         monkeypatch.delenv("ASSAY_DB_URL")
         next(urls, None)  # drops the schema
+
+
+def test_experiment_tags_and_note_from_the_command_line(cli: Invoke) -> None:
+    first = run_json(cli, "--experiment", "tuning", "--tag", "owner=ann", "--note", "baseline")
+    run_json(cli, "-e", "other", "-p", "C=2")
+    listed = json.loads(cli("runs", "list", "--experiment", "tuning", "--json").out)
+    assert [r["id"] for r in listed] == [first["run_id"]]
+    assert listed[0]["tags"] == {"owner": "ann"}
+    assert listed[0]["note"] == "baseline"
+    shown = cli("runs", "show", first["run_id"])
+    assert "tuning" in shown.out and "owner=ann" in shown.out
+    bad = cli("run", "text", "--tag", "novalue")
+    assert bad.code == 2 and "malformed --tag" in bad.err

@@ -172,7 +172,7 @@ def test_non_finite_metrics_are_kept(workspace: Workspace) -> None:
 
 
 def test_log_metrics_outside_a_step_says_where_to_call_it() -> None:
-    with pytest.raises(AssayError, match="needs a running step"):
+    with pytest.raises(AssayError, match="needs a running step or run"):
         log_metrics({"a": 1.0})
 
 
@@ -275,7 +275,7 @@ def test_decoded_values_are_released_once_every_reader_has_them(workspace: Works
     from assay.runner.local import _RunState
 
     dag = p.numbers.trace()
-    state = _RunState(workspace, "r", True, None, dag)
+    state = _RunState(workspace, "r", True, None, dag, {})
     assert state.readers[("make_numbers", "output")] == 2  # partition and as_array
     frame = ArtifactRecord("f" * 64, "dataset", "parquet", 1, "DataFrame", 0.0)
     state.outputs["make_numbers"] = {"output": frame}

@@ -26,6 +26,12 @@ class StepContext(Protocol):
     def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None) -> None:
         """Record metrics for the run, written with the step's other records."""
 
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record parameters of the run; a name keeps one value for the whole run."""
+
+    def annotate(self, *, tags: Mapping[str, str] | None = None, note: str | None = None) -> None:
+        """Set tags of the run and, if given, its free-text note."""
+
     def register_model(
         self, name: str, *, input_name: str, metadata: Mapping[str, Any]
     ) -> dict[str, Any]:
@@ -44,8 +50,8 @@ def current_context() -> StepContext:
     ctx = _CURRENT.get()
     if ctx is None:
         raise DefinitionError(
-            "this call needs a running step",
-            hint="call it from inside a @step function run by `assay run` or assay.run()",
+            "this call needs a running step or run",
+            hint="call it inside a @step function, or inside `with assay.start_run():`",
         )
     return ctx
 

@@ -19,6 +19,7 @@ _NEWEST = (
 FIND_CACHED = (
     sa.select(
         t.executions.c.id.label("execution_id"),
+        t.executions.c.logged_params,
         sa.exists().where(t.metrics.c.execution_id == t.executions.c.id).label("has_metrics"),
         t.events.c.name,
         # How the bytes were read by this execution, not by whoever stored them first.

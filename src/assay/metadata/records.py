@@ -36,6 +36,9 @@ class RunRecord:
     ended_at: float | None = None
     error: str | None = None
     traceback: str | None = None
+    experiment: str = "default"
+    tags: dict[str, str] = field(default_factory=dict)
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ class ExecutionRecord:
     cached_from: str | None = None
     error: str | None = None
     traceback: str | None = None
+    logged_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

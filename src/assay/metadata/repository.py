@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +25,7 @@ from assay.metadata.records import (
     RunRecord,
 )
 from assay.metadata.rows import asdict
+from assay.metadata.writes import merge_params, register_in
 
 __all__ = ["CachedExecution", "ExecutionBundle", "MetadataStore"]
 
@@ -41,6 +42,7 @@ class CachedExecution:
     execution_id: str
     outputs: dict[str, ArtifactRecord]
     metrics: tuple[MetricRecord, ...]
+    logged_params: dict[str, Any]
 
 
 # Two writers can pick the same next version number (PostgreSQL); the loser tries again.
@@ -144,13 +146,50 @@ class MetadataStore:
             row = rec.one_by_prefix(conn, t.runs, t.runs.c.id, ref, "run")
         return rec.run(row)
 
-    def list_runs(self, *, limit: int = 20, pipeline: str | None = None) -> list[RunRecord]:
+    def list_runs(
+        self, *, limit: int = 20, pipeline: str | None = None, experiment: str | None = None
+    ) -> list[RunRecord]:
         """The newest runs first."""
         q = sa.select(t.runs).order_by(t.runs.c.started_at.desc()).limit(limit)
         if pipeline:
             q = q.where(t.runs.c.pipeline == pipeline)
+        if experiment:
+            q = q.where(t.runs.c.experiment == experiment)
         with self._read() as conn:
             return [rec.run(r) for r in conn.execute(q).mappings()]
+
+    def annotate_run(
+        self, run_id: str, *, tags: Mapping[str, str] | None = None, note: str | None = None
+    ) -> None:
+        """Set tags (a tag set again takes the new value) and, if given, replace the note."""
+        with self._write() as conn:
+            current = conn.execute(sa.select(t.runs.c.tags).where(t.runs.c.id == run_id))
+            merged = {**(current.scalar() or {}), **(tags or {})}
+            values: dict[str, Any] = {"tags": merged}
+            if note is not None:
+                values["note"] = note
+            conn.execute(t.runs.update().where(t.runs.c.id == run_id).values(values))
+
+    def log_run_data(
+        self, run_id: str, params: Mapping[str, Any], metrics: Sequence[MetricRecord]
+    ) -> None:
+        """Add parameters and metrics logged outside any step to a run, in one transaction."""
+        with self._write() as conn:
+            if params:
+                merge_params(conn, run_id, params)
+            if metrics:
+                conn.execute(t.metrics.insert(), [asdict(m) for m in metrics])
+
+    def experiments(self) -> list[tuple[str, int, float]]:
+        """Every experiment with its number of runs and when its newest run started."""
+        r = t.runs
+        q = (
+            sa.select(r.c.experiment, sa.func.count(), sa.func.max(r.c.started_at))
+            .group_by(r.c.experiment)
+            .order_by(r.c.experiment)
+        )
+        with self._read() as conn:
+            return [(name, int(n), float(last)) for name, n, last in conn.execute(q)]
 
     # -- executions ---------------------------------------------------------------------
 
@@ -199,8 +238,11 @@ class MetadataStore:
                 conn.execute(t.events.insert(), evs)
             if mets:
                 conn.execute(t.metrics.insert(), mets)
+            for execution, _, _, _ in batch:
+                if execution.logged_params:
+                    merge_params(conn, execution.run_id, execution.logged_params)
             for registration in registrations:
-                self._register_in(conn, registration)
+                register_in(conn, registration)
 
     def find_cached(self, cache_key: str) -> CachedExecution | None:
         """The newest successful execution with ``cache_key``, with its outputs and metrics."""
@@ -214,7 +256,7 @@ class MetadataStore:
             if rows[0]["has_metrics"]:
                 found = conn.execute(q.METRICS_OF_EXECUTION, {"ex": execution_id}).mappings()
                 logged = tuple(rec.metric(m) for m in found)
-        return CachedExecution(execution_id, outputs, logged)
+        return CachedExecution(execution_id, outputs, logged, dict(rows[0]["logged_params"]))
 
     def executions(self, run_id: str) -> list[ExecutionRecord]:
         """The executions of a run, in the order they started."""
@@ -282,42 +324,10 @@ class MetadataStore:
         for _ in range(_RETRIES):
             try:
                 with self._write() as conn:
-                    return self._register_in(conn, registration)
+                    return register_in(conn, registration)
             except sa.exc.IntegrityError as exc:
                 _raise_unless_version_taken(exc)
         raise MetadataError(f"could not register model {registration.name!r}: too much contention")
-
-    def _register_in(self, conn: sa.Connection, reg: Registration) -> ModelVersionRecord:
-        mv = t.model_versions
-        existing = (
-            conn.execute(sa.select(mv).where(mv.c.name == reg.name, mv.c.digest == reg.digest))
-            .mappings()
-            .first()
-        )
-        if existing is not None:
-            return rec.version(existing)
-        now = time.time()
-        if (
-            conn.execute(sa.select(t.models.c.name).where(t.models.c.name == reg.name)).first()
-            is None
-        ):
-            conn.execute(
-                t.models.insert().values(name=reg.name, created_at=now, created_by=reg.user)
-            )
-        latest = conn.execute(sa.select(sa.func.max(mv.c.version)).where(mv.c.name == reg.name))
-        record = ModelVersionRecord(
-            name=reg.name,
-            version=(latest.scalar() or 0) + 1,
-            digest=reg.digest,
-            codec=reg.codec,
-            run_id=reg.run_id,
-            execution_id=reg.execution_id,
-            created_at=now,
-            created_by=reg.user,
-            info=dict(reg.info),
-        )
-        conn.execute(mv.insert().values(asdict(record)))
-        return record
 
     def model_versions(self, name: str | None = None) -> list[ModelVersionRecord]:
         """Registered versions, by model name then version."""

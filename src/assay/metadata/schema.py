@@ -40,7 +40,11 @@ runs = sa.Table(
     sa.Column("git_dirty", sa.Boolean),
     sa.Column("python_version", sa.String(64), nullable=False),
     sa.Column("packages", sa.JSON, nullable=False),
+    sa.Column("experiment", sa.String(200), nullable=False),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("note", sa.Text),
     sa.Index("ix_runs_started_at", "started_at"),
+    sa.Index("ix_runs_experiment", "experiment", "started_at"),
     sa.Index("ix_runs_status", "status"),
 )
 
@@ -60,6 +64,7 @@ executions = sa.Table(
     sa.Column("ended_at", sa.Float),
     sa.Column("error", sa.Text),
     sa.Column("traceback", sa.Text),
+    sa.Column("logged_params", sa.JSON, nullable=False),
     sa.Index("ix_executions_run_id", "run_id"),
     sa.Index("ix_executions_cache_key", "cache_key", "status"),
 )

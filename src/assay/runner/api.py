@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from assay.core import Pipeline
-from assay.errors import DefinitionError
+from assay.errors import DefinitionError, ParameterError
 from assay.runner.local import RunObserver, RunResult, run_dag
 from assay.settings import Settings
+from assay.tracking import check_tags
 from assay.workspace import Workspace, open_workspace
 
-__all__ = ["run"]
+__all__ = ["MAX_EXPERIMENT", "run"]
+
+MAX_EXPERIMENT = 200  # the runs.experiment column
 
 
 def run(
@@ -26,6 +29,9 @@ def run(
     cache: bool = True,
     observer: RunObserver | None = None,
     source: Path | None = None,
+    experiment: str = "default",
+    tags: Mapping[str, Any] | None = None,
+    note: str | None = None,
 ) -> RunResult:
     """Run ``pipeline`` with ``params`` and record everything in the store.
 
@@ -38,6 +44,9 @@ def run(
         cache: reuse executions whose code, parameters and inputs are unchanged.
         observer: told as each step starts and finishes.
         source: the file the pipeline came from (default: where its function is defined).
+        experiment: the experiment the run belongs to (runs are grouped and compared by it).
+        tags: labels of the run, name to text.
+        note: free text about the run.
 
     Raises:
         ParameterError: invalid parameters.
@@ -49,16 +58,30 @@ def run(
         )
     if workers < 1:
         raise DefinitionError(f"workers must be at least 1, got {workers}")
+    experiment = experiment.strip()
+    if not experiment or len(experiment) > MAX_EXPERIMENT:
+        raise ParameterError(
+            f"experiment name {experiment[:40]!r} is {len(experiment)} characters long",
+            hint=f"use a name of 1 to {MAX_EXPERIMENT} characters",
+        )
+    labels = check_tags(tags or {})
     dag = pipeline.trace(params)
     if source is None:
         file = inspect.getsourcefile(pipeline.func)
         source = Path(file).resolve() if file else None
-    if workspace is not None:
-        return run_dag(
-            workspace, dag, source=source, workers=workers, use_cache=cache, observer=observer
-        )
-    ws = open_workspace(settings or Settings.from_env())
+    ws = workspace or open_workspace(settings or Settings.from_env())
     try:
-        return run_dag(ws, dag, source=source, workers=workers, use_cache=cache, observer=observer)
+        return run_dag(
+            ws,
+            dag,
+            source=source,
+            workers=workers,
+            use_cache=cache,
+            observer=observer,
+            experiment=experiment,
+            tags=labels,
+            note=note,
+        )
     finally:
-        ws.close()
+        if workspace is None:  # a workspace given by the caller stays open
+            ws.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -10,11 +11,11 @@ from typing import Any
 from assay.errors import DataError, DefinitionError
 from assay.metadata import ArtifactRecord, MetricRecord, Registration
 from assay.registry import registration
+from assay.tracking import check_params, check_tags, same_value
+from assay.tracking.values import MAX_NAME
 from assay.workspace import Workspace
 
-__all__ = ["MAX_METRIC_NAME", "ExecutionContext"]
-
-MAX_METRIC_NAME = 250  # the metrics.key column; PostgreSQL refuses longer, SQLite would not
+__all__ = ["ExecutionContext"]
 
 
 class ExecutionContext:
@@ -28,12 +29,17 @@ class ExecutionContext:
         execution_id: str,
         step_name: str,
         inputs: Mapping[str, ArtifactRecord],
+        run_params: dict[str, Any],
+        lock: threading.Lock,
     ) -> None:
         self._ws = ws
         self._run_id = run_id
         self._execution_id = execution_id
         self._step_name = step_name
         self._inputs = inputs
+        self._run_params = run_params  # every parameter of the run so far, shared by its steps
+        self._lock = lock
+        self.params: dict[str, Any] = {}
         self.metrics: list[MetricRecord] = []
         self.registrations: list[Registration] = []
 
@@ -48,10 +54,10 @@ class ExecutionContext:
     def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None) -> None:
         now = time.time()
         for key, value in metrics.items():
-            if len(str(key)) > MAX_METRIC_NAME:
+            if len(str(key)) > MAX_NAME:
                 raise DataError(
                     f"metric name {str(key)[:40]!r}... is {len(str(key))} characters long",
-                    hint=f"use names of at most {MAX_METRIC_NAME} characters",
+                    hint=f"use names of at most {MAX_NAME} characters",
                 )
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise DataError(
@@ -62,6 +68,22 @@ class ExecutionContext:
             self.metrics.append(
                 MetricRecord(self._run_id, str(key), float(value), now, self._execution_id, step)
             )
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        checked = check_params(params)
+        with self._lock:
+            for key, value in checked.items():
+                if key in self._run_params and not same_value(self._run_params[key], value):
+                    raise DataError(
+                        f"parameter {key!r} is already {self._run_params[key]!r} in this run; "
+                        f"it cannot also be {value!r}",
+                        hint="log each parameter once per run, or give the second another name",
+                    )
+            self._run_params.update(checked)
+        self.params.update(checked)
+
+    def annotate(self, *, tags: Mapping[str, str] | None = None, note: str | None = None) -> None:
+        self._ws.metadata.annotate_run(self._run_id, tags=check_tags(tags or {}), note=note)
 
     def register_model(
         self, name: str, *, input_name: str, metadata: Mapping[str, Any]

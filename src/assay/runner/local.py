@@ -17,15 +17,15 @@ from assay.errors import AssayError, DefinitionError, StepFailedError
 from assay.metadata import (
     ArtifactRecord,
     ExecutionBundle,
-    ExecutionRecord,
     RunRecord,
 )
 from assay.runner import environment
 from assay.runner.context import ExecutionContext
 from assay.runner.imports import import_path
 from assay.runner.parallel import run_parallel
-from assay.runner.records import describe, events_of
+from assay.runner.records import describe, events_of, execution_record
 from assay.runner.results import ExecutionResult, RunObserver, RunResult
+from assay.tracking import contradicted
 from assay.workspace import Workspace
 
 __all__ = ["ExecutionResult", "RunObserver", "RunResult", "run_dag"]
@@ -39,6 +39,9 @@ def run_dag(
     workers: int = 1,
     use_cache: bool = True,
     observer: RunObserver | None = None,
+    experiment: str = "default",
+    tags: Mapping[str, str] | None = None,
+    note: str | None = None,
 ) -> RunResult:
     """Run every node of ``dag``, recording the run, its executions, artifacts and lineage.
 
@@ -46,7 +49,8 @@ def run_dag(
         StepFailedError: a step raised; the run is recorded as failed.
     """
     env = environment.capture(source)
-    _reap_dead_runs(ws, env.host, env.pid)
+    pids = ws.metadata.running_pids(env.host)
+    ws.metadata.reap_runs(env.host, [p for p in pids if not environment.pid_alive(p)])
     run_id = uuid.uuid4().hex
     params = {k: str(v.resolve()) if isinstance(v, Path) else v for k, v in dag.params.items()}
     ws.metadata.insert_run(
@@ -64,9 +68,12 @@ def run_dag(
             packages=env.packages,
             git_commit=env.git_commit,
             git_dirty=env.git_dirty,
+            experiment=experiment,
+            tags=dict(tags or {}),
+            note=note,
         )
     )
-    state = _RunState(ws, run_id, use_cache, observer, dag)
+    state = _RunState(ws, run_id, use_cache, observer, dag, params)
     if observer:
         observer.run_started(run_id, [n.name for n in dag.nodes])
     try:
@@ -92,12 +99,6 @@ def run_dag(
     return RunResult(run_id, dag.pipeline, "succeeded", ordered)
 
 
-def _reap_dead_runs(ws: Workspace, host: str, own_pid: int) -> None:
-    pids = ws.metadata.running_pids(host)
-    dead = [p for p in pids if p != own_pid and not environment.pid_alive(p)]
-    ws.metadata.reap_runs(host, dead)
-
-
 class _RunState:
     """Everything one run accumulates: outputs per node and values made in this process."""
 
@@ -108,6 +109,7 @@ class _RunState:
         use_cache: bool,
         observer: RunObserver | None,
         dag: Dag,
+        params: Mapping[str, Any],
     ) -> None:
         self.ws = ws
         self.run_id = run_id
@@ -119,6 +121,7 @@ class _RunState:
         self.pending: list[ExecutionBundle] = []
         self.members: dict[str, list[ArtifactRecord]] = {}
         self.lock = threading.Lock()
+        self.run_params = dict(params)  # the pipeline's, then those its steps log
         # How many steps still have to read each output: a decoded value is dropped once
         # the last of them has it, so a long pipeline does not hold every value it made.
         self.readers = Counter(
@@ -193,14 +196,30 @@ class _RunState:
             return False
         if not all(self.ws.artifacts.exists(a.digest) for a in cached.outputs.values()):
             return False  # bytes were removed from the artifact store: compute them again
+        with self.lock:
+            logged = cached.logged_params
+            if contradicted(self.run_params, logged):
+                return False  # running the step again reports the contradiction clearly
+            self.run_params.update(logged)
         execution_id = uuid.uuid4().hex
         now = time.time()
         metrics = [
             type(m)(self.run_id, m.key, m.value, m.timestamp, execution_id, m.step)
             for m in cached.metrics
         ]
-        record = self._execution(
-            node, execution_id, key, params, started, "cached", now, cached.execution_id
+        record = dataclasses.replace(
+            execution_record(
+                self.run_id,
+                node,
+                execution_id,
+                key,
+                params,
+                started,
+                "cached",
+                now,
+                cached.execution_id,
+            ),
+            logged_params=dict(cached.logged_params),
         )
         # Reuse records wait and go to the database together (with the next executed step,
         # or at the end of the run): a cache hit then costs one lookup, not one transaction.
@@ -234,6 +253,8 @@ class _RunState:
             execution_id=execution_id,
             step_name=node.name,
             inputs=inputs,
+            run_params=self.run_params,
+            lock=self.lock,
         )
         try:
             kwargs = {arg: self._load(a) for arg, a in inputs.items() if arg in node.inputs}
@@ -247,7 +268,17 @@ class _RunState:
         ended = time.time()
         self.flush()
         self.ws.metadata.record_execution(
-            self._execution(node, execution_id, key, params, started, "succeeded", ended),
+            execution_record(
+                self.run_id,
+                node,
+                execution_id,
+                key,
+                params,
+                started,
+                "succeeded",
+                ended,
+                logged_params=ctx.params,
+            ),
             artifacts=self._stored(inputs.values(), produced.values()),
             events=events_of(execution_id, inputs, produced),
             metrics=ctx.metrics,
@@ -309,7 +340,17 @@ class _RunState:
         ctx: ExecutionContext,
     ) -> None:
         self.flush()
-        record = self._execution(node, execution_id, key, params, started, "failed", time.time())
+        record = execution_record(
+            self.run_id,
+            node,
+            execution_id,
+            key,
+            params,
+            started,
+            "failed",
+            time.time(),
+            logged_params=ctx.params,
+        )
         failed = dataclasses.replace(
             record, error=describe(exc), traceback="".join(traceback.format_exception(exc))
         )
@@ -335,32 +376,6 @@ class _RunState:
             run_id=self.run_id,
             hint=hint,
             traceback=text,
-        )
-
-    def _execution(
-        self,
-        node: Node,
-        execution_id: str,
-        key: str,
-        params: Mapping[str, Any],
-        started: float,
-        status: str,
-        ended: float,
-        cached_from: str | None = None,
-    ) -> ExecutionRecord:
-        func = node.step.func
-        return ExecutionRecord(
-            id=execution_id,
-            run_id=self.run_id,
-            step=node.name,
-            function=f"{func.__module__}.{func.__qualname__}",
-            fingerprint=node.step.fingerprint,
-            cache_key=key,
-            status=status,
-            params=dict(params),
-            started_at=started,
-            ended_at=ended,
-            cached_from=cached_from,
         )
 
     def _finish(

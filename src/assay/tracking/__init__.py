@@ -1,5 +1,15 @@
-"""Tracking: parameters and metrics logged by a running step."""
+"""Tracking: parameters, metrics, tags and notes logged by a step or an ad hoc run."""
 
-from assay.tracking.logging import log_metrics
+from assay.tracking.logging import log_metrics, log_params, set_note, set_tags
+from assay.tracking.values import check_params, check_tags, contradicted, same_value
 
-__all__ = ["log_metrics"]
+__all__ = [
+    "check_params",
+    "check_tags",
+    "contradicted",
+    "log_metrics",
+    "log_params",
+    "same_value",
+    "set_note",
+    "set_tags",
+]

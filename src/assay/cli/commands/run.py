@@ -46,10 +46,17 @@ def run(
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=1, help="Independent steps run at once.")
     ] = 1,
+    experiment: Annotated[
+        str, typer.Option("--experiment", "-e", help="Experiment the run belongs to.")
+    ] = "default",
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Tag as NAME=VALUE; repeat for more.")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Free text about the run.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Run a pipeline; steps whose code, parameters and inputs are unchanged are reused."""
-    params = {**_config_params(config), **_cli_params(param or [])}
+    params = {**_config_params(config), **_pairs(param or [], "--param")}
     pipe, source = load_pipeline(pipeline)
     observer = _Progress(quiet=as_json)
     previous = signal.signal(signal.SIGTERM, _terminate)
@@ -65,6 +72,9 @@ def run(
                 cache=not no_cache,
                 observer=observer,
                 source=source,
+                experiment=experiment,
+                tags=_pairs(tag or [], "--tag"),
+                note=note,
             )
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -76,16 +86,16 @@ def _terminate(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _cli_params(pairs: list[str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
+def _pairs(pairs: list[str], flag: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise ConfigError(
-                f"malformed --param {pair!r}", hint="write --param NAME=VALUE, e.g. --param C=4"
+                f"malformed {flag} {pair!r}", hint=f"write {flag} NAME=VALUE, e.g. {flag} C=4"
             )
-        params[name.strip()] = value
-    return params
+        values[name.strip()] = value
+    return values
 
 
 def _config_params(path: Path | None) -> dict[str, Any]:

@@ -20,12 +20,15 @@ def list_runs(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, help="How many of the newest runs.")] = 20,
     pipeline: Annotated[str | None, typer.Option(help="Only runs of this pipeline.")] = None,
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", "-e", help="Only runs of this experiment.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the newest runs first."""
     ws = open_workspace(ctx.obj)
     try:
-        runs = ws.metadata.list_runs(limit=limit, pipeline=pipeline)
+        runs = ws.metadata.list_runs(limit=limit, pipeline=pipeline, experiment=experiment)
     finally:
         ws.close()
     if as_json:
@@ -39,6 +42,7 @@ def list_runs(
     rows = [
         (
             r.id[:12],
+            r.experiment,
             r.pipeline,
             r.status,
             output.when(r.started_at),
@@ -49,7 +53,11 @@ def list_runs(
         for r in runs
     ]
     output.console().print(
-        output.table(None, ["run", "pipeline", "status", "started", "took", "user", "commit"], rows)
+        output.table(
+            None,
+            ["run", "experiment", "pipeline", "status", "started", "took", "user", "commit"],
+            rows,
+        )
     )
 
 
@@ -96,8 +104,11 @@ def show(
         ("git", git),
         ("python", f"{record.python_version}, {len(record.packages)} packages"),
         ("params", ", ".join(f"{k}={v}" for k, v in record.params.items()) or "(none)"),
+        ("experiment", record.experiment),
+        ("tags", ", ".join(f"{k}={v}" for k, v in record.tags.items()) or "(none)"),
+        ("note", record.note or "(none)"),
     ]:
-        out.print(f"  {label:<8} {output.escape(str(value))}")
+        out.print(f"  {label:<10} {output.escape(str(value))}")
     rows = [
         (
             e.step,

@@ -34,8 +34,12 @@ def upgrade() -> None:
         sa.Column("git_dirty", sa.Boolean),
         sa.Column("python_version", sa.String(64), nullable=False),
         sa.Column("packages", sa.JSON, nullable=False),
+        sa.Column("experiment", sa.String(200), nullable=False),
+        sa.Column("tags", sa.JSON, nullable=False),
+        sa.Column("note", sa.Text),
     )
     op.create_index("ix_runs_started_at", "runs", ["started_at"])
+    op.create_index("ix_runs_experiment", "runs", ["experiment", "started_at"])
     op.create_index("ix_runs_status", "runs", ["status"])
     op.create_table(
         "executions",
@@ -52,6 +56,7 @@ def upgrade() -> None:
         sa.Column("ended_at", sa.Float),
         sa.Column("error", sa.Text),
         sa.Column("traceback", sa.Text),
+        sa.Column("logged_params", sa.JSON, nullable=False),
     )
     op.create_index("ix_executions_run_id", "executions", ["run_id"])
     op.create_index("ix_executions_cache_key", "executions", ["cache_key", "status"])

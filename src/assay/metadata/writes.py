@@ -1,0 +1,59 @@
+"""Writes that run inside the transaction of a larger write."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from assay.errors import DataError
+from assay.metadata import rows as rec
+from assay.metadata import schema as t
+from assay.metadata.records import ModelVersionRecord, Registration
+from assay.metadata.rows import asdict
+
+__all__ = ["merge_params", "register_in"]
+
+
+def merge_params(conn: sa.Connection, run_id: str, logged: Mapping[str, Any]) -> None:
+    """Add logged parameters to a run inside ``conn``'s transaction; a changed value fails."""
+    params = conn.execute(sa.select(t.runs.c.params).where(t.runs.c.id == run_id)).scalar() or {}
+    for key, value in logged.items():
+        if key in params and params[key] != value:
+            raise DataError(
+                f"parameter {key!r} of run {run_id[:12]} is already {params[key]!r}; "
+                f"it cannot also be {value!r}",
+                hint="log each parameter once per run, or give the second one another name",
+            )
+    conn.execute(t.runs.update().where(t.runs.c.id == run_id).values(params={**params, **logged}))
+
+
+def register_in(conn: sa.Connection, reg: Registration) -> ModelVersionRecord:
+    """Register inside ``conn``'s transaction; the same digest returns its version."""
+    mv = t.model_versions
+    existing = (
+        conn.execute(sa.select(mv).where(mv.c.name == reg.name, mv.c.digest == reg.digest))
+        .mappings()
+        .first()
+    )
+    if existing is not None:
+        return rec.version(existing)
+    now = time.time()
+    if conn.execute(sa.select(t.models.c.name).where(t.models.c.name == reg.name)).first() is None:
+        conn.execute(t.models.insert().values(name=reg.name, created_at=now, created_by=reg.user))
+    latest = conn.execute(sa.select(sa.func.max(mv.c.version)).where(mv.c.name == reg.name))
+    record = ModelVersionRecord(
+        name=reg.name,
+        version=(latest.scalar() or 0) + 1,
+        digest=reg.digest,
+        codec=reg.codec,
+        run_id=reg.run_id,
+        execution_id=reg.execution_id,
+        created_at=now,
+        created_by=reg.user,
+        info=dict(reg.info),
+    )
+    conn.execute(mv.insert().values(asdict(record)))
+    return record

@@ -1,0 +1,156 @@
+"""Ad hoc runs: tracking from a notebook or script, with no pipeline around it."""
+
+from __future__ import annotations
+
+import numbers
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from assay.core import use_context
+from assay.errors import DataError, DefinitionError
+from assay.metadata import MetricRecord, RunRecord
+from assay.runner import environment
+from assay.settings import Settings
+from assay.tracking import check_params, check_tags, same_value
+from assay.tracking.values import MAX_NAME
+from assay.workspace import Workspace, open_workspace
+
+__all__ = ["AdHocRun", "start_run"]
+
+FLUSH_EVERY = 10_000  # buffered metric values; a flush is one transaction
+
+
+class AdHocRun:
+    """A run logged by hand; values wait in memory and are written in large batches."""
+
+    def __init__(self, ws: Workspace, run_id: str) -> None:
+        self._ws = ws
+        self._run_id = run_id
+        self._params: dict[str, Any] = {}
+        self._pending_params: dict[str, Any] = {}
+        self._metrics: list[MetricRecord] = []
+
+    @property
+    def run_id(self) -> str:
+        return self._run_id
+
+    @property
+    def step_name(self) -> str:
+        return ""
+
+    def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None) -> None:
+        now = time.time()
+        for key, value in metrics.items():
+            name = str(key)
+            if not name or len(name) > MAX_NAME:
+                raise DataError(
+                    f"metric name {name[:40]!r} is {len(name)} characters long",
+                    hint=f"use names of 1 to {MAX_NAME} characters",
+                )
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise DataError(f"metric {name!r} is not a number: {value!r}")
+            self._metrics.append(MetricRecord(self._run_id, name, float(value), now, None, step))
+        if len(self._metrics) >= FLUSH_EVERY:
+            self.flush()
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        for key, value in check_params(params).items():
+            if key in self._params and not same_value(self._params[key], value):
+                raise DataError(
+                    f"parameter {key!r} is already {self._params[key]!r} in this run; "
+                    f"it cannot also be {value!r}",
+                    hint="log each parameter once per run, or give the second another name",
+                )
+            self._params[key] = self._pending_params[key] = value
+
+    def annotate(self, *, tags: Mapping[str, str] | None = None, note: str | None = None) -> None:
+        self._ws.metadata.annotate_run(self._run_id, tags=check_tags(tags or {}), note=note)
+
+    def register_model(
+        self, name: str, *, input_name: str, metadata: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        raise DefinitionError(
+            "models are registered by a pipeline step, not from an ad hoc run",
+            hint="call register_model(model, name=...) inside a @pipeline",
+        )
+
+    def flush(self) -> None:
+        """Write every buffered parameter and metric now, in one transaction."""
+        params, self._pending_params = self._pending_params, {}
+        metrics, self._metrics = self._metrics, []
+        self._ws.metadata.log_run_data(self._run_id, params, metrics)
+
+
+@contextmanager
+def start_run(
+    experiment: str = "default",
+    *,
+    name: str = "ad hoc",
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    note: str | None = None,
+    settings: Settings | None = None,
+    workspace: Workspace | None = None,
+) -> Iterator[AdHocRun]:
+    """Record an ad hoc run: ``log_params``, ``log_metrics``, ``set_tags`` inside go to it.
+
+    Values are buffered and written when the block ends (and every 10,000 metric values);
+    an exception in the block is recorded with its traceback, then raised again.
+
+    Example::
+
+        with assay.start_run(experiment="notebook"):
+            assay.log_params({"C": 1.0})
+            assay.log_metrics({"loss": 0.3}, step=1)
+    """
+    ws = workspace or open_workspace(settings or Settings.from_env())
+    # This generator's caller is contextlib's __enter__; the one above is the user's code.
+    frame = sys._getframe(2)
+    caller = Path(frame.f_code.co_filename)
+    env = environment.capture(caller if caller and caller.is_file() else None)
+    run_id = uuid.uuid4().hex
+    ws.metadata.insert_run(
+        RunRecord(
+            id=run_id,
+            pipeline=name,
+            source=str(caller or ""),
+            status="running",
+            params={},
+            started_at=time.time(),
+            user=ws.user,
+            host=env.host,
+            pid=env.pid,
+            python_version=env.python_version,
+            packages=env.packages,
+            git_commit=env.git_commit,
+            git_dirty=env.git_dirty,
+            experiment=experiment,
+            tags=check_tags(tags or {}),
+            note=note,
+        )
+    )
+    run = AdHocRun(ws, run_id)
+    try:
+        with use_context(run):
+            if params:
+                run.log_params(params)
+            yield run
+    except BaseException as exc:
+        run.flush()
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        ws.metadata.finish_run(
+            run_id, status, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
+        )
+        raise
+    else:
+        run.flush()
+        ws.metadata.finish_run(run_id, "succeeded")
+    finally:
+        if workspace is None:
+            ws.close()

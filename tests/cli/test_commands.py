@@ -179,3 +179,27 @@ def test_experiment_tags_and_note_from_the_command_line(cli: Invoke) -> None:
     assert "tuning" in shown.out and "owner=ann" in shown.out
     bad = cli("run", "text", "--tag", "novalue")
     assert bad.code == 2 and "malformed --tag" in bad.err
+
+
+def test_runs_can_be_filtered_and_ordered(cli: Invoke) -> None:
+    for c in ("0.5", "1", "2"):
+        run_json(cli, "-p", f"C={c}", "-e", "sweep")
+    listed = json.loads(
+        cli(
+            "runs",
+            "list",
+            "--where",
+            "params.C >= 1 and status = succeeded",
+            "--order-by",
+            "params.C",
+            "--json",
+        ).out
+    )
+    assert [r["params"]["C"] for r in listed] == [1.0, 2.0]
+    best = json.loads(
+        cli("runs", "list", "-e", "sweep", "--order-by", "-params.C", "--limit", "1", "--json").out
+    )
+    assert best[0]["params"]["C"] == 2.0
+    bad = cli("runs", "list", "--where", "metrics.accuracy >")
+    assert bad.code == 2
+    assert "bad filter at character" in bad.err and "ends too early" in bad.err

@@ -25,6 +25,7 @@ from assay.metadata.records import (
     RunRecord,
 )
 from assay.metadata.rows import asdict
+from assay.metadata.search import Filter, Order, compile_filter, order_by
 from assay.metadata.writes import merge_params, register_in
 
 __all__ = ["CachedExecution", "ExecutionBundle", "MetadataStore"]
@@ -147,14 +148,22 @@ class MetadataStore:
         return rec.run(row)
 
     def list_runs(
-        self, *, limit: int = 20, pipeline: str | None = None, experiment: str | None = None
+        self,
+        *,
+        limit: int | None = 20,
+        pipeline: str | None = None,
+        experiment: str | None = None,
+        where: Filter | None = None,
+        order: Sequence[Order] = (),
     ) -> list[RunRecord]:
-        """The newest runs first."""
-        q = sa.select(t.runs).order_by(t.runs.c.started_at.desc()).limit(limit)
+        """Runs matching the filters, in ``order`` and then newest first."""
+        q = sa.select(t.runs).order_by(*order_by(order)).limit(limit)
         if pipeline:
             q = q.where(t.runs.c.pipeline == pipeline)
         if experiment:
             q = q.where(t.runs.c.experiment == experiment)
+        if where is not None:
+            q = q.where(compile_filter(where))
         with self._read() as conn:
             return [rec.run(r) for r in conn.execute(q).mappings()]
 
@@ -178,7 +187,7 @@ class MetadataStore:
             if params:
                 merge_params(conn, run_id, params)
             if metrics:
-                conn.execute(t.metrics.insert(), [asdict(m) for m in metrics])
+                conn.execute(t.metrics.insert(), [rec.metric_row(m) for m in metrics])
 
     def experiments(self) -> list[tuple[str, int, float]]:
         """Every experiment with its number of runs and when its newest run started."""
@@ -229,7 +238,7 @@ class MetadataStore:
             for a in artifacts:
                 arts.setdefault(a.digest, a)  # the first producer is the one recorded
         evs = [asdict(e) for _, _, events, _ in batch for e in events]
-        mets = [asdict(m) for _, _, _, metrics in batch for m in metrics]
+        mets = [rec.metric_row(m) for _, _, _, metrics in batch for m in metrics]
         with self._write() as conn:
             if arts:
                 conn.execute(self._insert_artifacts, [asdict(a) for a in arts.values()])

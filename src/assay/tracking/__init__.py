@@ -1,6 +1,7 @@
 """Tracking: parameters, metrics, tags and notes logged by a step or an ad hoc run."""
 
 from assay.tracking.logging import log_metrics, log_params, set_note, set_tags
+from assay.tracking.query import parse_order, parse_where
 from assay.tracking.values import check_params, check_tags, contradicted, same_value
 
 __all__ = [
@@ -9,6 +10,8 @@ __all__ = [
     "contradicted",
     "log_metrics",
     "log_params",
+    "parse_order",
+    "parse_where",
     "same_value",
     "set_note",
     "set_tags",

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from assay.cli import output
+from assay.tracking import parse_order, parse_where
 from assay.workspace import open_workspace
 
 __all__ = ["app"]
@@ -23,12 +24,31 @@ def list_runs(
     experiment: Annotated[
         str | None, typer.Option("--experiment", "-e", help="Only runs of this experiment.")
     ] = None,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where",
+            help='Filter, e.g. "metrics.macro_f1 > 0.8 and params.C = 1"; fields are '
+            "metrics.NAME, params.NAME, tags.NAME, id, pipeline, status, experiment, user, "
+            "host, started_at, ended_at; ops = != < <= > >= like; and, or, parentheses.",
+        ),
+    ] = None,
+    order_by: Annotated[
+        str | None,
+        typer.Option(
+            "--order-by", "-o", help="Sort fields, comma-separated; '-' first for descending."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List the newest runs first."""
+    """List runs, newest first unless --order-by says otherwise."""
+    condition = parse_where(where) if where else None
+    order = parse_order(order_by) if order_by else []
     ws = open_workspace(ctx.obj)
     try:
-        runs = ws.metadata.list_runs(limit=limit, pipeline=pipeline, experiment=experiment)
+        runs = ws.metadata.list_runs(
+            limit=limit, pipeline=pipeline, experiment=experiment, where=condition, order=order
+        )
     finally:
         ws.close()
     if as_json:

@@ -13,6 +13,7 @@ import assay
 def test_root_exports_are_exactly_these() -> None:
     assert sorted(assay.__all__) == [
         "AssayError",
+        "Client",
         "Pipeline",
         "RunResult",
         "Settings",

@@ -19,10 +19,11 @@ from assay.runner import RunResult
 from assay.runner.adhoc import start_run
 from assay.runner.api import run
 from assay.settings import Settings
-from assay.tracking import log_metrics, log_params, set_note, set_tags
+from assay.tracking import Client, log_metrics, log_params, set_note, set_tags
 
 __all__ = [
     "AssayError",
+    "Client",
     "Pipeline",
     "RunResult",
     "Settings",

@@ -203,3 +203,26 @@ def test_runs_can_be_filtered_and_ordered(cli: Invoke) -> None:
     bad = cli("runs", "list", "--where", "metrics.accuracy >")
     assert bad.code == 2
     assert "bad filter at character" in bad.err and "ends too early" in bad.err
+
+
+def test_compare_and_export(cli: Invoke, project: Path) -> None:
+    a = run_json(cli, "-p", "C=0.5")["run_id"]
+    b = run_json(cli, "-p", "C=2")["run_id"]
+    data = json.loads(cli("runs", "compare", a[:8], b[:8], "--json").out)
+    assert data["runs"] == [a[:12], b[:12]]
+    assert "params.C" in data["differing"]
+    assert "params.n" not in data["differing"]
+    assert data["fields"]["params.C"] == [0.5, 2.0]
+    shown = cli("runs", "compare", a, b)
+    assert "fields differ" in shown.out
+    assert cli("runs", "compare", a).code == 2
+    assert cli("runs", "export", "-O", "out/runs.csv").code == 0
+    exported = (project / "out" / "runs.csv").read_text().splitlines()
+    assert len(exported) == 3
+    assert "params.C" in exported[0] and "metrics.accuracy" in exported[0]
+    assert cli("runs", "export", "-O", "runs.parquet", "--where", "params.C > 1").code == 0
+    import pandas as pd
+
+    assert pd.read_parquet(project / "runs.parquet")["params.C"].tolist() == [2.0]
+    bad = cli("runs", "export", "-O", "runs.xlsx")
+    assert bad.code == 2 and "use --format csv or --format parquet" in bad.err

@@ -18,6 +18,7 @@ from assay.settings import Settings
 
 __all__ = [
     "build_settings",
+    "cell",
     "console",
     "duration",
     "error",
@@ -77,6 +78,15 @@ def when(timestamp: float | None) -> str:
     if timestamp is None:
         return ""
     return dt.datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
+
+
+def cell(value: object) -> str:
+    """A table cell: empty for missing values, numbers like :func:`number`, else text."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return number(value)
+    return escape(str(value))
 
 
 def number(value: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -325,6 +326,21 @@ class MetadataStore:
                 sa.select(t.metrics).where(t.metrics.c.run_id == run_id).order_by(t.metrics.c.id)
             ).mappings()
             return [rec.metric(r) for r in rows]
+
+    def latest_metrics(self, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+        """For each run, the last value of each metric (highest step, then latest)."""
+        m = t.metrics
+        latest: dict[str, dict[str, float]] = {r: {} for r in run_ids}
+        with self._read() as conn:
+            for start in range(0, len(run_ids), 900):  # stay under SQLite's variable limit
+                rows = conn.execute(
+                    sa.select(m.c.run_id, m.c.key, m.c.value)
+                    .where(m.c.run_id.in_(run_ids[start : start + 900]))
+                    .order_by(m.c.step.asc().nulls_first(), m.c.id)
+                )
+                for run_id, key, value in rows:
+                    latest[run_id][key] = math.nan if value is None else value
+        return latest
 
     # -- models -----------------------------------------------------------------------------
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from assay.cli import output
-from assay.tracking import parse_order, parse_where
+from assay.errors import ConfigError
+from assay.tracking import compare_runs, parse_order, parse_where, runs_frame
 from assay.workspace import open_workspace
 
 __all__ = ["app"]
@@ -152,3 +154,78 @@ def show(
         out.print(f"[red]error:[/red] {output.escape(record.error)}")
     if record.traceback:
         out.print(output.escape(record.traceback))
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    runs: Annotated[list[str], typer.Argument(help="Two or more run ids (or prefixes).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show runs side by side: parameters, tags and metrics, differences highlighted."""
+    if len(runs) < 2:
+        raise ConfigError("give at least two runs to compare", hint="assay runs compare RUN RUN")
+    ws = open_workspace(ctx.obj)
+    try:
+        frame, differing = compare_runs(ws, runs)
+    finally:
+        ws.close()
+    if as_json:
+        table = frame.astype(object).where(frame.notna(), None)
+        output.print_json(
+            {
+                "runs": list(frame.columns),
+                "differing": differing,
+                "fields": {str(f): list(v) for f, v in table.iterrows()},
+            }
+        )
+        return
+    out = output.console()
+    view = output.table(None, ["field", *frame.columns], [])
+    for field, values in frame.iterrows():
+        style = "bold yellow" if field in differing else None
+        view.add_row(str(field), *(output.cell(v) for v in values), style=style)
+    out.print(view)
+    out.print(f"{len(differing)} of {len(frame)} fields differ (highlighted)")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    target: Annotated[Path, typer.Option("--output", "-O", help="File to write.")],
+    file_format: Annotated[
+        str, typer.Option("--format", "-f", help="csv or parquet (default: from the suffix).")
+    ] = "",
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", "-e", help="Only runs of this experiment.")
+    ] = None,
+    where: Annotated[str | None, typer.Option("--where", help="Filter, as for list.")] = None,
+    order_by: Annotated[str | None, typer.Option("--order-by", "-o", help="Sort.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many runs.")] = None,
+) -> None:
+    """Write runs (attributes, params.*, tags.*, last metrics.*) to CSV or Parquet."""
+    kind = (file_format or target.suffix.lstrip(".")).lower()
+    if kind not in ("csv", "parquet"):
+        raise ConfigError(
+            f"cannot export to {kind or 'a file without a suffix'!r}",
+            hint="use --format csv or --format parquet",
+        )
+    condition = parse_where(where) if where else None
+    order = parse_order(order_by) if order_by else []
+    ws = open_workspace(ctx.obj)
+    try:
+        records = ws.metadata.list_runs(
+            limit=limit, experiment=experiment, where=condition, order=order
+        )
+        frame = runs_frame(ws, records)
+    finally:
+        ws.close()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "csv":
+            frame.to_csv(target, index=False)
+        else:
+            frame.to_parquet(target, index=False)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
+    output.console().print(f"exported {len(frame)} runs to {target}")

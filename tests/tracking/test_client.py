@@ -76,3 +76,15 @@ def test_client_from_settings(settings: assay.Settings) -> None:
         log_metrics({"x": 1.0})
     with Client(settings) as client:
         assert client.runs()["metrics.x"].tolist() == [1.0]
+
+
+def test_unknown_names_are_errors_not_empty_results(workspace: Workspace) -> None:
+    make_runs(workspace)
+    client = Client(workspace=workspace)
+    with pytest.raises(RecordNotFoundError, match="unknown experiment 'swep'.*other, sweep"):
+        client.runs(experiment="swep")
+    with pytest.raises(ParameterError, match="no run has logged a metric named 'f2'"):
+        client.runs(where="metrics.f2 > 0.5")
+    with pytest.raises(ParameterError, match="no run has logged a metric named 'acc'"):
+        client.runs(where="metrics.f1 > 2", order_by="-metrics.acc")
+    assert client.runs(where="metrics.f1 > 2").empty  # a real metric, no match: just empty

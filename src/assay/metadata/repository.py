@@ -16,18 +16,23 @@ from assay.errors import MetadataError
 from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
+from assay.metadata.models import ModelRecords
 from assay.metadata.records import (
     ArtifactRecord,
     EventRecord,
     ExecutionRecord,
     MetricRecord,
-    ModelVersionRecord,
     Registration,
     RunRecord,
 )
 from assay.metadata.rows import asdict
 from assay.metadata.search import Filter, Order, compile_filter, order_by
-from assay.metadata.writes import merge_params, register_in
+from assay.metadata.writes import (
+    RETRIES,
+    merge_params,
+    raise_unless_version_taken,
+    register_in,
+)
 
 __all__ = ["CachedExecution", "ExecutionBundle", "MetadataStore"]
 
@@ -47,17 +52,7 @@ class CachedExecution:
     logged_params: dict[str, Any]
 
 
-# Two writers can pick the same next version number (PostgreSQL); the loser tries again.
-_RETRIES = 20
-
-
-def _raise_unless_version_taken(exc: sa.exc.IntegrityError) -> None:
-    text = str(exc.orig).lower()
-    if "model_versions" not in text or ("unique" not in text and "duplicate" not in text):
-        raise exc
-
-
-class MetadataStore:
+class MetadataStore(ModelRecords):
     """Reads and writes metadata records; each write method is one transaction."""
 
     def __init__(self, engine: sa.Engine, *, serialize: bool = False) -> None:
@@ -224,11 +219,11 @@ class MetadataStore:
         """
         if not batch:
             return
-        for _ in range(_RETRIES):
+        for _ in range(RETRIES):
             try:
                 return self._record_once(batch, registrations)
             except sa.exc.IntegrityError as exc:
-                _raise_unless_version_taken(exc)
+                raise_unless_version_taken(exc)
         raise MetadataError("could not record the execution: too much contention")
 
     def _record_once(
@@ -327,6 +322,14 @@ class MetadataStore:
             ).mappings()
             return [rec.metric(r) for r in rows]
 
+    def has_metric(self, key: str) -> bool:
+        """True when some run logged metric ``key``."""
+        m = t.metrics
+        with self._read() as conn:
+            return (
+                conn.execute(sa.select(m.c.id).where(m.c.key == key).limit(1)).first() is not None
+            )
+
     def latest_metrics(self, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
         """For each run, the last value of each metric (highest step, then latest)."""
         m = t.metrics
@@ -341,52 +344,3 @@ class MetadataStore:
                 for run_id, key, value in rows:
                     latest[run_id][key] = math.nan if value is None else value
         return latest
-
-    # -- models -----------------------------------------------------------------------------
-
-    def register_version(self, registration: Registration) -> ModelVersionRecord:
-        """Add an artifact as the next version of a model; the same digest is not added twice."""
-        for _ in range(_RETRIES):
-            try:
-                with self._write() as conn:
-                    return register_in(conn, registration)
-            except sa.exc.IntegrityError as exc:
-                _raise_unless_version_taken(exc)
-        raise MetadataError(f"could not register model {registration.name!r}: too much contention")
-
-    def model_versions(self, name: str | None = None) -> list[ModelVersionRecord]:
-        """Registered versions, by model name then version."""
-        mv = t.model_versions
-        q = sa.select(mv).order_by(mv.c.name, mv.c.version)
-        if name is not None:
-            q = q.where(mv.c.name == name)
-        with self._read() as conn:
-            return [rec.version(r) for r in conn.execute(q).mappings()]
-
-    def model_version(self, name: str, version: int | None) -> ModelVersionRecord | None:
-        """Version ``version`` of ``name``, or its latest when ``version`` is None."""
-        mv = t.model_versions
-        q = sa.select(mv).where(mv.c.name == name)
-        q = q.where(mv.c.version == version) if version is not None else q
-        q = q.order_by(mv.c.version.desc()).limit(1)
-        with self._read() as conn:
-            row = conn.execute(q).mappings().first()
-        return rec.version(row) if row is not None else None
-
-    def model_names(self) -> list[str]:
-        """Every registered model name."""
-        with self._read() as conn:
-            return list(
-                conn.execute(sa.select(t.models.c.name).order_by(t.models.c.name)).scalars()
-            )
-
-    def versions_of_digests(self, digests: Sequence[str]) -> list[ModelVersionRecord]:
-        """Model versions registered from any of ``digests``."""
-        mv = t.model_versions
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(mv)
-                .where(mv.c.digest.in_(list(digests)))
-                .order_by(mv.c.name, mv.c.version)
-            ).mappings()
-            return [rec.version(r) for r in rows]

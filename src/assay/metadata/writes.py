@@ -14,7 +14,17 @@ from assay.metadata import schema as t
 from assay.metadata.records import ModelVersionRecord, Registration
 from assay.metadata.rows import asdict
 
-__all__ = ["merge_params", "register_in"]
+__all__ = ["RETRIES", "merge_params", "raise_unless_version_taken", "register_in"]
+
+# Two writers can pick the same next version number (PostgreSQL); the loser tries again.
+RETRIES = 20
+
+
+def raise_unless_version_taken(exc: sa.exc.IntegrityError) -> None:
+    """Re-raise ``exc`` unless it is two writers taking the same version number."""
+    text = str(exc.orig).lower()
+    if "model_versions" not in text or ("unique" not in text and "duplicate" not in text):
+        raise exc
 
 
 def merge_params(conn: sa.Connection, run_id: str, logged: Mapping[str, Any]) -> None:

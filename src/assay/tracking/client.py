@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from assay.errors import RecordNotFoundError
 from assay.metadata import RunRecord
 from assay.settings import Settings
-from assay.tracking.query import parse_order, parse_where
+from assay.tracking.search import find_runs
 from assay.tracking.table import compare_runs, runs_frame
 from assay.workspace import Workspace, open_workspace
 
@@ -61,13 +61,11 @@ class Client:
             limit: at most this many runs (default: all).
 
         Raises:
-            ParameterError: a malformed filter or order.
+            ParameterError: a malformed filter or order, or a metric no run has logged.
+            RecordNotFoundError: an experiment with no runs.
         """
-        records = self._ws.metadata.list_runs(
-            limit=limit,
-            experiment=experiment,
-            where=parse_where(where) if where else None,
-            order=parse_order(order_by) if order_by else [],
+        records = find_runs(
+            self._ws, experiment=experiment, where=where, order_by=order_by, limit=limit
         )
         return runs_frame(self._ws, records)
 

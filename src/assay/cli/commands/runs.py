@@ -10,7 +10,7 @@ import typer
 
 from assay.cli import output
 from assay.errors import ConfigError
-from assay.tracking import compare_runs, parse_order, parse_where, runs_frame
+from assay.tracking import compare_runs, find_runs, runs_frame
 from assay.workspace import open_workspace
 
 __all__ = ["app"]
@@ -44,12 +44,15 @@ def list_runs(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List runs, newest first unless --order-by says otherwise."""
-    condition = parse_where(where) if where else None
-    order = parse_order(order_by) if order_by else []
     ws = open_workspace(ctx.obj)
     try:
-        runs = ws.metadata.list_runs(
-            limit=limit, pipeline=pipeline, experiment=experiment, where=condition, order=order
+        runs = find_runs(
+            ws,
+            experiment=experiment,
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            pipeline=pipeline,
         )
     finally:
         ws.close()
@@ -210,13 +213,9 @@ def export(
             f"cannot export to {kind or 'a file without a suffix'!r}",
             hint="use --format csv or --format parquet",
         )
-    condition = parse_where(where) if where else None
-    order = parse_order(order_by) if order_by else []
     ws = open_workspace(ctx.obj)
     try:
-        records = ws.metadata.list_runs(
-            limit=limit, experiment=experiment, where=condition, order=order
-        )
+        records = find_runs(ws, experiment=experiment, where=where, order_by=order_by, limit=limit)
         frame = runs_frame(ws, records)
     finally:
         ws.close()

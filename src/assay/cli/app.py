@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from assay.cli import output
-from assay.cli.commands import artifacts, lineage, models, predict, run, runs, store
+from assay.cli.commands import artifacts, lineage, models, predict, run, runs, store, sweep
 from assay.errors import AssayError
 
 __all__ = ["build_app", "main"]
@@ -44,6 +44,7 @@ def build_app() -> typer.Typer:
 
     app.command("init")(store.init)
     app.command("run")(run.run)
+    app.command("sweep")(sweep.sweep)
     app.command("lineage")(lineage.lineage)
     app.command("predict")(predict.predict)
     app.add_typer(runs.app, name="runs", help="List and inspect pipeline runs.")

@@ -24,7 +24,7 @@ from assay.runner.api import run as run_pipeline
 from assay.runner.loader import load_pipeline
 from assay.workspace import open_workspace
 
-__all__ = ["run"]
+__all__ = ["pairs", "run"]
 
 
 def run(
@@ -56,7 +56,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Run a pipeline; steps whose code, parameters and inputs are unchanged are reused."""
-    params = {**_config_params(config), **_pairs(param or [], "--param")}
+    params = {**_config_params(config), **pairs(param or [], "--param")}
     pipe, source = load_pipeline(pipeline)
     observer = _Progress(quiet=as_json)
     previous = signal.signal(signal.SIGTERM, _terminate)
@@ -73,7 +73,7 @@ def run(
                 observer=observer,
                 source=source,
                 experiment=experiment,
-                tags=_pairs(tag or [], "--tag"),
+                tags=pairs(tag or [], "--tag"),
                 note=note,
             )
     finally:
@@ -86,9 +86,10 @@ def _terminate(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _pairs(pairs: list[str], flag: str) -> dict[str, Any]:
+def pairs(items: list[str], flag: str) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` as ``{"a": "1", "b": "x"}``; a malformed item names ``flag``."""
     values: dict[str, Any] = {}
-    for pair in pairs:
+    for pair in items:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise ConfigError(

@@ -52,3 +52,19 @@ def test_orders_put_missing_values_last(meta: MetadataStore) -> None:
     assert set(ordered[2:]) == {"r3", "r4"}  # NaN and no value at all come last
     assert ids(meta, order="metrics.f1", limit=2) == ["r1", "r2"]
     assert ids(meta, order="params.C, -started_at")[:3] == ["r3", "r1", "r2"]
+
+
+def test_booleans_text_and_case(meta: MetadataStore) -> None:
+    from assay.errors import ParameterError
+
+    for run_id, params in (("b1", {"flag": True, "s": "Abc"}), ("b2", {"flag": False, "s": "x"})):
+        meta.insert_run(dataclasses.replace(make_run(run_id), params=params))
+    assert ids(meta, "params.flag = true") == ["b1"]
+    assert ids(meta, "params.flag = false") == ["b2"]
+    assert set(ids(meta, "params.s like 'a%' or params.s = x")) == {"b1", "b2"}
+    try:
+        outcome = set(ids(meta, "params.s < 1"))
+    except ParameterError as exc:  # PostgreSQL will not read text as a number
+        outcome = {str(exc)}
+    # SQLite reads the text as 0 and matches; PostgreSQL refuses with a clear error.
+    assert outcome == {"b1", "b2"} or any("quote the value" in o for o in outcome)

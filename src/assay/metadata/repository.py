@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from assay.errors import MetadataError
+from assay.errors import MetadataError, ParameterError
 from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
@@ -160,8 +160,15 @@ class MetadataStore(ModelRecords):
             q = q.where(t.runs.c.experiment == experiment)
         if where is not None:
             q = q.where(compile_filter(where))
-        with self._read() as conn:
-            return [rec.run(r) for r in conn.execute(q).mappings()]
+        try:
+            with self._read() as conn:
+                return [rec.run(r) for r in conn.execute(q).mappings()]
+        except sa.exc.DataError as exc:  # PostgreSQL refusing to read text as a number
+            raise ParameterError(
+                "the search compares a field as a number, but a run holds "
+                f"{str(exc.orig).splitlines()[0]}",
+                hint="quote the value ('...') to compare that field as text",
+            ) from None
 
     def annotate_run(
         self, run_id: str, *, tags: Mapping[str, str] | None = None, note: str | None = None

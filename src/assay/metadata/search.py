@@ -61,7 +61,7 @@ class Order:
     descending: bool = False
 
 
-def _field(scope: str, name: str, numeric: bool) -> sa.ColumnElement[Any]:
+def _field(scope: str, name: str, kind: str) -> sa.ColumnElement[Any]:
     if scope == "attributes":
         return t.runs.c[name]
     if scope == "metrics":
@@ -70,13 +70,16 @@ def _field(scope: str, name: str, numeric: bool) -> sa.ColumnElement[Any]:
         return (
             sa.select(m.c.value)
             .where(m.c.run_id == t.runs.c.id, m.c.key == name)
-            .order_by(m.c.step.desc(), m.c.id.desc())
+            .order_by(m.c.step.desc().nulls_last(), m.c.id.desc())
             .limit(1)
             .scalar_subquery()
         )
     column = t.runs.c.params if scope == "params" else t.runs.c.tags
     element = column[name]
-    typed: sa.ColumnElement[Any] = element.as_float() if numeric else element.as_string()
+    typed: sa.ColumnElement[Any] = {
+        "number": element.as_float,
+        "bool": element.as_boolean,
+    }.get(kind, element.as_string)()
     return typed
 
 
@@ -87,7 +90,7 @@ _OPS = {
     "<=": lambda f, v: f <= v,
     ">": lambda f, v: f > v,
     ">=": lambda f, v: f >= v,
-    "like": lambda f, v: f.like(v),
+    "like": lambda f, v: f.ilike(v),  # case-insensitive on every database
 }
 
 
@@ -97,19 +100,18 @@ def compile_filter(node: Filter) -> sa.ColumnElement[bool]:
         return sa.and_(*(compile_filter(p) for p in node.parts))
     if isinstance(node, AnyOf):
         return sa.or_(*(compile_filter(p) for p in node.parts))
-    numeric = isinstance(node.value, int | float) and not isinstance(node.value, bool)
-    field = _field(node.scope, node.name, numeric)
     value = node.value
-    if isinstance(value, bool):
-        value = "true" if value else "false"
-    return _OPS[node.op](field, value)  # type: ignore[no-any-return]
+    kind = "bool" if isinstance(value, bool) else "number" if isinstance(value, int | float) else ""
+    if kind == "bool" and node.scope != "params":
+        kind, value = "", str(value)  # tags and attributes hold text
+    return _OPS[node.op](_field(node.scope, node.name, kind), value)  # type: ignore[no-any-return]
 
 
 def order_by(orders: Sequence[Order]) -> list[sa.ColumnElement[Any]]:
     """ORDER BY terms; the newest run first breaks ties."""
     terms: list[sa.ColumnElement[Any]] = []
     for o in orders:
-        field = _field(o.scope, o.name, numeric=o.scope == "metrics")
+        field = _field(o.scope, o.name, "number" if o.scope == "metrics" else "")
         terms.append((field.desc() if o.descending else field.asc()).nulls_last())
     terms.append(t.runs.c.started_at.desc())
     return terms

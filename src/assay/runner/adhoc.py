@@ -17,7 +17,7 @@ from assay.errors import DataError, DefinitionError
 from assay.metadata import MetricRecord, RunRecord
 from assay.runner import environment
 from assay.settings import Settings
-from assay.tracking import check_params, check_tags, same_value
+from assay.tracking import check_experiment, check_params, check_tags, same_value
 from assay.tracking.values import MAX_NAME
 from assay.workspace import Workspace, open_workspace
 
@@ -130,7 +130,7 @@ def start_run(
             packages=env.packages,
             git_commit=env.git_commit,
             git_dirty=env.git_dirty,
-            experiment=experiment,
+            experiment=check_experiment(experiment),
             tags=check_tags(tags or {}),
             note=note,
         )

@@ -8,15 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from assay.core import Pipeline
-from assay.errors import DefinitionError, ParameterError
+from assay.errors import DefinitionError
 from assay.runner.local import RunObserver, RunResult, run_dag
 from assay.settings import Settings
-from assay.tracking import check_tags
+from assay.tracking import check_experiment, check_tags
 from assay.workspace import Workspace, open_workspace
 
-__all__ = ["MAX_EXPERIMENT", "run"]
-
-MAX_EXPERIMENT = 200  # the runs.experiment column
+__all__ = ["run"]
 
 
 def run(
@@ -58,12 +56,7 @@ def run(
         )
     if workers < 1:
         raise DefinitionError(f"workers must be at least 1, got {workers}")
-    experiment = experiment.strip()
-    if not experiment or len(experiment) > MAX_EXPERIMENT:
-        raise ParameterError(
-            f"experiment name {experiment[:40]!r} is {len(experiment)} characters long",
-            hint=f"use a name of 1 to {MAX_EXPERIMENT} characters",
-        )
+    experiment = check_experiment(experiment)
     labels = check_tags(tags or {})
     dag = pipeline.trace(params)
     if source is None:

@@ -54,7 +54,7 @@ class ExecutionContext:
     def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None) -> None:
         now = time.time()
         for key, value in metrics.items():
-            if len(str(key)) > MAX_NAME:
+            if not str(key) or len(str(key)) > MAX_NAME:
                 raise DataError(
                     f"metric name {str(key)[:40]!r}... is {len(str(key))} characters long",
                     hint=f"use names of at most {MAX_NAME} characters",

@@ -5,13 +5,20 @@ from assay.tracking.logging import log_metrics, log_params, set_note, set_tags
 from assay.tracking.query import parse_order, parse_where
 from assay.tracking.search import find_runs
 from assay.tracking.table import compare_runs, runs_frame
-from assay.tracking.values import check_params, check_tags, contradicted, same_value
+from assay.tracking.values import (
+    check_experiment,
+    check_params,
+    check_tags,
+    contradicted,
+    same_value,
+)
 
 __all__ = [
     "Client",
     "compare_runs",
     "find_runs",
     "runs_frame",
+    "check_experiment",
     "check_params",
     "check_tags",
     "contradicted",

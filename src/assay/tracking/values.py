@@ -6,9 +6,19 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from assay.errors import DataError
+from assay.errors import DataError, ParameterError
 
-__all__ = ["MAX_NAME", "check_params", "check_tags", "contradicted", "same_value"]
+__all__ = [
+    "MAX_EXPERIMENT",
+    "MAX_NAME",
+    "check_experiment",
+    "check_params",
+    "check_tags",
+    "contradicted",
+    "same_value",
+]
+
+MAX_EXPERIMENT = 200  # the runs.experiment column
 
 MAX_NAME = 250  # the longest parameter, metric or tag name every supported database takes
 
@@ -29,6 +39,21 @@ def check_params(params: Mapping[str, Any]) -> dict[str, Any]:
             )
         checked[name] = value
     return checked
+
+
+def check_experiment(name: str) -> str:
+    """``name`` stripped, if it is 1 to 200 characters long.
+
+    Raises:
+        ParameterError: it is not.
+    """
+    stripped = name.strip()
+    if not stripped or len(stripped) > MAX_EXPERIMENT:
+        raise ParameterError(
+            f"experiment name {stripped[:40]!r} is {len(stripped)} characters long",
+            hint=f"use a name of 1 to {MAX_EXPERIMENT} characters",
+        )
+    return stripped
 
 
 def check_tags(tags: Mapping[str, Any]) -> dict[str, str]:

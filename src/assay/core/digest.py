@@ -29,7 +29,10 @@ def canonical_json(value: Any) -> str:
 def dumps_json(value: Any) -> str:
     """JSON text for a record: NaN and inf spelled ``{"__float__": "nan"}`` (strict JSON has
     none), and any value JSON cannot hold written as its ``str()``."""
-    return json.dumps(_normalise(value, strict=False), allow_nan=False)
+    try:  # most records hold plain JSON: no need to walk them first
+        return json.dumps(value, allow_nan=False)
+    except (ValueError, TypeError):
+        return json.dumps(_normalise(value, strict=False), allow_nan=False)
 
 
 def loads_json(text: str | bytes) -> Any:

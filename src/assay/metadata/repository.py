@@ -29,6 +29,7 @@ from assay.metadata.rows import asdict
 from assay.metadata.search import Filter, Order, compile_filter, order_by
 from assay.metadata.writes import (
     RETRIES,
+    insert_metrics,
     merge_params,
     raise_unless_version_taken,
     register_in,
@@ -60,11 +61,14 @@ class MetadataStore(ModelRecords):
         self._writer = engine.execution_options(assay_write=True)
         # An in-memory SQLite database is one connection; threads must take turns on it.
         self._lock: AbstractContextManager[Any] = threading.RLock() if serialize else nullcontext()
+        self._serialize = serialize
         self._insert_artifacts = q.insert_ignoring_duplicates(engine.dialect.name, t.artifacts)
 
     def close(self) -> None:
-        """Release every pooled connection."""
-        self.engine.dispose()
+        """Release an in-memory database; a file or server engine keeps its pool for the
+        process (opening SQLite connections again costs more than a small write)."""
+        if self._serialize:
+            self.engine.dispose()
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
@@ -90,9 +94,14 @@ class MetadataStore(ModelRecords):
         *,
         error: str | None = None,
         traceback: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        metrics: Sequence[MetricRecord] = (),
     ) -> None:
-        """Record how and when a run ended."""
+        """Record how and when a run ended, with the last parameters and metrics logged."""
         with self._write() as conn:
+            if params:
+                merge_params(conn, run_id, params)
+            insert_metrics(conn, metrics)
             conn.execute(
                 t.runs.update()
                 .where(t.runs.c.id == run_id)
@@ -189,8 +198,7 @@ class MetadataStore(ModelRecords):
         with self._write() as conn:
             if params:
                 merge_params(conn, run_id, params)
-            if metrics:
-                conn.execute(t.metrics.insert(), [rec.metric_row(m) for m in metrics])
+            insert_metrics(conn, metrics)
 
     def experiments(self) -> list[tuple[str, int, float]]:
         """Every experiment with its number of runs and when its newest run started."""
@@ -241,15 +249,14 @@ class MetadataStore(ModelRecords):
             for a in artifacts:
                 arts.setdefault(a.digest, a)  # the first producer is the one recorded
         evs = [asdict(e) for _, _, events, _ in batch for e in events]
-        mets = [rec.metric_row(m) for _, _, _, metrics in batch for m in metrics]
+        mets = [m for _, _, _, metrics in batch for m in metrics]
         with self._write() as conn:
             if arts:
                 conn.execute(self._insert_artifacts, [asdict(a) for a in arts.values()])
             conn.execute(t.executions.insert(), [asdict(e) for e, _, _, _ in batch])
             if evs:
                 conn.execute(t.events.insert(), evs)
-            if mets:
-                conn.execute(t.metrics.insert(), mets)
+            insert_metrics(conn, mets)
             for execution, _, _, _ in batch:
                 if execution.logged_params:
                     merge_params(conn, execution.run_id, execution.logged_params)

@@ -25,7 +25,6 @@ __all__ = [
     "event",
     "execution",
     "metric",
-    "metric_row",
     "one_by_prefix",
     "run",
     "version",
@@ -80,15 +79,6 @@ def artifact(row: Mapping[Any, Any]) -> ArtifactRecord:
 
 def event(row: Mapping[Any, Any]) -> EventRecord:
     return EventRecord(**_fields(EventRecord, row))
-
-
-def metric_row(record: MetricRecord) -> dict[str, Any]:
-    """A metric as a row: NaN is written as NULL on every database (SQLite has no NaN, and
-    PostgreSQL's NaN would sort above every number and pass any ``>`` filter)."""
-    row = asdict(record)
-    if math.isnan(record.value):
-        row["value"] = None
-    return row
 
 
 def metric(row: Mapping[Any, Any]) -> MetricRecord:

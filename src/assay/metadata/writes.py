@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,10 +12,16 @@ import sqlalchemy as sa
 from assay.errors import DataError
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
-from assay.metadata.records import ModelVersionRecord, Registration
+from assay.metadata.records import MetricRecord, ModelVersionRecord, Registration
 from assay.metadata.rows import asdict
 
-__all__ = ["RETRIES", "merge_params", "raise_unless_version_taken", "register_in"]
+__all__ = [
+    "RETRIES",
+    "insert_metrics",
+    "merge_params",
+    "raise_unless_version_taken",
+    "register_in",
+]
 
 # Two writers can pick the same next version number (PostgreSQL); the loser tries again.
 RETRIES = 20
@@ -67,3 +74,30 @@ def register_in(conn: sa.Connection, reg: Registration) -> ModelVersionRecord:
     )
     conn.execute(mv.insert().values(asdict(record)))
     return record
+
+
+def insert_metrics(conn: sa.Connection, metrics: Sequence[MetricRecord]) -> None:
+    """Insert metric values inside ``conn``'s transaction, NaN as NULL.
+
+    Written through the driver in one executemany: SQLAlchemy's per-row parameter handling
+    would cost more than SQLite's own work for the tens of thousands a sweep logs.
+    """
+    if not metrics:
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    columns = "run_id, key, value, timestamp, execution_id, step"
+    rows = [
+        (
+            m.run_id,
+            m.key,
+            None if math.isnan(m.value) else m.value,  # NULL is NaN on every database
+            m.timestamp,
+            m.execution_id,
+            m.step,
+        )
+        for m in metrics
+    ]
+    conn.exec_driver_sql(
+        f"INSERT INTO metrics ({columns}) VALUES ({', '.join([mark] * 6)})",  # noqa: S608
+        rows,
+    )

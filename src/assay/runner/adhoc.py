@@ -82,9 +82,13 @@ class AdHocRun:
 
     def flush(self) -> None:
         """Write every buffered parameter and metric now, in one transaction."""
+        self._ws.metadata.log_run_data(self._run_id, *self.take())
+
+    def take(self) -> tuple[dict[str, Any], list[MetricRecord]]:
+        """The buffered parameters and metrics, leaving the buffers empty."""
         params, self._pending_params = self._pending_params, {}
         metrics, self._metrics = self._metrics, []
-        self._ws.metadata.log_run_data(self._run_id, params, metrics)
+        return params, metrics
 
 
 @contextmanager
@@ -142,15 +146,20 @@ def start_run(
                 run.log_params(params)
             yield run
     except BaseException as exc:
-        run.flush()
+        params, metrics = run.take()
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         ws.metadata.finish_run(
-            run_id, status, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
+            run_id,
+            status,
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(),
+            params=params,
+            metrics=metrics,
         )
         raise
     else:
-        run.flush()
-        ws.metadata.finish_run(run_id, "succeeded")
+        params, metrics = run.take()  # written with the run's end, in one transaction
+        ws.metadata.finish_run(run_id, "succeeded", params=params, metrics=metrics)
     finally:
         if workspace is None:
             ws.close()

@@ -21,6 +21,7 @@ from assay import log_metrics, pipeline, step
 
 @step
 def data(n: int = 20) -> list[int]:
+    print("loading", n)  # must not end up in the sweep's --json output
     return list(range(n))
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -242,8 +244,12 @@ def run_trial(
     """Run one trial (in this process or a worker) and read its objective from the store."""
     outcome = TrialResult(number, dict(params), None, "failed")
     try:
-        pipe, source = load_pipeline(target)
-        run = run_pipeline(pipe, params, settings=settings, source=source, experiment=experiment)
+        # What steps print goes to stderr: stdout carries the sweep's own lines (or JSON).
+        with contextlib.redirect_stdout(sys.stderr):
+            pipe, source = load_pipeline(target)
+            run = run_pipeline(
+                pipe, params, settings=settings, source=source, experiment=experiment
+            )
     except AssayError as exc:
         run_id = getattr(exc, "run_id", None)
         return replace(outcome, run_id=run_id, error=str(exc))

@@ -6,7 +6,6 @@ import numbers
 import sys
 import time
 import traceback
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from assay.core import use_context
 from assay.errors import DataError, DefinitionError
-from assay.metadata import MetricRecord, RunRecord
+from assay.metadata import MetricRecord
 from assay.runner import environment
 from assay.settings import Settings
 from assay.tracking import check_experiment, check_params, check_tags, same_value
@@ -118,27 +117,18 @@ def start_run(
     frame = sys._getframe(2)
     caller = Path(frame.f_code.co_filename)
     env = environment.capture(caller if caller and caller.is_file() else None)
-    run_id = uuid.uuid4().hex
-    ws.metadata.insert_run(
-        RunRecord(
-            id=run_id,
-            pipeline=name,
-            source=str(caller or ""),
-            status="running",
-            params={},
-            started_at=time.time(),
-            user=ws.user,
-            host=env.host,
-            pid=env.pid,
-            python_version=env.python_version,
-            packages=env.packages,
-            git_commit=env.git_commit,
-            git_dirty=env.git_dirty,
-            experiment=check_experiment(experiment),
-            tags=check_tags(tags or {}),
-            note=note,
-        )
+    record = environment.start_record(
+        env,
+        user=ws.user,
+        pipeline=name,
+        source=str(caller or ""),
+        params={},
+        experiment=check_experiment(experiment),
+        tags=check_tags(tags or {}),
+        note=note,
     )
+    run_id = record.id
+    ws.metadata.insert_run(record)
     run = AdHocRun(ws, run_id)
     try:
         with use_context(run):

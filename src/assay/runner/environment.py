@@ -9,10 +9,15 @@ import platform
 import socket
 import subprocess
 import sys
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["Environment", "capture", "pid_alive"]
+from assay.metadata import RunRecord
+
+__all__ = ["Environment", "capture", "pid_alive", "start_record"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,38 @@ def _git_state(folder: Path | None) -> tuple[str | None, bool | None]:
         elif not line.startswith("#"):
             dirty = True
     return commit, dirty
+
+
+def start_record(
+    env: Environment,
+    *,
+    user: str,
+    pipeline: str,
+    source: str,
+    params: dict[str, Any],
+    experiment: str,
+    tags: dict[str, str],
+    note: str | None,
+) -> RunRecord:
+    """The record of a run starting now, in this environment, with a new id."""
+    return RunRecord(
+        id=uuid.uuid4().hex,
+        pipeline=pipeline,
+        source=source,
+        status="running",
+        params=params,
+        started_at=time.time(),
+        user=user,
+        host=env.host,
+        pid=env.pid,
+        python_version=env.python_version,
+        packages=env.packages,
+        git_commit=env.git_commit,
+        git_dirty=env.git_dirty,
+        experiment=experiment,
+        tags=tags,
+        note=note,
+    )
 
 
 def pid_alive(pid: int) -> bool:

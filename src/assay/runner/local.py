@@ -17,7 +17,6 @@ from assay.errors import AssayError, DefinitionError, StepFailedError
 from assay.metadata import (
     ArtifactRecord,
     ExecutionBundle,
-    RunRecord,
 )
 from assay.runner import environment
 from assay.runner.context import ExecutionContext
@@ -51,28 +50,19 @@ def run_dag(
     env = environment.capture(source)
     pids = ws.metadata.running_pids(env.host)
     ws.metadata.reap_runs(env.host, [p for p in pids if not environment.pid_alive(p)])
-    run_id = uuid.uuid4().hex
     params = {k: str(v.resolve()) if isinstance(v, Path) else v for k, v in dag.params.items()}
-    ws.metadata.insert_run(
-        RunRecord(
-            id=run_id,
-            pipeline=dag.pipeline,
-            source=str(source or ""),
-            status="running",
-            params=params,
-            started_at=time.time(),
-            user=ws.user,
-            host=env.host,
-            pid=env.pid,
-            python_version=env.python_version,
-            packages=env.packages,
-            git_commit=env.git_commit,
-            git_dirty=env.git_dirty,
-            experiment=experiment,
-            tags=dict(tags or {}),
-            note=note,
-        )
+    record = environment.start_record(
+        env,
+        user=ws.user,
+        pipeline=dag.pipeline,
+        source=str(source or ""),
+        params=params,
+        experiment=experiment,
+        tags=dict(tags or {}),
+        note=note,
     )
+    run_id = record.id
+    ws.metadata.insert_run(record)
     state = _RunState(ws, run_id, use_cache, observer, dag, params)
     if observer:
         observer.run_started(run_id, [n.name for n in dag.nodes])

@@ -62,7 +62,8 @@ def run_worker(tool: str, args: list[str], timeout: float) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"  # nothing to send it to; it only adds a thread
     env["PYTHONUNBUFFERED"] = "1"
-    print(f"== {tool} {' '.join(args)}", flush=True)
+    load = os.getloadavg()[0]
+    print(f"== {tool} {' '.join(args)} (load average {load:.2f})", flush=True)
     with tempfile.TemporaryDirectory(prefix=f"bench-tracking-{tool}-") as tmp:
         env["TMPDIR"] = tmp
         start = dt.datetime.now(dt.UTC)
@@ -92,7 +93,14 @@ def run_worker(tool: str, args: list[str], timeout: float) -> dict[str, Any]:
     error = None if code == 0 else f"exit {code}: {stderr.strip()[-2000:]}"
     if error:
         print(f"   FAILED {error}", flush=True)
-    return {"argv": args, "records": records, "wall_s": wall, "error": error}
+    return {
+        "argv": args,
+        "records": records,
+        "wall_s": wall,
+        "error": error,
+        "load_before": load,
+        "load_after": os.getloadavg()[0],
+    }
 
 
 def summary_line(r: dict[str, Any]) -> str:
@@ -202,6 +210,13 @@ def render(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     versions = {t: find(results, task="versions", tool=t) or {} for t in ("assay", "mlflow")}
     m = info["machine"]
     # Each assay worker reports the source it imported; they differ if src/ changed mid-run.
+    loads = [job[key] for job in results for key in ("load_before", "load_after") if key in job]
+    load_text = (
+        f"; 1-minute load average before/after each worker: {min(loads):.2f} to"
+        f" {max(loads):.2f} (2 cores; the worker itself keeps one busy)"
+        if loads
+        else ""
+    )
     seen = find_all(results, task="versions", tool="assay")
     digests = sorted({r["src_sha256"] for r in seen if r.get("src_sha256")})
     commits = sorted({r["commit"] for r in seen if r.get("commit")})
@@ -211,7 +226,7 @@ def render(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "",
         f"- date: {info['date']}",
         f"- machine: `nproc` {m['nproc']}, {m['cpu']}, {m['kernel']}, load average at start "
-        f"{m['load']}",
+        f"{m['load']}{load_text}",
         f"- versions: assay {versions['assay'].get('version', '?')} (commit "
         f"{', '.join(commits) or m['commit']}, {m['src_changes']} uncommitted change(s) under"
         f" src/ at the start; sha256 of src/assay/**/*.py as imported: "
@@ -545,7 +560,9 @@ def main() -> None:
     parser.add_argument(
         "--batch-repeats", type=int, default=3, help="processes per tool for batched logging"
     )
-    parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
+    parser.add_argument(
+        "--no-write", action="store_true", help="leave bench/RESULTS.md and results.json alone"
+    )
     parser.add_argument(
         "--render-only",
         action="store_true",
@@ -603,11 +620,11 @@ def main() -> None:
                 )
             )
     info["wall_s"] = (dt.datetime.now(dt.UTC) - started).total_seconds()
-    RAW_JSON.write_text(json.dumps({"info": info, "jobs": results}, indent=1) + "\n")
     text = render(results, info)
     print()
     print(text)
     if not args.no_write:
+        RAW_JSON.write_text(json.dumps({"info": info, "jobs": results}, indent=1) + "\n")
         write_section(text)
         print(f"\nwrote {RESULTS_MD.relative_to(ROOT)} and {RAW_JSON.relative_to(ROOT)}")
     if any(job["error"] for job in results):

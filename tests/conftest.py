@@ -15,6 +15,16 @@ from assay.workspace import Workspace, open_workspace
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _audit_state_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Audit keys and checkpoints default to the user's state folder: keep each test's apart."""
+    home = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for a fresh project folder under tmp_path."""

@@ -1,7 +1,8 @@
 """sesame: sentiment (negative / neutral / positive) of sentences from financial reports.
 
 Run it with ``assay run examples/sesame``; every parameter below can be changed with
-``--param NAME=VALUE``. It uses only assay's public API.
+``--param NAME=VALUE``. The gates a version must pass are in ``policy.yaml``; the team's
+part of the model card is in ``model_card.yaml``.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from pathlib import Path
 from steps import LABELS, evaluate, ingest, split, train, validate
 
 from assay import pipeline, register_model
+from assay.governance import check_gates, model_card
 
-DATA = Path(__file__).parent / "data" / "financial_phrasebank"
+HERE = Path(__file__).parent
+DATA = HERE / "data" / "financial_phrasebank"
 
 __all__ = ["LABELS", "sesame"]
 
@@ -34,10 +37,12 @@ def sesame(
     epochs: int = 50,
     agreement_power: float = 4.0,
     model_name: str = "sesame",
+    policy: Path = HERE / "policy.yaml",
+    card: Path = HERE / "model_card.yaml",
 ) -> None:
-    """Ingest, validate, split, train, evaluate and register the sesame model."""
+    """Ingest, validate, split, train, evaluate, describe, register and gate sesame."""
     raw = ingest(data)
-    clean, _report = validate(
+    clean, validation = validate(
         raw, min_rows_per_class=min_rows_per_class, max_imbalance=max_imbalance
     )
     train_set, test_set = split(clean, test_size=test_size, seed=seed)
@@ -55,4 +60,13 @@ def sesame(
         seed=seed,
     )
     metrics = evaluate(model, test_set)
-    register_model(model, name=model_name, metrics=metrics)
+    described = model_card(
+        card,
+        evaluation=metrics,
+        training_data=train_set,
+        evaluation_data=test_set,
+        label_column="label",
+        model=model_name,
+    )
+    registration = register_model(model, name=model_name, metrics=metrics, card=described)
+    check_gates(registration, policy=policy, validation=validation)

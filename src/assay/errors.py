@@ -19,7 +19,12 @@ with ``exit_code``; it never shows a traceback for an ``AssayError``.
     ├── MetadataError             the metadata database cannot be opened or written
     │   └── RecordNotFoundError   no run, execution or other record with that id
     ├── RegistryError             model registry problems
-    │   └── ModelNotFoundError    an unknown model name or version reference
+    │   ├── ModelNotFoundError    an unknown model name, version or alias reference
+    │   ├── PolicyError           a policy or model-card file is malformed
+    │   └── GovernanceError       a refused state change: failed gates, missing approval
+    │       └── PermissionDenied  the acting user lacks the role (or is the author)
+    ├── AuditError                the audit chain, its key or its checkpoints are unusable
+    ├── ReproductionError         a run cannot be re-executed as it was recorded
     └── DataError                 input data is missing, unreadable or malformed
 """
 
@@ -28,6 +33,11 @@ from __future__ import annotations
 __all__ = [
     "ArtifactNotFoundError",
     "AssayError",
+    "AuditError",
+    "GovernanceError",
+    "PermissionDenied",
+    "PolicyError",
+    "ReproductionError",
     "CodecError",
     "ConfigError",
     "DataError",
@@ -128,6 +138,26 @@ class RegistryError(AssayError):
 
 class ModelNotFoundError(RegistryError):
     """Raised when a model reference (``NAME@latest``, ``NAME@VERSION``) resolves to nothing."""
+
+
+class PolicyError(RegistryError):
+    """Raised when a policy or model-card file is malformed; the message names the field."""
+
+
+class GovernanceError(RegistryError):
+    """Raised when a state change is refused: failed gates, missing approvals, wrong state."""
+
+
+class PermissionDenied(GovernanceError):
+    """Raised when the acting user lacks the role for a change, or may not approve their own."""
+
+
+class AuditError(AssayError):
+    """Raised when the audit chain cannot be checked: missing key, unreadable checkpoints."""
+
+
+class ReproductionError(AssayError):
+    """Raised when a run cannot be re-executed as recorded (code or data changed)."""
 
 
 class DataError(AssayError):

@@ -88,7 +88,8 @@ def test_unknown_records(cli: Invoke) -> None:
     assert_clean_error(cli("lineage", "nosuch@1"), 1, "unknown model 'nosuch'")
     assert_clean_error(cli("lineage", "tiny@9"), 1, "has no version 9", "tiny@1")
     assert_clean_error(cli("lineage", "abcdef"), 1, "neither an artifact digest nor a model")
-    assert_clean_error(cli("lineage", "tiny@two"), 1, "malformed model reference")
+    assert_clean_error(cli("lineage", "tiny@two"), 1, "has no alias 'two'")
+    assert_clean_error(cli("lineage", "tiny@Two!"), 1, "malformed model reference")
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,9 @@ def test_parse_ref(ref: str, parsed: ModelRef) -> None:
     assert parse_ref(ref) == parsed
 
 
-@pytest.mark.parametrize("ref", ["", "@1", "m@", "m@0", "m@-1", "m@x", "bad name@1", "m@1@2"])
+@pytest.mark.parametrize(
+    "ref", ["", "@1", "m@", "m@0", "m@-1", "m@X!", "m@latest!", "bad name@1", "m@1@2"]
+)
 def test_malformed_refs(ref: str) -> None:
     with pytest.raises((ModelNotFoundError, RegistryError)):
         parse_ref(ref)
@@ -45,7 +47,7 @@ def test_pipeline_registers_versions_that_resolve(workspace: Workspace) -> None:
     assay.run(dummy, {"strategy": "prior"}, workspace=workspace)
     assert resolve(workspace, "dummy@latest").version == 2
     v1 = resolve(workspace, "dummy@1")
-    assert v1.info == {"metrics": {"accuracy": 0.5}}
+    assert v1.info == {"metrics": {"accuracy": 0.5}, "card": {}}
     assert v1.created_by == "alice" and v1.codec == "skops"
     record, model = load_model(workspace, "dummy@1")
     assert record == v1

@@ -11,7 +11,19 @@ from typing import Annotated
 import typer
 
 from assay.cli import output
-from assay.cli.commands import artifacts, lineage, models, predict, run, runs, store, sweep
+from assay.cli.commands import (
+    artifacts,
+    audit,
+    governance,
+    lineage,
+    models,
+    predict,
+    reproduce,
+    run,
+    runs,
+    store,
+    sweep,
+)
 from assay.errors import AssayError
 
 __all__ = ["build_app", "main"]
@@ -47,9 +59,21 @@ def build_app() -> typer.Typer:
     app.command("sweep")(sweep.sweep)
     app.command("lineage")(lineage.lineage)
     app.command("predict")(predict.predict)
+    app.command("reproduce")(reproduce.reproduce)
     app.add_typer(runs.app, name="runs", help="List and inspect pipeline runs.")
     app.add_typer(artifacts.app, name="artifacts", help="Inspect stored artifacts.")
-    app.add_typer(models.app, name="models", help="List registered models and versions.")
+    models.app.command("show")(governance.show)
+    models.app.command("history")(governance.history_cmd)
+    models.app.command("request-promotion")(governance.request_promotion_cmd)
+    models.app.command("approve")(governance.approve)
+    models.app.command("reject")(governance.reject)
+    models.app.command("promote")(governance.promote_cmd)
+    models.app.command("rollback")(governance.rollback_cmd)
+    app.add_typer(
+        models.app, name="models", help="Registered models: versions, aliases, promotions."
+    )
+    app.add_typer(governance.users, name="users", help="Roles: who may run, approve, administer.")
+    app.add_typer(audit.app, name="audit", help="Verify or export the tamper-evident audit log.")
     return app
 
 

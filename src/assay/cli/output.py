@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from assay.settings import Settings
+from assay.workspace import Workspace, open_workspace
 
 __all__ = [
     "build_settings",
@@ -25,6 +27,7 @@ __all__ = [
     "escape",
     "human_size",
     "number",
+    "opened",
     "print_json",
     "table",
     "when",
@@ -109,3 +112,13 @@ def duration(start: float | None, end: float | None) -> str:
     if start is None or end is None:
         return ""
     return f"{end - start:.2f}s"
+
+
+@contextlib.contextmanager
+def opened(settings: Settings) -> Iterator[Workspace]:
+    """The workspace of ``settings``, closed when the block ends."""
+    ws = open_workspace(settings)
+    try:
+        yield ws
+    finally:
+        ws.close()

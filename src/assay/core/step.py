@@ -71,10 +71,12 @@ class Step:
         name: str | None = None,
         version: str | None = None,
         outputs: Sequence[str] | Mapping[str, str] | None = None,
+        cache: bool = True,
     ) -> None:
         self.func = func
         self.name = name or func.__name__
         self.version = version
+        self.cache = cache
         self.params = param_specs(func)
         self.outputs = _output_specs(func, outputs)
         functools.update_wrapper(self, func)
@@ -129,6 +131,7 @@ def step(
     name: str | None = None,
     version: str | None = None,
     outputs: Sequence[str] | Mapping[str, str] | None = None,
+    cache: bool = True,
 ) -> Callable[[Callable[..., Any]], Step]: ...
 
 
@@ -139,6 +142,7 @@ def step(
     name: str | None = None,
     version: str | None = None,
     outputs: Sequence[str] | Mapping[str, str] | None = None,
+    cache: bool = True,
 ) -> Step | Callable[[Callable[..., Any]], Step]:
     """Mark a typed function as a pipeline step.
 
@@ -149,6 +153,8 @@ def step(
             step calls (but does not contain) changes its results.
         outputs: names of the outputs of a step returning a tuple, or a mapping of output
             name to artifact kind (``"dataset"``, ``"model"``, ``"metrics"``, ...).
+        cache: False for a step that must run every time because it reads the store's
+            current state (a gate comparing with the production model, say).
 
     Raises:
         DefinitionError: a parameter or the return value has no type hint, or the
@@ -156,7 +162,7 @@ def step(
     """
 
     def wrap(f: Callable[..., Any]) -> Step:
-        return Step(f, name=name, version=version, outputs=outputs)
+        return Step(f, name=name, version=version, outputs=outputs, cache=cache)
 
     return wrap(func) if func is not None else wrap
 

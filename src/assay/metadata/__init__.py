@@ -1,19 +1,35 @@
 """Metadata: the SQLAlchemy schema, its Alembic migrations and the repositories over it."""
 
+from assay.metadata.audit import GENESIS, AuditEntry, AuditEventRecord, Sealer, event_body
 from assay.metadata.engine import open_metadata
 from assay.metadata.records import (
+    AliasMoveRecord,
     ArtifactRecord,
     EventRecord,
     ExecutionRecord,
+    GateVerdictRecord,
     MetricRecord,
     ModelVersionRecord,
+    PromotionRequestRecord,
     Registration,
+    ReviewRecord,
+    RoleGrant,
     RunRecord,
 )
 from assay.metadata.repository import CachedExecution, ExecutionBundle, MetadataStore
 
 __all__ = [
+    "GENESIS",
+    "AliasMoveRecord",
     "ArtifactRecord",
+    "AuditEntry",
+    "AuditEventRecord",
+    "GateVerdictRecord",
+    "PromotionRequestRecord",
+    "ReviewRecord",
+    "RoleGrant",
+    "Sealer",
+    "event_body",
     "CachedExecution",
     "EventRecord",
     "ExecutionBundle",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +13,9 @@ from sqlalchemy.engine import make_url
 
 from assay.core import dumps_json, loads_json
 from assay.errors import MetadataError
+from assay.metadata.audit import GENESIS, Sealer
 from assay.metadata.repository import MetadataStore
-from assay.metadata.schema import SCHEMA_REVISION, metadata
+from assay.metadata.schema import SCHEMA_REVISION, audit_head, metadata, store_info
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -23,8 +25,13 @@ __all__ = ["alembic_config", "migrate", "open_metadata"]
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def open_metadata(url: str) -> MetadataStore:
+def open_metadata(
+    url: str, *, actor: str | None = None, sealer: Sealer | None = None
+) -> MetadataStore:
     """Open (creating and migrating if needed) the metadata database at ``url``.
+
+    ``actor`` is who the audit log names for changes without a user of their own;
+    ``sealer`` signs audit events and checkpoints the chain outside the database.
 
     Raises:
         MetadataError: the database cannot be reached, created or migrated.
@@ -62,7 +69,7 @@ def open_metadata(url: str) -> MetadataStore:
             hint="check the database URL, that the server is running and that the file is "
             "an assay database",
         ) from None
-    return MetadataStore(engine, serialize=in_memory)
+    return MetadataStore(engine, serialize=in_memory, actor=actor, sealer=sealer)
 
 
 @functools.lru_cache(maxsize=16)
@@ -128,6 +135,8 @@ def _create_fresh(engine: sa.Engine) -> bool:
         if sa.inspect(conn).get_table_names():
             return False
         metadata.create_all(conn)
+        conn.execute(audit_head.insert().values(id=1, seq=0, hash=GENESIS))
+        conn.execute(store_info.insert().values(key="store_id", value=uuid.uuid4().hex))
         version = sa.Table(
             "alembic_version",
             sa.MetaData(),

@@ -10,8 +10,14 @@ import sqlalchemy as sa
 from assay.errors import MetadataError
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
+from assay.metadata.audit import Sealer, append_audit
 from assay.metadata.records import ModelVersionRecord, Registration
-from assay.metadata.writes import RETRIES, raise_unless_version_taken, register_in
+from assay.metadata.writes import (
+    RETRIES,
+    raise_unless_version_taken,
+    register_in,
+    registered_entry,
+)
 
 __all__ = ["ModelRecords"]
 
@@ -23,13 +29,19 @@ class ModelRecords:
     # Provided by MetadataStore: a read connection and a write transaction.
     _read: Callable[[], AbstractContextManager[sa.Connection]]
     _write: Callable[[], AbstractContextManager[sa.Connection]]
+    sealer: Sealer | None
 
     def register_version(self, registration: Registration) -> ModelVersionRecord:
         """Add an artifact as the next version of a model; the same digest is not added twice."""
         for _ in range(RETRIES):
             try:
                 with self._write() as conn:
-                    return register_in(conn, registration)
+                    record, new = register_in(conn, registration)
+                    if new:
+                        append_audit(
+                            conn, registration.user, [registered_entry(record)], self.sealer
+                        )
+                    return record
             except sa.exc.IntegrityError as exc:
                 raise_unless_version_taken(exc)
         raise MetadataError(f"could not register model {registration.name!r}: too much contention")

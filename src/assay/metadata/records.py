@@ -129,3 +129,71 @@ class ModelVersionRecord:
     created_at: float
     created_by: str
     info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AliasMoveRecord:
+    """An alias of a model pointed at a version (``None``: removed), by whom and why."""
+
+    name: str
+    alias: str
+    version: int | None
+    previous: int | None
+    moved_at: float
+    moved_by: str
+    reason: str
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GateVerdictRecord:
+    """The verdict of a policy's gates on one model version, with the evidence per gate."""
+
+    name: str
+    version: int
+    passed: bool
+    policy_digest: str
+    policy: dict[str, Any]
+    results: list[dict[str, Any]]
+    created_at: float
+    created_by: str
+    run_id: str | None = None
+    execution_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    """One reviewer's decision (``approve`` or ``reject``) on a promotion request."""
+
+    request_id: str
+    reviewer: str
+    decision: str
+    comment: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionRequestRecord:
+    """A request to point ``alias`` at a version; ``open`` until approved, rejected or done."""
+
+    id: str
+    name: str
+    version: int
+    alias: str
+    status: str
+    required: int
+    requested_by: str
+    requested_at: float
+    comment: str
+    closed_at: float | None = None
+    reviews: tuple[ReviewRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """``user`` holds ``role``, granted by ``granted_by``."""
+
+    user: str
+    role: str
+    granted_by: str
+    granted_at: float

@@ -3,61 +3,55 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from assay.errors import MetadataError, ParameterError
+from assay.errors import ParameterError
 from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
+from assay.metadata.audit import AuditEntry, Sealer, append_audit, take_head
+from assay.metadata.executions import CachedExecution, ExecutionBundle, ExecutionRecords
+from assay.metadata.governance import GovernanceRecords
 from assay.metadata.models import ModelRecords
 from assay.metadata.records import (
     ArtifactRecord,
-    EventRecord,
-    ExecutionRecord,
     MetricRecord,
-    Registration,
     RunRecord,
 )
 from assay.metadata.rows import asdict
 from assay.metadata.search import Filter, Order, compile_filter, order_by
 from assay.metadata.writes import (
-    RETRIES,
     insert_metrics,
     merge_params,
-    raise_unless_version_taken,
-    register_in,
+    run_started_entry,
 )
+from assay.settings import default_user
 
 __all__ = ["CachedExecution", "ExecutionBundle", "MetadataStore"]
 
-ExecutionBundle = tuple[
-    ExecutionRecord, Sequence[ArtifactRecord], Sequence[EventRecord], Sequence[MetricRecord]
-]
-"""One execution with the artifacts, events and metrics written along with it."""
 
-
-@dataclass(frozen=True, slots=True)
-class CachedExecution:
-    """A finished execution a new one may reuse: its id, outputs and logged metrics."""
-
-    execution_id: str
-    outputs: dict[str, ArtifactRecord]
-    metrics: tuple[MetricRecord, ...]
-    logged_params: dict[str, Any]
-
-
-class MetadataStore(ModelRecords):
+class MetadataStore(ExecutionRecords, ModelRecords, GovernanceRecords):
     """Reads and writes metadata records; each write method is one transaction."""
 
-    def __init__(self, engine: sa.Engine, *, serialize: bool = False) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        serialize: bool = False,
+        actor: str | None = None,
+        sealer: Sealer | None = None,
+    ) -> None:
         self.engine = engine
+        # Who the audit log names for changes that carry no user of their own.
+        self.actor = actor or default_user(os.environ)
+        self.sealer = sealer
         self._writer = engine.execution_options(assay_write=True)
         # An in-memory SQLite database is one connection; threads must take turns on it.
         self._lock: AbstractContextManager[Any] = threading.RLock() if serialize else nullcontext()
@@ -77,8 +71,20 @@ class MetadataStore(ModelRecords):
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        with self._lock, self._writer.begin() as conn:
-            yield conn
+        with self._lock:
+            with self._writer.begin() as conn:
+                take_head(conn)  # a pooled connection may keep one from a failed transaction
+                yield conn
+                head = take_head(conn)
+            # Only after the commit: a checkpoint must never name an event that was rolled back.
+            if head is not None and self.sealer is not None:
+                self.sealer.checkpoint(*head)
+
+    def audit(
+        self, conn: sa.Connection, entries: Sequence[AuditEntry], actor: str | None = None
+    ) -> None:
+        """Append ``entries`` to the audit chain inside the write transaction ``conn``."""
+        append_audit(conn, actor or self.actor, entries, self.sealer)
 
     # -- runs -------------------------------------------------------------------------
 
@@ -86,6 +92,7 @@ class MetadataStore(ModelRecords):
         """Record a run that has started."""
         with self._write() as conn:
             conn.execute(t.runs.insert().values(asdict(run)))
+            self.audit(conn, [run_started_entry(run)], run.user)
 
     def finish_run(
         self,
@@ -106,6 +113,10 @@ class MetadataStore(ModelRecords):
                 t.runs.update()
                 .where(t.runs.c.id == run_id)
                 .values(status=status, ended_at=time.time(), error=error, traceback=traceback)
+            )
+            self.audit(
+                conn,
+                [AuditEntry("run.finished", f"run:{run_id}", {"status": status, "error": error})],
             )
 
     def reap_runs(self, host: str, dead_pids: Iterable[int], status: str = "killed") -> int:
@@ -131,6 +142,15 @@ class MetadataStore(ModelRecords):
                     t.runs.update()
                     .where(t.runs.c.id.in_(ids))
                     .values(status=status, error=f"the process running it ended (seen {noticed})")
+                )
+                self.audit(
+                    conn,
+                    [
+                        AuditEntry(
+                            "run.finished", f"run:{i}", {"status": status, "error": "reaped"}
+                        )
+                        for i in ids
+                    ],
                 )
         return len(ids)
 
@@ -210,110 +230,6 @@ class MetadataStore(ModelRecords):
         )
         with self._read() as conn:
             return [(name, int(n), float(last)) for name, n, last in conn.execute(q)]
-
-    # -- executions ---------------------------------------------------------------------
-
-    def record_execution(
-        self,
-        execution: ExecutionRecord,
-        artifacts: Sequence[ArtifactRecord] = (),
-        events: Sequence[EventRecord] = (),
-        metrics: Sequence[MetricRecord] = (),
-        registrations: Sequence[Registration] = (),
-    ) -> None:
-        """Write one finished execution with everything it produced, atomically."""
-        self.record_executions([(execution, artifacts, events, metrics)], registrations)
-
-    def record_executions(
-        self, batch: Sequence[ExecutionBundle], registrations: Sequence[Registration] = ()
-    ) -> None:
-        """Write executions with their artifacts, events, metrics and model registrations.
-
-        Everything goes in one transaction: a model version never points at an execution
-        that was not recorded.
-        """
-        if not batch:
-            return
-        for _ in range(RETRIES):
-            try:
-                return self._record_once(batch, registrations)
-            except sa.exc.IntegrityError as exc:
-                raise_unless_version_taken(exc)
-        raise MetadataError("could not record the execution: too much contention")
-
-    def _record_once(
-        self, batch: Sequence[ExecutionBundle], registrations: Sequence[Registration]
-    ) -> None:
-        arts: dict[str, ArtifactRecord] = {}
-        for _, artifacts, _, _ in batch:
-            for a in artifacts:
-                arts.setdefault(a.digest, a)  # the first producer is the one recorded
-        evs = [asdict(e) for _, _, events, _ in batch for e in events]
-        mets = [m for _, _, _, metrics in batch for m in metrics]
-        with self._write() as conn:
-            if arts:
-                conn.execute(self._insert_artifacts, [asdict(a) for a in arts.values()])
-            conn.execute(t.executions.insert(), [asdict(e) for e, _, _, _ in batch])
-            if evs:
-                conn.execute(t.events.insert(), evs)
-            insert_metrics(conn, mets)
-            for execution, _, _, _ in batch:
-                if execution.logged_params:
-                    merge_params(conn, execution.run_id, execution.logged_params)
-            for registration in registrations:
-                register_in(conn, registration)
-
-    def find_cached(self, cache_key: str) -> CachedExecution | None:
-        """The newest successful execution with ``cache_key``, with its outputs and metrics."""
-        with self._read() as conn:
-            rows = conn.execute(q.FIND_CACHED, {"key": cache_key}).mappings().all()
-            if not rows:
-                return None
-            execution_id = rows[0]["execution_id"]
-            outputs = {r["name"]: rec.artifact(r) for r in rows if r["digest"] is not None}
-            logged: tuple[MetricRecord, ...] = ()
-            if rows[0]["has_metrics"]:
-                found = conn.execute(q.METRICS_OF_EXECUTION, {"ex": execution_id}).mappings()
-                logged = tuple(rec.metric(m) for m in found)
-        return CachedExecution(execution_id, outputs, logged, dict(rows[0]["logged_params"]))
-
-    def executions(self, run_id: str) -> list[ExecutionRecord]:
-        """The executions of a run, in the order they started."""
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(t.executions)
-                .where(t.executions.c.run_id == run_id)
-                .order_by(t.executions.c.started_at)
-            ).mappings()
-            return [rec.execution(r) for r in rows]
-
-    def get_execution(self, execution_id: str) -> ExecutionRecord:
-        """The execution whose id is or starts with ``execution_id``."""
-        with self._read() as conn:
-            row = rec.one_by_prefix(
-                conn, t.executions, t.executions.c.id, execution_id, "execution"
-            )
-        return rec.execution(row)
-
-    def events_of(self, execution_ids: Sequence[str]) -> list[EventRecord]:
-        """Input and output events of the given executions."""
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(t.events)
-                .where(t.events.c.execution_id.in_(list(execution_ids)))
-                .order_by(t.events.c.id)
-            ).mappings()
-            return [rec.event(r) for r in rows]
-
-    def events_for(self, digest: str, direction: str) -> list[EventRecord]:
-        """Events where ``digest`` went in (``input``) or came out (``output``)."""
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(t.events)
-                .where(t.events.c.digest == digest, t.events.c.direction == direction)
-                .order_by(t.events.c.id)
-            ).mappings()
-            return [rec.event(r) for r in rows]
 
     # -- artifacts and metrics ------------------------------------------------------------
 

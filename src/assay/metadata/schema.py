@@ -6,18 +6,27 @@ import sqlalchemy as sa
 
 __all__ = [
     "SCHEMA_REVISION",
+    "alias_moves",
     "artifacts",
+    "audit_events",
+    "audit_head",
     "events",
     "executions",
+    "gate_verdicts",
     "metadata",
     "metrics",
+    "model_aliases",
     "model_versions",
     "models",
+    "promotion_requests",
+    "reviews",
+    "role_grants",
     "runs",
+    "store_info",
 ]
 
 # The Alembic head this code reads and writes; a test checks it against the migrations.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 metadata = sa.MetaData()
 
@@ -133,4 +142,119 @@ model_versions = sa.Table(
     sa.Column("info", sa.JSON, nullable=False),
     sa.UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
     sa.Index("ix_model_versions_digest", "name", "digest"),
+)
+
+# -- governance (revision 0002) -----------------------------------------------------------
+
+model_aliases = sa.Table(
+    "model_aliases",
+    metadata,
+    sa.Column("name", sa.String(200), sa.ForeignKey("models.name"), primary_key=True),
+    sa.Column("alias", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("moved_at", sa.Float, nullable=False),
+    sa.Column("moved_by", sa.String(200), nullable=False),
+)
+
+alias_moves = sa.Table(
+    "alias_moves",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("alias", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer),  # NULL: the alias was removed
+    sa.Column("previous", sa.Integer),
+    sa.Column("moved_at", sa.Float, nullable=False),
+    sa.Column("moved_by", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("request_id", sa.String(32)),
+    sa.Index("ix_alias_moves_name_alias", "name", "alias", "moved_at"),
+)
+
+gate_verdicts = sa.Table(
+    "gate_verdicts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("policy_digest", sa.String(64), nullable=False),
+    sa.Column("policy", sa.JSON, nullable=False),
+    sa.Column("results", sa.JSON, nullable=False),
+    sa.Column("run_id", sa.String(32)),
+    sa.Column("execution_id", sa.String(32)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Index("ix_gate_verdicts_version", "name", "version"),
+)
+
+promotion_requests = sa.Table(
+    "promotion_requests",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("alias", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("required", sa.Integer, nullable=False),
+    sa.Column("requested_by", sa.String(200), nullable=False),
+    sa.Column("requested_at", sa.Float, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("closed_at", sa.Float),
+    sa.Index("ix_promotion_requests_version", "name", "version"),
+)
+
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(32), sa.ForeignKey("promotion_requests.id"), nullable=False),
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.UniqueConstraint("request_id", "reviewer", name="uq_reviews_request_reviewer"),
+)
+
+role_grants = sa.Table(
+    "role_grants",
+    metadata,
+    sa.Column("user", sa.String(200), primary_key=True),
+    sa.Column("role", sa.String(16), primary_key=True),
+    sa.Column("granted_by", sa.String(200), nullable=False),
+    sa.Column("granted_at", sa.Float, nullable=False),
+)
+
+# The audit chain: each event's body (canonical JSON) names the previous event's hash.
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("signature", sa.Text),
+    sa.Column("key_id", sa.String(64)),
+    sa.Index("ix_audit_events_subject", "subject"),
+    sa.Index("ix_audit_events_action", "action", "at"),
+)
+
+# One row: the newest event. Appending locks it, so concurrent writers extend one chain.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+store_info = sa.Table(
+    "store_info",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
 )

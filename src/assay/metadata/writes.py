@@ -12,7 +12,15 @@ import sqlalchemy as sa
 from assay.errors import DataError
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
-from assay.metadata.records import MetricRecord, ModelVersionRecord, Registration
+from assay.metadata.audit import AuditEntry
+from assay.metadata.records import (
+    EventRecord,
+    ExecutionRecord,
+    MetricRecord,
+    ModelVersionRecord,
+    Registration,
+    RunRecord,
+)
 from assay.metadata.rows import asdict
 
 __all__ = [
@@ -21,6 +29,9 @@ __all__ = [
     "merge_params",
     "raise_unless_version_taken",
     "register_in",
+    "execution_entry",
+    "registered_entry",
+    "run_started_entry",
 ]
 
 # Two writers can pick the same next version number (PostgreSQL); the loser tries again.
@@ -47,8 +58,11 @@ def merge_params(conn: sa.Connection, run_id: str, logged: Mapping[str, Any]) ->
     conn.execute(t.runs.update().where(t.runs.c.id == run_id).values(params={**params, **logged}))
 
 
-def register_in(conn: sa.Connection, reg: Registration) -> ModelVersionRecord:
-    """Register inside ``conn``'s transaction; the same digest returns its version."""
+def register_in(conn: sa.Connection, reg: Registration) -> tuple[ModelVersionRecord, bool]:
+    """Register inside ``conn``'s transaction; the same digest returns its version.
+
+    Returns the version and whether it is new.
+    """
     mv = t.model_versions
     existing = (
         conn.execute(sa.select(mv).where(mv.c.name == reg.name, mv.c.digest == reg.digest))
@@ -56,7 +70,7 @@ def register_in(conn: sa.Connection, reg: Registration) -> ModelVersionRecord:
         .first()
     )
     if existing is not None:
-        return rec.version(existing)
+        return rec.version(existing), False
     now = time.time()
     if conn.execute(sa.select(t.models.c.name).where(t.models.c.name == reg.name)).first() is None:
         conn.execute(t.models.insert().values(name=reg.name, created_at=now, created_by=reg.user))
@@ -73,7 +87,22 @@ def register_in(conn: sa.Connection, reg: Registration) -> ModelVersionRecord:
         info=dict(reg.info),
     )
     conn.execute(mv.insert().values(asdict(record)))
-    return record
+    return record, True
+
+
+def registered_entry(record: ModelVersionRecord) -> AuditEntry:
+    """The audit entry of a new model version."""
+    return AuditEntry(
+        "model.registered",
+        f"model:{record.name}@{record.version}",
+        {
+            "digest": record.digest,
+            "codec": record.codec,
+            "run": record.run_id,
+            "execution": record.execution_id,
+            "info": record.info,
+        },
+    )
 
 
 def insert_metrics(conn: sa.Connection, metrics: Sequence[MetricRecord]) -> None:
@@ -100,4 +129,38 @@ def insert_metrics(conn: sa.Connection, metrics: Sequence[MetricRecord]) -> None
     conn.exec_driver_sql(
         f"INSERT INTO metrics ({columns}) VALUES ({', '.join([mark] * 6)})",  # noqa: S608
         rows,
+    )
+
+
+def run_started_entry(run: RunRecord) -> AuditEntry:
+    """The audit entry of a run that started: what ran, with which parameters and code."""
+    return AuditEntry(
+        "run.started",
+        f"run:{run.id}",
+        {
+            "pipeline": run.pipeline,
+            "source": run.source,
+            "experiment": run.experiment,
+            "params": run.params,
+            "git_commit": run.git_commit,
+            "git_dirty": run.git_dirty,
+            "host": run.host,
+            "python": run.python_version,
+        },
+    )
+
+
+def execution_entry(execution: ExecutionRecord, events: Sequence[EventRecord]) -> AuditEntry:
+    """The audit entry of a recorded step execution, naming every artifact it read or wrote."""
+    return AuditEntry(
+        f"step.{execution.status}",
+        f"execution:{execution.id}",
+        {
+            "run": execution.run_id,
+            "step": execution.step,
+            "fingerprint": execution.fingerprint,
+            "cached_from": execution.cached_from,
+            "inputs": {e.name: e.digest for e in events if e.direction == "input"},
+            "outputs": {e.name: e.digest for e in events if e.direction == "output"},
+        },
     )

@@ -2,7 +2,9 @@
 
 from assay.registry.steps import register_model
 from assay.registry.versions import (
+    ALIAS_PATTERN,
     ModelRef,
+    check_alias,
     check_name,
     load_model,
     parse_ref,
@@ -11,7 +13,9 @@ from assay.registry.versions import (
 )
 
 __all__ = [
+    "ALIAS_PATTERN",
     "ModelRef",
+    "check_alias",
     "check_name",
     "load_model",
     "parse_ref",

@@ -18,15 +18,17 @@ def register_model(
     # Checked when the pipeline is traced, not after hours of training.
     name: Annotated[str, StringConstraints(pattern=NAME_PATTERN)],
     metrics: dict[str, Any] | None = None,
+    card: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Register ``model`` as a new version of model ``name``, with its evaluation metrics.
+    """Register ``model`` as a new version of model ``name``, with its evaluation metrics
+    and its model card (both kept with the version).
 
-    Use it as the last call of a pipeline: ``register_model(model, name="sesame",
-    metrics=report)``. The version is written with this step's record; when the same model
-    artifact is already registered under ``name``, nothing new is written. The output names
-    the model and artifact (the version number depends on the store, so it is not part of
-    a cacheable output).
+    Use it near the end of a pipeline: ``register_model(model, name="sesame",
+    metrics=report, card=card)``. The version is written with this step's record; when
+    the same model artifact is already registered under ``name``, nothing new is written.
+    The output names the model and artifact (the version number depends on the store, so
+    it is not part of a cacheable output).
     """
     return current_context().register_model(
-        name, input_name="model", metadata={"metrics": metrics or {}}
+        name, input_name="model", metadata={"metrics": metrics or {}, "card": card or {}}
     )

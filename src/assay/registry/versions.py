@@ -11,21 +11,50 @@ from assay.errors import ModelNotFoundError, RegistryError
 from assay.metadata import ArtifactRecord, ModelVersionRecord, Registration
 from assay.workspace import Workspace
 
-__all__ = ["ModelRef", "check_name", "load_model", "parse_ref", "registration", "resolve"]
+__all__ = [
+    "ALIAS_PATTERN",
+    "ModelRef",
+    "check_alias",
+    "check_name",
+    "load_model",
+    "parse_ref",
+    "registration",
+    "resolve",
+]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
 _NAME = re.compile(NAME_PATTERN)
+ALIAS_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+_ALIAS = re.compile(ALIAS_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
 class ModelRef:
-    """A parsed model reference: a name and a version number, or None for the latest."""
+    """A parsed model reference: a name with a version number, an alias, or neither (latest)."""
 
     name: str
     version: int | None
+    alias: str | None = None
 
     def __str__(self) -> str:
+        if self.alias is not None:
+            return f"{self.name}@{self.alias}"
         return f"{self.name}@{self.version if self.version is not None else 'latest'}"
+
+
+def check_alias(alias: str) -> str:
+    """Return ``alias`` if it is a valid alias name.
+
+    Raises:
+        RegistryError: it is not (aliases are lower-case words; ``latest`` is reserved).
+    """
+    if not _ALIAS.match(alias) or alias == "latest":
+        raise RegistryError(
+            f"invalid alias {alias!r}",
+            hint="use a lower-case word of letters, digits, '_' and '-' (not 'latest'), "
+            "such as candidate, staging or production",
+        )
+    return alias
 
 
 def check_name(name: str) -> str:
@@ -43,7 +72,7 @@ def check_name(name: str) -> str:
 
 
 def parse_ref(ref: str) -> ModelRef:
-    """Parse ``NAME``, ``NAME@latest`` or ``NAME@VERSION``.
+    """Parse ``NAME``, ``NAME@latest``, ``NAME@VERSION`` or ``NAME@ALIAS``.
 
     Raises:
         ModelNotFoundError: the reference is malformed.
@@ -51,17 +80,22 @@ def parse_ref(ref: str) -> ModelRef:
     name, sep, version = ref.strip().partition("@")
     if not name or (sep and not version):
         raise ModelNotFoundError(
-            f"malformed model reference {ref!r}", hint="write NAME@latest or NAME@VERSION"
+            f"malformed model reference {ref!r}",
+            hint="write NAME@latest, NAME@VERSION or NAME@ALIAS",
         )
     check_name(name)
     if not sep or version == "latest":
         return ModelRef(name, None)
-    if not version.isdigit() or int(version) < 1:
-        raise ModelNotFoundError(
-            f"malformed model reference {ref!r}: version {version!r} is not a positive number",
-            hint="write NAME@latest or NAME@VERSION, for example sesame@3",
-        )
-    return ModelRef(name, int(version))
+    if version.isdigit() and int(version) >= 1:
+        return ModelRef(name, int(version))
+    if _ALIAS.match(version):
+        return ModelRef(name, None, alias=version)
+    raise ModelNotFoundError(
+        f"malformed model reference {ref!r}: {version!r} is neither a positive version "
+        "number nor an alias",
+        hint="write NAME@latest, NAME@VERSION or NAME@ALIAS, for example sesame@3 or "
+        "sesame@production",
+    )
 
 
 def resolve(ws: Workspace, ref: str) -> ModelVersionRecord:
@@ -71,13 +105,25 @@ def resolve(ws: Workspace, ref: str) -> ModelVersionRecord:
         ModelNotFoundError: an unknown model or version, or a malformed reference.
     """
     parsed = parse_ref(ref)
-    record = ws.metadata.model_version(parsed.name, parsed.version)
+    version = parsed.version
+    if parsed.alias is not None:
+        version = ws.metadata.alias_version(parsed.name, parsed.alias)
+    record = None
+    if parsed.alias is None or version is not None:
+        record = ws.metadata.model_version(parsed.name, version)
     if record is not None:
         return record
     names = ws.metadata.model_names()
     if parsed.name not in names:
         known = ", ".join(names) or "none yet; a pipeline registers one"
         raise ModelNotFoundError(f"unknown model {parsed.name!r}", hint=f"models: {known}")
+    if parsed.alias is not None:
+        current = ws.metadata.aliases(parsed.name)
+        known = ", ".join(f"{a.alias} -> {a.version}" for a in current) or "none yet"
+        raise ModelNotFoundError(
+            f"model {parsed.name!r} has no alias {parsed.alias!r}",
+            hint=f"aliases: {known}; `assay models promote` sets one",
+        )
     latest = ws.metadata.model_version(parsed.name, None)
     raise ModelNotFoundError(
         f"model {parsed.name!r} has no version {parsed.version}",

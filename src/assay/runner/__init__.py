@@ -1,6 +1,7 @@
 """The local runner: steps in topological order, in parallel workers, cached by digest, recorded."""
 
 from assay.runner.local import run_dag
+from assay.runner.reproduce import reproduce
 from assay.runner.results import ExecutionResult, RunObserver, RunResult
 
-__all__ = ["ExecutionResult", "RunObserver", "RunResult", "run_dag"]
+__all__ = ["ExecutionResult", "RunObserver", "RunResult", "reproduce", "run_dag"]

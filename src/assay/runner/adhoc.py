@@ -13,6 +13,7 @@ from typing import Any
 
 from assay.core import use_context
 from assay.errors import DataError, DefinitionError
+from assay.governance import require
 from assay.metadata import MetricRecord
 from assay.runner import environment
 from assay.settings import Settings
@@ -113,6 +114,7 @@ def start_run(
             assay.log_metrics({"loss": 0.3}, step=1)
     """
     ws = workspace or open_workspace(settings or Settings.from_env())
+    require(ws, "developer", "start runs")
     # This generator's caller is contextlib's __enter__; the one above is the user's code.
     frame = sys._getframe(2)
     caller = Path(frame.f_code.co_filename)

@@ -9,6 +9,7 @@ from typing import Any
 
 from assay.core import Pipeline
 from assay.errors import DefinitionError
+from assay.governance import require
 from assay.runner.local import RunObserver, RunResult, run_dag
 from assay.settings import Settings
 from assay.tracking import check_experiment, check_tags
@@ -48,6 +49,8 @@ def run(
 
     Raises:
         ParameterError: invalid parameters.
+        PermissionDenied: the user lacks the developer role (the first user of a store
+            becomes its admin).
         StepFailedError: a step raised; the run is recorded as failed.
     """
     if not isinstance(pipeline, Pipeline):
@@ -64,6 +67,7 @@ def run(
         source = Path(file).resolve() if file else None
     ws = workspace or open_workspace(settings or Settings.from_env())
     try:
+        require(ws, "developer", "run pipelines")
         return run_dag(
             ws,
             dag,

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from assay.errors import DataError, DefinitionError
-from assay.metadata import ArtifactRecord, MetricRecord, Registration
+from assay.metadata import ArtifactRecord, GateVerdictRecord, MetricRecord, Registration
 from assay.registry import registration
 from assay.tracking import check_params, check_tags, same_value
 from assay.tracking.values import MAX_NAME
@@ -42,6 +42,25 @@ class ExecutionContext:
         self.params: dict[str, Any] = {}
         self.metrics: list[MetricRecord] = []
         self.registrations: list[Registration] = []
+        self.verdicts: list[GateVerdictRecord] = []
+
+    @property
+    def workspace(self) -> Workspace:
+        """The store the run records into, for steps that read its current state."""
+        return self._ws
+
+    @property
+    def execution_id(self) -> str:
+        return self._execution_id
+
+    @property
+    def inputs(self) -> Mapping[str, ArtifactRecord]:
+        """The artifacts the step was given, by input name."""
+        return self._inputs
+
+    def add_verdict(self, verdict: GateVerdictRecord) -> None:
+        """Write a gate verdict with this step's record."""
+        self.verdicts.append(verdict)
 
     @property
     def run_id(self) -> str:

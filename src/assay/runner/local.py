@@ -137,7 +137,9 @@ class _RunState:
                 }
             ).encode()
         )
-        if not (self.use_cache and self._reuse(node, key, inputs, params, started)):
+        if not (
+            self.use_cache and node.step.cache and self._reuse(node, key, inputs, params, started)
+        ):
             if self.observer:
                 self.observer.step_started(node.name)
             self._execute(node, key, inputs, params, started)
@@ -273,6 +275,7 @@ class _RunState:
             events=events_of(execution_id, inputs, produced),
             metrics=ctx.metrics,
             registrations=ctx.registrations,
+            verdicts=ctx.verdicts,
         )
         self.outputs[node.name] = produced
         self._finish(node, execution_id, "succeeded", started, ended, produced)

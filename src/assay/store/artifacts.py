@@ -61,6 +61,18 @@ class ArtifactStore:
         """True when bytes for ``digest`` are held (they are not verified here)."""
         return self.blobs.exists(self.key(digest))
 
+    def actual_digest(self, digest: str) -> str | None:
+        """What the bytes stored for ``digest`` hash to now (None: no bytes), without the
+        side effects of a failed :meth:`get_bytes`; for checks that only report."""
+        try:
+            return sha256_hex(self.blobs.read(self.key(digest)))
+        except KeyError:
+            return None
+
+    def delete(self, digest: str) -> None:
+        """Remove the bytes of ``digest``; callers check nothing still needs them."""
+        self.blobs.delete(self.key(digest))
+
     def get_bytes(self, digest: str) -> bytes:
         """The bytes of ``digest``, after checking they still hash to it.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assay.anchor import Anchor, FileSealer
 from assay.metadata import MetadataStore, open_metadata
 from assay.settings import Settings
 from assay.store import ArtifactStore, open_artifact_store
@@ -18,6 +19,7 @@ class Workspace:
     metadata: MetadataStore
     artifacts: ArtifactStore
     user: str
+    anchor: Anchor
 
     def close(self) -> None:
         """Release database connections."""
@@ -30,8 +32,10 @@ def open_workspace(settings: Settings, *, create_folders: bool = False) -> Works
     Artifact folders appear when the first artifact is written, or at once with
     ``create_folders`` (what ``assay init`` does).
     """
+    sealer = FileSealer(settings.audit_key, settings.audit_checkpoints)
     return Workspace(
-        metadata=open_metadata(settings.db_url),
+        metadata=open_metadata(settings.db_url, actor=settings.user, sealer=sealer),
+        anchor=sealer,
         artifacts=open_artifact_store(settings.artifact_root, create=create_folders),
         user=settings.user,
     )

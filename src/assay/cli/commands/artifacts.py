@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from assay.cli import output
+from assay.governance import delete_artifact
 from assay.workspace import open_workspace
 
 __all__ = ["app"]
@@ -76,3 +77,16 @@ def show(
                 [(c.step, c.run_id[:12], c.status) for c in consumers],
             )
         )
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    digest: Annotated[str, typer.Argument(help="sha256 digest, or its first characters.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (required; audited).")] = "",
+) -> None:
+    """Delete an artifact's bytes (admins only). Artifacts that are evidence for a registered
+    model version (its model, data, card, any input or output of its run) are refused."""
+    with output.opened(ctx.obj) as ws:
+        artifact = delete_artifact(ws, digest, reason)
+    output.console().print(f"deleted the bytes of {artifact.digest} ({artifact.kind})")

@@ -192,6 +192,11 @@ def _report(ctx: typer.Context, result: RunResult, started: float, as_json: bool
         versions = ws.metadata.versions_of_digests(
             [d for e in result.executions for d in e.outputs.values()]
         )
+        verdicts = {
+            (v.name, v.version): found[-1]
+            for v in versions
+            if (found := ws.metadata.verdicts(v.name, v.version))
+        }
     finally:
         ws.close()
     elapsed = time.perf_counter() - started
@@ -213,6 +218,13 @@ def _report(ctx: typer.Context, result: RunResult, started: float, as_json: bool
                 ],
                 "metrics": metrics,
                 "models": [f"{v.name}@{v.version}" for v in versions],
+                "gates": {
+                    f"{name}@{version}": {
+                        "passed": g.passed,
+                        "failed": [r["gate"] for r in g.results if not r["passed"]],
+                    }
+                    for (name, version), g in verdicts.items()
+                },
             }
         )
         return
@@ -231,3 +243,9 @@ def _report(ctx: typer.Context, result: RunResult, started: float, as_json: bool
         )
     for v in versions:
         out.print(f"model [bold]{v.name}@{v.version}[/bold] (artifact {v.digest[:12]})")
+        verdict = verdicts.get((v.name, v.version))
+        if verdict is not None and verdict.passed:
+            out.print(f"gates [green]passed[/green] ({len(verdict.results)} checked)")
+        elif verdict is not None:
+            failed = "; ".join(output.escape(r["gate"]) for r in verdict.results if not r["passed"])
+            out.print(f"gates [red]FAILED[/red]: {failed}")

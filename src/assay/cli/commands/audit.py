@@ -1,0 +1,70 @@
+"""``assay audit verify|export``: check the tamper-evident log, or write it out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assay.audit import export_events, verify_chain
+from assay.cli import output
+from assay.errors import AuditError
+
+__all__ = ["app"]
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    no_artifacts: Annotated[
+        bool, typer.Option("--no-artifacts", help="Skip re-hashing artifact bytes.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Re-check the whole audit chain: every hash and link, every signature, the chain
+    against the checkpoints kept outside the store, the registry against the chain, and
+    the bytes of every artifact it names. Exits 1 at the first broken link."""
+    with output.opened(ctx.obj) as ws:
+        report = verify_chain(ws, artifacts=not no_artifacts)
+    if as_json:
+        output.print_json(report.to_dict())
+    else:
+        output.console().print(
+            f"{report.events} events, head {report.head_seq} {report.head_hash[:16]}, "
+            f"key {report.key_id}, {report.checkpoints} checkpoints "
+            f"(latest {report.checkpoint_seq}), "
+            f"{report.artifacts} artifacts re-hashed"
+        )
+        for problem in report.problems[:20]:
+            output.console().print(f"  broken: {output.escape(str(problem))}")
+        if len(report.problems) > 20:
+            output.console().print(f"  ... and {len(report.problems) - 20} more")
+    if not report.ok:
+        raise AuditError(
+            f"the audit chain is broken: {report.problems[0]}",
+            hint="the store was changed outside assay; restore it from a backup and "
+            "compare with `assay audit export`",
+        )
+    if not as_json:
+        output.console().print("audit chain verified")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Write every audit event as JSON Lines, ending with a line naming the head hash."""
+    with output.opened(ctx.obj) as ws:
+        if out is None:
+            export_events(ws, sys.stdout)
+            return
+        with out.open("w", encoding="utf-8") as handle:
+            head = export_events(ws, handle)
+    output.console().print(f"wrote {head['seq']} events to {out}; head {head['hash']}")

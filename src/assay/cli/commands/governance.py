@@ -1,0 +1,262 @@
+"""``assay models show|history|request-promotion|approve|reject|promote|rollback`` and
+``assay users``: the registry's governance from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+
+from assay.cli import output
+from assay.governance import (
+    ROLES,
+    alias_at,
+    grant,
+    history,
+    latest_verdict,
+    parse_when,
+    promote,
+    request_promotion,
+    review,
+    revoke,
+    rollback,
+)
+from assay.registry import resolve
+
+__all__ = ["users"]
+
+users = typer.Typer(no_args_is_help=True)
+
+_Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+_To = Annotated[str, typer.Option("--to", help="Alias to move (default: production).")]
+
+
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION, NAME@ALIAS or NAME@latest.")],
+    as_json: _Json = False,
+) -> None:
+    """Show a model version: its aliases, gate verdict with evidence, and promotion requests."""
+    with output.opened(ctx.obj) as ws:
+        version = resolve(ws, ref)
+        verdict = latest_verdict(ws, version)
+        aliases = [
+            a.alias for a in ws.metadata.aliases(version.name) if a.version == version.version
+        ]
+        requests = ws.metadata.requests(version.name, version.version)
+    if as_json:
+        output.print_json(
+            {
+                "version": asdict(version),
+                "aliases": aliases,
+                "verdict": asdict(verdict) if verdict else None,
+                "requests": [asdict(r) for r in requests],
+            }
+        )
+        return
+    con = output.console()
+    con.print(
+        output.table(
+            f"{version.name}@{version.version}",
+            ["field", "value"],
+            [
+                ("artifact", version.digest),
+                ("run", version.run_id),
+                ("registered", f"{output.when(version.created_at)} by {version.created_by}"),
+                ("aliases", ", ".join(aliases) or "none"),
+                (
+                    "gates",
+                    "not checked"
+                    if verdict is None
+                    else ("passed" if verdict.passed else "FAILED"),
+                ),
+            ],
+        )
+    )
+    if verdict is not None:
+        rows = [
+            ("pass" if r["passed"] else "FAIL", r["gate"], r["detail"]) for r in verdict.results
+        ]
+        con.print(output.table("gates", ["", "gate", "evidence"], rows))
+    for r in requests:
+        reviews = "; ".join(f"{v.reviewer} {v.decision}d: {v.comment}" for v in r.reviews)
+        con.print(
+            f"request {r.id[:12]} to {r.alias}: {r.status} ({len(r.reviews)} of {r.required} "
+            f"reviews) asked by {r.requested_by}"
+            + (f" — {output.escape(reviews)}" if reviews else "")
+        )
+
+
+def history_cmd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    alias: Annotated[str | None, typer.Option("--alias", help="Only this alias.")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Where the alias pointed at this moment (YYYY-MM-DD: end of that day, UTC).",
+        ),
+    ] = None,
+    as_json: _Json = False,
+) -> None:
+    """The history of a model's aliases: who moved which alias to which version, when and why.
+
+    With --alias and --at it answers "which version was in production on 2026-03-01, and
+    who put it there".
+    """
+    moment = parse_when(at) if at else None
+    with output.opened(ctx.obj) as ws:
+        if moment is not None and alias is not None:
+            move = alias_at(ws, name, alias, moment)
+            approvers = _approvers(ws, move.request_id) if move and move.request_id else []
+            if as_json:
+                output.print_json(
+                    {"at": moment, "move": asdict(move) if move else None, "approved_by": approvers}
+                )
+                return
+            if move is None:
+                output.console().print(f"{name}@{alias} pointed at no version at {at}")
+            else:
+                output.console().print(
+                    f"{name}@{alias} was version {move.version} at {at}: moved there "
+                    f"{output.when(move.moved_at)} by {move.moved_by} ({move.reason})"
+                    + (f", approved by {', '.join(approvers)}" if approvers else "")
+                )
+            return
+        moves = history(ws, name, alias, moment)
+    if as_json:
+        output.print_json([asdict(m) for m in moves])
+        return
+    rows = [
+        (
+            output.when(m.moved_at),
+            m.alias,
+            m.previous or "",
+            m.version or "removed",
+            m.moved_by,
+            m.reason,
+        )
+        for m in moves
+    ]
+    output.console().print(
+        output.table(None, ["when", "alias", "from", "to", "by", "reason"], rows)
+    )
+
+
+def _approvers(ws: Any, request_id: str) -> list[str]:
+    request = ws.metadata.get_request(request_id)
+    return [r.reviewer for r in request.reviews if r.decision == "approve"]
+
+
+def request_promotion_cmd(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The version to promote, e.g. sesame@3.")],
+    to: _To = "production",
+    comment: Annotated[str, typer.Option("--comment", help="Why.")] = "",
+) -> None:
+    """Ask approvers to let a version take an alias (it must have passed its gates)."""
+    with output.opened(ctx.obj) as ws:
+        request = request_promotion(ws, ref, to, comment)
+    output.console().print(
+        f"requested {request.name}@{request.version} -> {request.alias} "
+        f"(request {request.id[:12]}, needs {request.required} approval(s))"
+    )
+
+
+def approve(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The version under review, e.g. sesame@3.")],
+    to: _To = "production",
+    comment: Annotated[str, typer.Option("--comment", help="What was checked.")] = "",
+) -> None:
+    """Approve the open promotion request of a version (approver role; not its author)."""
+    _review(ctx, ref, to, comment, approve=True)
+
+
+def reject(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The version under review, e.g. sesame@3.")],
+    to: _To = "production",
+    comment: Annotated[str, typer.Option("--comment", help="Why (required).")] = "",
+) -> None:
+    """Reject the open promotion request of a version, with a reason."""
+    _review(ctx, ref, to, comment, approve=False)
+
+
+def _review(ctx: typer.Context, ref: str, alias: str, comment: str, *, approve: bool) -> None:
+    with output.opened(ctx.obj) as ws:
+        request = review(ws, ref, approve=approve, comment=comment, alias=alias)
+    done = sum(r.decision == "approve" for r in request.reviews)
+    output.console().print(
+        f"{'approved' if approve else 'rejected'} {request.name}@{request.version} -> "
+        f"{request.alias}: request is {request.status} ({done} of {request.required} approvals)"
+    )
+
+
+def promote_cmd(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The version, e.g. sesame@3.")],
+    to: _To = "production",
+    reason: Annotated[str, typer.Option("--reason", help="Recorded with the move.")] = "",
+) -> None:
+    """Point an alias at a version: staging and production need passed gates, production an
+    approved request."""
+    with output.opened(ctx.obj) as ws:
+        move = promote(ws, ref, to, reason)
+    output.console().print(
+        f"{move.name}@{move.alias}: {move.previous or 'none'} -> {move.version} "
+        f"(by {move.moved_by})"
+    )
+
+
+def rollback_cmd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    alias: Annotated[str, typer.Option("--alias", help="Alias to roll back.")] = "production",
+    reason: Annotated[str, typer.Option("--reason", help="Why (required).")] = "",
+) -> None:
+    """Point an alias back at the version it held before."""
+    with output.opened(ctx.obj) as ws:
+        move = rollback(ws, name, alias, reason)
+    output.console().print(
+        f"{move.name}@{move.alias}: {move.previous} -> {move.version} "
+        f"(rolled back by {move.moved_by})"
+    )
+
+
+@users.command("grant")
+def grant_cmd(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Argument(help=f"One of: {', '.join(ROLES)}.")],
+) -> None:
+    """Grant a role (admins only; the first user of a store is its admin)."""
+    with output.opened(ctx.obj) as ws:
+        done = grant(ws, user, role)
+    output.console().print(f"{user} {'now holds' if done else 'already held'} {role}")
+
+
+@users.command("revoke")
+def revoke_cmd(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Argument(help="Role to take away.")],
+) -> None:
+    """Take a role away (admins only)."""
+    with output.opened(ctx.obj) as ws:
+        done = revoke(ws, user, role)
+    output.console().print(f"{user} {'no longer holds' if done else 'did not hold'} {role}")
+
+
+@users.command("list")
+def list_users(ctx: typer.Context, as_json: _Json = False) -> None:
+    """Every user with a role, and who granted it."""
+    with output.opened(ctx.obj) as ws:
+        grants = ws.metadata.role_grants()
+    if as_json:
+        output.print_json([asdict(g) for g in grants])
+        return
+    rows = [(g.user, g.role, g.granted_by, output.when(g.granted_at)) for g in grants]
+    output.console().print(output.table(None, ["user", "role", "granted by", "when"], rows))

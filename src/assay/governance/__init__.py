@@ -1,0 +1,46 @@
+"""Governance: roles, policy gates, model cards, four-eyes promotion and alias history."""
+
+from assay.governance.cards import ModelCard, load_card_file
+from assay.governance.gates import GateResult, evaluate_gates
+from assay.governance.policy import Policy, load_policy
+from assay.governance.promotion import (
+    GATED_ALIASES,
+    alias_at,
+    history,
+    latest_verdict,
+    parse_when,
+    promote,
+    request_promotion,
+    review,
+    rollback,
+)
+from assay.governance.retention import delete_artifact, protecting_versions
+from assay.governance.roles import ROLES, grant, require, revoke, roles_of
+from assay.governance.steps import check_gates, model_card
+
+__all__ = [
+    "GATED_ALIASES",
+    "ROLES",
+    "GateResult",
+    "ModelCard",
+    "Policy",
+    "alias_at",
+    "check_gates",
+    "delete_artifact",
+    "evaluate_gates",
+    "grant",
+    "history",
+    "latest_verdict",
+    "load_card_file",
+    "load_policy",
+    "model_card",
+    "parse_when",
+    "promote",
+    "protecting_versions",
+    "request_promotion",
+    "require",
+    "review",
+    "revoke",
+    "roles_of",
+    "rollback",
+]

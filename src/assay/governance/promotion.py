@@ -1,0 +1,255 @@
+"""Moving aliases: gates for staging and production, four-eyes approval, rollback, history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from assay.errors import GovernanceError, PermissionDenied
+from assay.governance.roles import require
+from assay.metadata import (
+    AliasMoveRecord,
+    GateVerdictRecord,
+    ModelVersionRecord,
+    PromotionRequestRecord,
+    ReviewRecord,
+)
+from assay.registry import check_alias, resolve
+from assay.workspace import Workspace
+
+__all__ = [
+    "GATED_ALIASES",
+    "alias_at",
+    "approvals_needed",
+    "history",
+    "latest_verdict",
+    "parse_when",
+    "promote",
+    "request_promotion",
+    "review",
+    "rollback",
+]
+
+GATED_ALIASES = ("staging", "production")
+"""Aliases a version may only take after passing its gates."""
+
+
+def latest_verdict(ws: Workspace, version: ModelVersionRecord) -> GateVerdictRecord | None:
+    """The newest gate verdict on ``version``, or None when its gates never ran."""
+    found = ws.metadata.verdicts(version.name, version.version)
+    return found[-1] if found else None
+
+
+def approvals_needed(verdict: GateVerdictRecord | None, alias: str) -> int:
+    """How many approvals moving to ``alias`` takes under the policy the verdict recorded."""
+    approval: dict[str, Any] = (verdict.policy if verdict else {}).get("approval") or {}
+    aliases = approval.get("aliases", ["production"])
+    return int(approval.get("approvers", 1)) if alias in aliases or alias == "production" else 0
+
+
+def _require_passed(ws: Workspace, version: ModelVersionRecord, alias: str) -> GateVerdictRecord:
+    verdict = latest_verdict(ws, version)
+    ref = f"{version.name}@{version.version}"
+    if verdict is None:
+        raise GovernanceError(
+            f"{ref} cannot move to {alias}: its gates have not been checked",
+            hint="add the check_gates step to the pipeline and run it",
+        )
+    if not verdict.passed:
+        failed = [r["gate"] for r in verdict.results if not r.get("passed")]
+        raise GovernanceError(
+            f"{ref} cannot move to {alias}: it failed its gates ({'; '.join(failed)})",
+            hint="train a version that passes; `assay models show` lists the evidence",
+        )
+    return verdict
+
+
+def request_promotion(
+    ws: Workspace, ref: str, alias: str = "production", comment: str = ""
+) -> PromotionRequestRecord:
+    """Ask for ``ref`` to become ``alias``; approvers then review the request.
+
+    Raises:
+        GovernanceError: the version failed (or never ran) its gates, or a request for it
+            is already open.
+    """
+    check_alias(alias)
+    require(ws, "developer", "request promotions")
+    version = resolve(ws, ref)
+    verdict = _require_passed(ws, version, alias) if alias in GATED_ALIASES else None
+    open_ = ws.metadata.requests(version.name, version.version, status="open")
+    if any(r.alias == alias for r in open_):
+        raise GovernanceError(
+            f"a request to make {version.name}@{version.version} {alias} is already open",
+            hint="approvers review it with `assay models approve`",
+        )
+    request = PromotionRequestRecord(
+        id=uuid.uuid4().hex,
+        name=version.name,
+        version=version.version,
+        alias=alias,
+        status="open",
+        required=max(1, approvals_needed(verdict, alias)),
+        requested_by=ws.user,
+        requested_at=datetime.now(UTC).timestamp(),
+        comment=comment,
+    )
+    ws.metadata.open_request(request)
+    return request
+
+
+def _find_request(ws: Workspace, ref: str, alias: str, status: str) -> PromotionRequestRecord:
+    version = resolve(ws, ref)
+    found = [
+        r for r in ws.metadata.requests(version.name, version.version, status) if r.alias == alias
+    ]
+    if not found:
+        raise GovernanceError(
+            f"no {status} request to make {version.name}@{version.version} {alias}",
+            hint="ask for one with `assay models request-promotion "
+            f"{version.name}@{version.version} --to {alias}`",
+        )
+    return found[-1]
+
+
+def review(
+    ws: Workspace, ref: str, *, approve: bool, comment: str, alias: str = "production"
+) -> PromotionRequestRecord:
+    """Approve or reject the open request to make ``ref`` ``alias``.
+
+    Four eyes: the reviewer holds the approver role and is neither who trained the version
+    nor who asked for the promotion.
+
+    Raises:
+        PermissionDenied: the reviewer lacks the role, trained the version or asked for it.
+        GovernanceError: no open request, or a rejection without a comment.
+    """
+    check_alias(alias)
+    require(ws, "approver", "approve or reject promotions")
+    request = _find_request(ws, ref, alias, "open")
+    version = resolve(ws, f"{request.name}@{request.version}")
+    run = ws.metadata.get_run(version.run_id)
+    subject = f"{request.name}@{request.version}"
+    if ws.user in {version.created_by, run.user}:
+        raise PermissionDenied(
+            f"{ws.user} trained {subject} and may not review its promotion",
+            hint="four eyes: another approver reviews it",
+        )
+    if ws.user == request.requested_by:
+        raise PermissionDenied(
+            f"{ws.user} asked for the promotion of {subject} and may not review it",
+            hint="four eyes: another approver reviews it",
+        )
+    if not approve and not comment.strip():
+        raise GovernanceError("a rejection needs a reason", hint="add --comment 'why'")
+    approvals = 1 + sum(r.decision == "approve" for r in request.reviews)
+    status = (
+        "rejected" if not approve else ("approved" if approvals >= request.required else "open")
+    )
+    ws.metadata.add_review(
+        ReviewRecord(
+            request_id=request.id,
+            reviewer=ws.user,
+            decision="approve" if approve else "reject",
+            comment=comment,
+            at=datetime.now(UTC).timestamp(),
+        ),
+        status=status,
+        subject=f"model:{subject}",
+    )
+    return ws.metadata.get_request(request.id)
+
+
+def promote(ws: Workspace, ref: str, alias: str, reason: str = "") -> AliasMoveRecord:
+    """Point ``alias`` at ``ref``: ``staging`` and ``production`` need passed gates, and
+    aliases the policy names (``production`` always) need an approved request.
+
+    Raises:
+        GovernanceError: gates failed or never ran, no approved request, or the alias moved
+            meanwhile.
+    """
+    check_alias(alias)
+    require(ws, "developer", "move aliases")
+    version = resolve(ws, ref)
+    verdict = _require_passed(ws, version, alias) if alias in GATED_ALIASES else None
+    request_id = None
+    if approvals_needed(verdict, alias):
+        request = _find_request(ws, ref, alias, "approved")
+        request_id = request.id
+    current = ws.metadata.alias_version(version.name, alias)
+    return ws.metadata.move_alias(
+        version.name,
+        alias,
+        version.version,
+        by=ws.user,
+        reason=reason or ("approved promotion" if request_id else "promoted"),
+        expected=current,
+        request_id=request_id,
+    )
+
+
+def rollback(
+    ws: Workspace, name: str, alias: str = "production", reason: str = ""
+) -> AliasMoveRecord:
+    """Point ``alias`` back at the version it held before the current one.
+
+    That version already passed the same review to hold the alias, so no new approval is
+    asked; the reason is required and recorded.
+
+    Raises:
+        GovernanceError: the alias has no earlier version, or no reason is given.
+    """
+    check_alias(alias)
+    require(ws, "developer", "roll back aliases")
+    if not reason.strip():
+        raise GovernanceError("a rollback needs a reason", hint="add --reason 'why'")
+    resolve(ws, name)
+    current = ws.metadata.alias_version(name, alias)
+    earlier = [
+        m.version
+        for m in ws.metadata.alias_moves(name, alias)
+        if m.version is not None and m.version != current
+    ]
+    if current is None or not earlier:
+        raise GovernanceError(
+            f"{name}@{alias} has no earlier version to roll back to",
+            hint=f"`assay models history {name} --alias {alias}` shows its history",
+        )
+    return ws.metadata.move_alias(
+        name, alias, earlier[-1], by=ws.user, reason=f"rollback: {reason}", expected=current
+    )
+
+
+def parse_when(text: str) -> float:
+    """A moment from ``YYYY-MM-DD`` (the end of that day, UTC) or an ISO date-time (UTC
+    unless it names its zone).
+
+    Raises:
+        GovernanceError: the text is neither.
+    """
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day, time.max, tzinfo=UTC).timestamp()
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise GovernanceError(
+            f"cannot read {text!r} as a date", hint="write 2026-03-01 or 2026-03-01T14:30"
+        ) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def history(
+    ws: Workspace, name: str, alias: str | None = None, at: float | None = None
+) -> list[AliasMoveRecord]:
+    """Every move of ``name``'s aliases (or one alias) up to ``at``, oldest first."""
+    resolve(ws, name)
+    return ws.metadata.alias_moves(name, alias, until=at)
+
+
+def alias_at(ws: Workspace, name: str, alias: str, at: float) -> AliasMoveRecord | None:
+    """The move that put ``alias`` where it was at moment ``at`` (None: it was unset)."""
+    moves = history(ws, name, alias, at)
+    return moves[-1] if moves and moves[-1].version is not None else None

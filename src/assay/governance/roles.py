@@ -1,0 +1,69 @@
+"""Roles: who may run pipelines, approve promotions and administer the store."""
+
+from __future__ import annotations
+
+from assay.errors import GovernanceError, PermissionDenied
+from assay.metadata import RoleGrant
+from assay.workspace import Workspace
+
+__all__ = ["ROLES", "grant", "require", "revoke", "roles_of"]
+
+ROLES = ("viewer", "developer", "approver", "admin")
+"""viewer reads; developer runs pipelines, registers and requests promotions; approver
+reviews promotions; admin may do everything, including granting roles."""
+
+
+def roles_of(ws: Workspace, user: str) -> set[str]:
+    """The roles ``user`` holds."""
+    return {g.role for g in ws.metadata.role_grants(user)}
+
+
+def require(ws: Workspace, role: str, action: str) -> None:
+    """Refuse ``action`` unless the acting user holds ``role`` (or admin).
+
+    A store nobody holds a role in yet is claimed by its first user, who becomes its admin
+    (recorded in the audit log), the way a new project's creator owns it.
+
+    Raises:
+        PermissionDenied: the user lacks the role.
+    """
+    held = roles_of(ws, ws.user)
+    if not held:
+        if ws.metadata.grant_role(ws.user, "admin", ws.user, only_if_first=True):
+            return
+        held = roles_of(ws, ws.user)  # another process may have claimed it for this user
+    if "admin" in held or role in held:
+        return
+    admins = sorted(g.user for g in ws.metadata.role_grants() if g.role == "admin")
+    raise PermissionDenied(
+        f"{ws.user} may not {action}: that needs the {role} role"
+        + (f" (held: {', '.join(sorted(held))})" if held else " (no role held)"),
+        hint=f"an admin ({', '.join(admins) or 'none'}) grants it with "
+        f"`assay users grant {ws.user} {role}`",
+    )
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise GovernanceError(f"unknown role {role!r}", hint=f"roles: {', '.join(ROLES)}")
+    return role
+
+
+def grant(ws: Workspace, user: str, role: str) -> bool:
+    """Grant ``role`` to ``user`` (admins only); False when they already hold it."""
+    _check_role(role)
+    if not user.strip():
+        raise GovernanceError("empty user name", hint="name the user to grant the role to")
+    require(ws, "admin", "grant roles")
+    return ws.metadata.grant_role(user.strip(), role, ws.user)
+
+
+def revoke(ws: Workspace, user: str, role: str) -> bool:
+    """Take ``role`` from ``user`` (admins only). The last admin cannot be removed."""
+    _check_role(role)
+    require(ws, "admin", "revoke roles")
+    grants: list[RoleGrant] = ws.metadata.role_grants()
+    admins = {g.user for g in grants if g.role == "admin"}
+    if role == "admin" and admins == {user}:
+        raise GovernanceError(f"{user} is the last admin", hint="grant admin to someone else first")
+    return ws.metadata.revoke_role(user, role, ws.user)

@@ -1,0 +1,135 @@
+"""The audit chain's records: appending hash-linked, signed events inside a write transaction."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from assay.core import canonical_json, sha256_hex
+from assay.metadata import schema as t
+
+__all__ = ["GENESIS", "AuditEntry", "AuditEventRecord", "Sealer", "append_audit", "event_body"]
+
+# The hash the first event names as its predecessor.
+GENESIS = "0" * 64
+
+# Where a write transaction leaves the head it produced, for the checkpoint after commit.
+HEAD_KEY = "assay_audit_head"
+
+
+class Sealer(Protocol):
+    """Anchors the chain outside the database: signs event hashes, keeps checkpoints."""
+
+    @property
+    def key_id(self) -> str:
+        """Identifier of the signing key (a digest of its public half)."""
+        ...
+
+    def sign(self, digest: str) -> str:
+        """Signature of an event hash."""
+        ...
+
+    def checkpoint(self, seq: int, digest: str) -> None:
+        """Record, outside the database, that event ``seq`` has hash ``digest``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One state change to append: what happened, to what, with the details."""
+
+    action: str
+    subject: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEventRecord:
+    """One stored audit event, as read back (any column may have been tampered with)."""
+
+    seq: int
+    at: float
+    actor: str
+    action: str
+    subject: str
+    body: str
+    prev_hash: str
+    hash: str
+    signature: str | None
+    key_id: str | None
+
+
+def event_body(
+    seq: int, at: float, actor: str, entry: AuditEntry, prev: str
+) -> str:  # the text that is hashed and signed
+    """The canonical JSON an event's hash covers."""
+    return canonical_json(
+        {
+            "seq": seq,
+            "at": at,
+            "actor": actor,
+            "action": entry.action,
+            "subject": entry.subject,
+            "payload": dict(entry.payload),
+            "prev": prev,
+        }
+    )
+
+
+def append_audit(
+    conn: sa.Connection, actor: str, entries: Sequence[AuditEntry], sealer: Sealer | None
+) -> None:
+    """Append ``entries`` to the chain inside ``conn``'s transaction.
+
+    The head row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's write transactions
+    already exclude each other), so concurrent writers extend one chain instead of forking it.
+    """
+    if not entries:
+        return
+    h = t.audit_head
+    seq, prev = conn.execute(
+        sa.select(h.c.seq, h.c.hash).where(h.c.id == 1).with_for_update()
+    ).one()
+    now = time.time()
+    rows = []
+    for entry in entries:
+        seq += 1
+        body = event_body(seq, now, actor, entry, prev)
+        digest = sha256_hex(body.encode())
+        rows.append(
+            {
+                "seq": seq,
+                "at": now,
+                "actor": actor,
+                "action": entry.action,
+                "subject": entry.subject,
+                "body": body,
+                "prev_hash": prev,
+                "hash": digest,
+                "signature": sealer.sign(digest) if sealer else None,
+                "key_id": sealer.key_id if sealer else None,
+            }
+        )
+        prev = digest
+    conn.execute(t.audit_events.insert(), rows)
+    conn.execute(h.update().where(h.c.id == 1).values(seq=seq, hash=prev))
+    conn.info[HEAD_KEY] = (seq, prev)
+
+
+def take_head(conn: sa.Connection) -> tuple[int, str] | None:
+    """The head a finished transaction appended, if any (and forget it)."""
+    head: tuple[int, str] | None = conn.info.pop(HEAD_KEY, None)
+    return head
+
+
+def read_events(
+    conn: sa.Connection, after: int = 0, limit: int | None = None
+) -> list[AuditEventRecord]:
+    """Stored events with ``seq > after``, in ``seq`` order."""
+    e = t.audit_events
+    q = sa.select(e).where(e.c.seq > after).order_by(e.c.seq).limit(limit)
+    return [AuditEventRecord(**dict(r)) for r in conn.execute(q).mappings()]

@@ -1,0 +1,320 @@
+"""Governance records: roles, aliases and their history, gate verdicts, promotion requests.
+
+Every write here appends its audit event in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+
+import sqlalchemy as sa
+
+from assay.errors import GovernanceError
+from assay.metadata import schema as t
+from assay.metadata.audit import AuditEntry, AuditEventRecord, read_events
+from assay.metadata.records import (
+    AliasMoveRecord,
+    GateVerdictRecord,
+    PromotionRequestRecord,
+    ReviewRecord,
+    RoleGrant,
+)
+from assay.metadata.rows import asdict, one_by_prefix
+
+__all__ = ["GovernanceRecords", "verdict_entry"]
+
+
+def verdict_entry(verdict: GateVerdictRecord) -> AuditEntry:
+    """The audit entry of a gate verdict: pass or fail, and each gate's evidence."""
+    return AuditEntry(
+        "gate.verdict",
+        f"model:{verdict.name}@{verdict.version}",
+        {
+            "passed": verdict.passed,
+            "policy_digest": verdict.policy_digest,
+            "results": verdict.results,
+            "run": verdict.run_id,
+            "execution": verdict.execution_id,
+        },
+    )
+
+
+class GovernanceRecords:
+    """The governance part of the metadata store (mixed into ``MetadataStore``)."""
+
+    _read: Callable[[], AbstractContextManager[sa.Connection]]
+    _write: Callable[[], AbstractContextManager[sa.Connection]]
+    audit: Callable[..., None]
+
+    def store_id(self) -> str:
+        """The store's random identity, made when it was created."""
+        with self._read() as conn:
+            value = conn.execute(
+                sa.select(t.store_info.c.value).where(t.store_info.c.key == "store_id")
+            ).scalar()
+        return str(value or "")
+
+    # -- roles ----------------------------------------------------------------------------
+
+    def role_grants(self, user: str | None = None) -> list[RoleGrant]:
+        """Every role grant, or those of ``user``."""
+        g = t.role_grants
+        q = sa.select(g).order_by(g.c.user, g.c.role)
+        if user is not None:
+            q = q.where(g.c.user == user)
+        with self._read() as conn:
+            return [RoleGrant(**dict(r)) for r in conn.execute(q).mappings()]
+
+    def grant_role(self, user: str, role: str, by: str, *, only_if_first: bool = False) -> bool:
+        """Grant ``role`` to ``user``; with ``only_if_first``, only when no grant exists yet
+        (how the first user of a store becomes its admin). Returns whether it was granted."""
+        g = t.role_grants
+        try:
+            with self._write() as conn:
+                if only_if_first and conn.execute(sa.select(g.c.user).limit(1)).first():
+                    return False
+                held = sa.select(g.c.user).where(g.c.user == user, g.c.role == role)
+                if conn.execute(held).first() is not None:
+                    return False
+                conn.execute(
+                    g.insert().values(user=user, role=role, granted_by=by, granted_at=time.time())
+                )
+                why = "first user of the store" if only_if_first else "granted"
+                entry = AuditEntry("role.granted", f"user:{user}", {"role": role, "why": why})
+                self.audit(conn, [entry], by)
+        except sa.exc.IntegrityError:  # a concurrent writer granted the same role first
+            return False
+        return True
+
+    def revoke_role(self, user: str, role: str, by: str) -> bool:
+        """Take ``role`` from ``user``; returns whether they held it."""
+        g = t.role_grants
+        with self._write() as conn:
+            gone = conn.execute(g.delete().where(g.c.user == user, g.c.role == role)).rowcount
+            if gone:
+                self.audit(conn, [AuditEntry("role.revoked", f"user:{user}", {"role": role})], by)
+        return bool(gone)
+
+    # -- aliases --------------------------------------------------------------------------
+
+    def aliases(self, name: str | None = None) -> list[AliasMoveRecord]:
+        """Current aliases (as their latest move), by model and alias."""
+        a = t.model_aliases
+        q = sa.select(a).order_by(a.c.name, a.c.alias)
+        if name is not None:
+            q = q.where(a.c.name == name)
+        with self._read() as conn:
+            return [
+                AliasMoveRecord(
+                    name=r["name"],
+                    alias=r["alias"],
+                    version=r["version"],
+                    previous=None,
+                    moved_at=r["moved_at"],
+                    moved_by=r["moved_by"],
+                    reason="",
+                )
+                for r in conn.execute(q).mappings()
+            ]
+
+    def alias_version(self, name: str, alias: str) -> int | None:
+        """The version ``alias`` points at now, or None."""
+        a = t.model_aliases
+        with self._read() as conn:
+            found = conn.execute(
+                sa.select(a.c.version).where(a.c.name == name, a.c.alias == alias)
+            ).scalar()
+        return int(found) if found is not None else None
+
+    def move_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int | None,
+        *,
+        by: str,
+        reason: str,
+        expected: int | None,
+        request_id: str | None = None,
+    ) -> AliasMoveRecord:
+        """Point ``alias`` at ``version`` (None removes it) in one transaction.
+
+        ``expected`` is where the alias must point now (None: nowhere); when another change
+        moved it meanwhile, nothing is written.
+
+        Raises:
+            GovernanceError: the alias no longer points at ``expected``.
+        """
+        a = t.model_aliases
+        now = time.time()
+        with self._write() as conn:
+            where = (a.c.name == name, a.c.alias == alias)
+            current = conn.execute(sa.select(a.c.version).where(*where).with_for_update()).scalar()
+            if current != expected:
+                raise GovernanceError(
+                    f"{name}@{alias} was moved to version {current} meanwhile",
+                    hint="look at `assay models history` and try again",
+                )
+            if current is not None:
+                conn.execute(a.delete().where(*where))
+            if version is not None:
+                conn.execute(
+                    a.insert().values(
+                        name=name, alias=alias, version=version, moved_at=now, moved_by=by
+                    )
+                )
+            move = AliasMoveRecord(name, alias, version, current, now, by, reason, request_id)
+            conn.execute(t.alias_moves.insert().values(asdict(move)))
+            if request_id is not None:
+                pr = t.promotion_requests
+                conn.execute(
+                    pr.update().where(pr.c.id == request_id).values(status="done", closed_at=now)
+                )
+            payload = {"version": version, "previous": current, "reason": reason}
+            if request_id:
+                payload["request"] = request_id
+            self.audit(conn, [AuditEntry("alias.moved", f"model:{name}@{alias}", payload)], by)
+        return move
+
+    def alias_moves(
+        self, name: str, alias: str | None = None, until: float | None = None
+    ) -> list[AliasMoveRecord]:
+        """The history of ``name``'s aliases (or one alias), oldest first, up to ``until``."""
+        m = t.alias_moves
+        q = sa.select(m).where(m.c.name == name).order_by(m.c.moved_at, m.c.id)
+        if alias is not None:
+            q = q.where(m.c.alias == alias)
+        if until is not None:
+            q = q.where(m.c.moved_at <= until)
+        with self._read() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [AliasMoveRecord(**{k: v for k, v in r.items() if k != "id"}) for r in rows]
+
+    # -- gate verdicts --------------------------------------------------------------------
+
+    def verdicts(self, name: str, version: int | None = None) -> list[GateVerdictRecord]:
+        """Gate verdicts on a model (or one version), oldest first."""
+        v = t.gate_verdicts
+        q = sa.select(v).where(v.c.name == name).order_by(v.c.created_at, v.c.id)
+        if version is not None:
+            q = q.where(v.c.version == version)
+        with self._read() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [GateVerdictRecord(**{k: x for k, x in r.items() if k != "id"}) for r in rows]
+
+    # -- promotion requests ---------------------------------------------------------------
+
+    def open_request(self, request: PromotionRequestRecord) -> None:
+        """Record a new promotion request."""
+        with self._write() as conn:
+            row = asdict(request)
+            row.pop("reviews")
+            conn.execute(t.promotion_requests.insert().values(row))
+            payload = {
+                "request": request.id,
+                "alias": request.alias,
+                "required": request.required,
+                "comment": request.comment,
+            }
+            self.audit(
+                conn,
+                [
+                    AuditEntry(
+                        "promotion.requested", f"model:{request.name}@{request.version}", payload
+                    )
+                ],
+                request.requested_by,
+            )
+
+    def get_request(self, ref: str) -> PromotionRequestRecord:
+        """The promotion request whose id is or starts with ``ref``."""
+        with self._read() as conn:
+            row = one_by_prefix(
+                conn, t.promotion_requests, t.promotion_requests.c.id, ref, "promotion request"
+            )
+            return self._with_reviews(conn, [row])[0]
+
+    def requests(
+        self, name: str | None = None, version: int | None = None, status: str | None = None
+    ) -> list[PromotionRequestRecord]:
+        """Promotion requests, oldest first, with their reviews."""
+        pr = t.promotion_requests
+        q = sa.select(pr).order_by(pr.c.requested_at)
+        for column, value in ((pr.c.name, name), (pr.c.version, version), (pr.c.status, status)):
+            if value is not None:
+                q = q.where(column == value)
+        with self._read() as conn:
+            return self._with_reviews(conn, conn.execute(q).mappings().all())
+
+    def add_review(self, review: ReviewRecord, *, status: str, subject: str) -> None:
+        """Record a reviewer's decision and the request's resulting ``status``.
+
+        Raises:
+            GovernanceError: this reviewer already reviewed the request.
+        """
+        pr = t.promotion_requests
+        try:
+            with self._write() as conn:
+                conn.execute(t.reviews.insert().values(asdict(review)))
+                if status != "open":
+                    conn.execute(
+                        pr.update()
+                        .where(pr.c.id == review.request_id)
+                        .values(
+                            status=status, closed_at=review.at if status == "rejected" else None
+                        )
+                    )
+                payload = {
+                    "request": review.request_id,
+                    "comment": review.comment,
+                    "status": status,
+                }
+                action = (
+                    "promotion.approved" if review.decision == "approve" else "promotion.rejected"
+                )
+                self.audit(conn, [AuditEntry(action, subject, payload)], review.reviewer)
+        except sa.exc.IntegrityError:
+            raise GovernanceError(
+                f"{review.reviewer} already reviewed request {review.request_id[:12]}",
+                hint="each reviewer decides once; a new request starts a new review",
+            ) from None
+
+    def _with_reviews(
+        self, conn: sa.Connection, rows: Sequence[sa.RowMapping]
+    ) -> list[PromotionRequestRecord]:
+        if not rows:
+            return []
+        r = t.reviews
+        ids = [row["id"] for row in rows]
+        found: dict[str, list[ReviewRecord]] = {i: [] for i in ids}
+        for rv in conn.execute(
+            sa.select(r).where(r.c.request_id.in_(ids)).order_by(r.c.id)
+        ).mappings():
+            found[rv["request_id"]].append(
+                ReviewRecord(**{k: v for k, v in rv.items() if k != "id"})
+            )
+        return [
+            PromotionRequestRecord(**dict(row), reviews=tuple(found[row["id"]])) for row in rows
+        ]
+
+    # -- audit chain ----------------------------------------------------------------------
+
+    def audit_events(self, after: int = 0, limit: int | None = None) -> list[AuditEventRecord]:
+        """Stored audit events with ``seq > after``, in order."""
+        with self._read() as conn:
+            return read_events(conn, after, limit)
+
+    def audit_head(self) -> tuple[int, str]:
+        """The head row: the newest event's sequence number and hash."""
+        h = t.audit_head
+        with self._read() as conn:
+            row = conn.execute(sa.select(h.c.seq, h.c.hash).where(h.c.id == 1)).first()
+        return (int(row[0]), str(row[1])) if row is not None else (0, "")
+
+    def record_event(self, entry: AuditEntry, actor: str) -> None:
+        """Append one audit event for a change made outside the database (bytes deleted, a
+        deployment written)."""
+        with self._write() as conn:
+            self.audit(conn, [entry], actor)

@@ -1,0 +1,178 @@
+"""Tampering with the audit chain, the registry or artifact bytes is caught, and named."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from assay import Settings
+from assay.anchor import SigningKey
+from assay.audit import VerifyReport, export_events, verify_chain
+from assay.core import sha256_hex
+from assay.metadata import AuditEntry, event_body
+from assay.workspace import Workspace
+from tests.governed import promoted_toy
+
+
+@pytest.fixture
+def ws(settings: Settings, tmp_path: Path) -> Iterator[Workspace]:
+    """A store with a trained, approved and promoted toy model."""
+    alice = promoted_toy(settings, tmp_path / "toy")
+    yield alice
+    alice.close()
+
+
+def sql(ws: Workspace, statement: str, **params: object) -> None:
+    with ws.metadata.engine.begin() as conn:
+        conn.execute(sa.text(statement), params)
+
+
+def first(report: VerifyReport) -> str:
+    assert not report.ok
+    return str(report.problems[0])
+
+
+def test_untouched_store_verifies(ws: Workspace) -> None:
+    report = verify_chain(ws)
+    assert report.ok, report.problems
+    actions = [e.action for e in ws.metadata.audit_events()]
+    for action in (
+        "run.started",
+        "step.succeeded",
+        "model.registered",
+        "gate.verdict",
+        "role.granted",
+        "promotion.requested",
+        "promotion.approved",
+        "alias.moved",
+        "run.finished",
+    ):
+        assert action in actions
+    assert report.events == len(actions) and report.checkpoint_seq == report.head_seq
+    assert report.artifacts >= 5
+
+
+def test_edited_column_and_body_are_caught(ws: Workspace) -> None:
+    sql(ws, "UPDATE audit_events SET actor = 'mallory' WHERE seq = 3")
+    assert first(verify_chain(ws)) == "event 3: column actor differs from the sealed record"
+    sql(
+        ws,
+        "UPDATE audit_events SET actor = 'alice', body = replace(body, 'alice', 'mallory') WHERE seq = 3",
+    )
+    assert first(verify_chain(ws)) == "event 3: its contents were changed (hash mismatch)"
+
+
+def test_deleted_event_in_the_middle_is_caught(ws: Workspace) -> None:
+    sql(ws, "DELETE FROM audit_events WHERE seq = 5")
+    assert first(verify_chain(ws)).startswith("event 5: it was checkpointed but is no longer")
+    assert any("event 6: events 5..5 are missing" in str(p) for p in verify_chain(ws).problems)
+
+
+def test_deleted_tail_is_caught_by_the_checkpoints(ws: Workspace) -> None:
+    head, _digest = ws.metadata.audit_head()
+    prev = ws.metadata.audit_events(head - 2, 1)[0].hash
+    sql(ws, "DELETE FROM audit_events WHERE seq >= :s", s=head - 1)
+    sql(ws, "UPDATE audit_head SET seq = :s, hash = :h", s=head - 2, h=prev)
+    assert first(verify_chain(ws)).startswith(f"event {head - 1}: it was checkpointed")
+
+
+def test_inserted_event_is_caught(ws: Workspace) -> None:
+    head, digest = ws.metadata.audit_head()
+    entry = AuditEntry("alias.moved", "model:toy@production", {"version": 1})
+    body = event_body(head + 1, 1.0, "mallory", entry, digest)
+    sql(
+        ws,
+        "INSERT INTO audit_events (seq, at, actor, action, subject, body, prev_hash, hash) "
+        "VALUES (:seq, 1.0, 'mallory', 'alias.moved', 'model:toy@production', :body, :prev, :h)",
+        seq=head + 1,
+        body=body,
+        prev=digest,
+        h=sha256_hex(body.encode()),
+    )
+    sql(ws, "UPDATE audit_head SET seq = :s, hash = :h", s=head + 1, h=sha256_hex(body.encode()))
+    assert first(verify_chain(ws)) == f"event {head + 1}: it is not signed"
+
+
+def test_reordered_events_are_caught(ws: Workspace) -> None:
+    sql(ws, "UPDATE audit_events SET seq = -1 WHERE seq = 4")
+    sql(ws, "UPDATE audit_events SET seq = 4 WHERE seq = 5")
+    sql(ws, "UPDATE audit_events SET seq = 5 WHERE seq = -1")
+    assert first(verify_chain(ws)) == "event 4: it was sealed as event 5 (moved)"
+
+
+def test_whole_chain_rewritten_with_recomputed_hashes_is_caught(ws: Workspace) -> None:
+    # Whoever can write the database rewrites history: bob approved nothing, mallory did.
+    forger = SigningKey.load_or_create(Path(ws.metadata.engine.url.database).parent / "forged.key")
+    events = ws.metadata.audit_events()
+    prev = "0" * 64
+    with ws.metadata.engine.begin() as conn:
+        for ev in events:
+            body = json.loads(ev.body)
+            actor = "mallory" if ev.actor == "bob" else ev.actor
+            entry = AuditEntry(body["action"], body["subject"], body["payload"])
+            new_body = event_body(ev.seq, ev.at, actor, entry, prev)
+            digest = sha256_hex(new_body.encode())
+            conn.execute(
+                sa.text(
+                    "UPDATE audit_events SET actor = :a, body = :b, prev_hash = :p, hash = :h, "
+                    "signature = :s, key_id = :k WHERE seq = :seq"
+                ),
+                {
+                    "a": actor,
+                    "b": new_body,
+                    "p": prev,
+                    "h": digest,
+                    "seq": ev.seq,
+                    "s": forger.sign(digest.encode()),
+                    "k": forger.public.key_id,
+                },
+            )
+            prev = digest
+        conn.execute(sa.text("UPDATE audit_head SET hash = :h"), {"h": prev})
+    report = verify_chain(ws)
+    assert first(report) == "event 1: its signature does not verify with the store's audit key"
+    assert any("differs from the checkpoint" in p.message for p in report.problems)
+
+
+def test_removed_checkpoints_are_caught(ws: Workspace, settings: Settings) -> None:
+    Path(settings.audit_checkpoints).unlink()
+    assert first(verify_chain(ws)) == "no checkpoint of the chain exists outside the store"
+
+
+def test_flipped_artifact_bytes_are_caught(ws: Workspace) -> None:
+    model = ws.metadata.model_version("toy", 1)
+    assert model is not None
+    path = Path(ws.artifacts.blobs.root) / ws.artifacts.key(model.digest)  # type: ignore[attr-defined]
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0xFF
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    message = first(verify_chain(ws))
+    assert f"artifact {model.digest[:12]} it names was altered" in message
+
+
+def test_registry_changed_behind_the_chain_is_caught(ws: Workspace) -> None:
+    sql(ws, "UPDATE model_aliases SET version = 7 WHERE alias = 'production'")
+    assert first(verify_chain(ws)) == "toy@production is version 7 but the chain says 1"
+    sql(ws, "UPDATE model_aliases SET version = 1 WHERE alias = 'production'")
+    other = ws.metadata.audit_events()[0]  # any digest that is not the model's
+    sql(
+        ws,
+        "UPDATE model_versions SET digest = (SELECT digest FROM artifacts LIMIT 1) WHERE version = 1",
+    )
+    assert other is not None
+    assert first(verify_chain(ws)) == "toy@1 points at other bytes than the chain registered"
+
+
+def test_export_ends_with_the_head(ws: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "audit.jsonl"
+    with out.open("w") as handle:
+        head = export_events(ws, handle)
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert lines[-1] == {"head": head}
+    assert head["seq"] == len(lines) - 1 == lines[-2]["seq"]
+    assert head["hash"] == lines[-2]["hash"] == sha256_hex(lines[-2]["body"].encode())

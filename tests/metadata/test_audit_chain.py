@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_concurrent_writers_extend_one_chain(ws: Workspace) -> None:
         list(pool.map(grant, range(40)))
     events = ws.metadata.audit_events()
     assert [e.seq for e in events] == list(range(1, 41))
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in pairwise(events))
     assert {e.subject for e in events} == {f"user:user{i}" for i in range(40)}
     assert ws.metadata.audit_head() == (40, events[-1].hash)
     assert max(c.seq for c in ws.anchor.checkpoints()) == 40

@@ -175,3 +175,22 @@ def test_folder_content_is_part_of_the_cache_key(workspace: Workspace, tmp_path:
     listed = workspace.artifacts.get(manifest.digest, "json")
     assert list(listed) == ["a.txt"]
     assert workspace.metadata.get_artifact(listed["a.txt"]).kind == "file"
+
+
+@step(cache=False)
+def always(value: int) -> int:
+    return value + 1
+
+
+@pipeline
+def uncached(n: int = 3) -> None:
+    always(p.source_value())
+
+
+def test_a_step_declared_uncached_runs_every_time(workspace: Workspace) -> None:
+    assay.run(uncached, workspace=workspace)
+    second = assay.run(uncached, workspace=workspace)
+    assert {e.step: e.status for e in second.executions} == {
+        "source_value": "cached",
+        "always": "succeeded",
+    }

@@ -96,7 +96,7 @@ class SigningKey:
     def load_or_create(cls, path: Path) -> SigningKey:
         """Read the key at ``path``, creating it (readable by its owner only) when missing.
 
-        Two processes creating it at once agree on one key: the file is created exclusively.
+        Processes creating it at once agree on one key: it is linked into place exclusively.
         """
         if path.exists():
             return cls.load(path)
@@ -106,23 +106,33 @@ class SigningKey:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        created = cls(key)
+        public = created.public.key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return cls.load(path)
+            # Written whole under a private name, then linked into place: the link fails if
+            # another process got there first, and nobody ever reads a half-written key.
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(key)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(pem)
+            pub_tmp = tmp.with_suffix(".pub")
+            pub_tmp.write_bytes(public)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pub_tmp.unlink()
+                return cls.load(path)
+            finally:
+                tmp.unlink()
+            pub_tmp.replace(path.with_suffix(".pub"))
         except OSError as exc:
             raise AuditError(
                 f"cannot create the audit signing key {path}: {exc.strerror}",
                 hint="set ASSAY_AUDIT_DIR or ASSAY_AUDIT_KEY to a writable folder or file",
             ) from None
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
-        created = cls(key)
-        public = created.public.key.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        path.with_suffix(".pub").write_bytes(public)
         return created
 
 

@@ -45,6 +45,7 @@ class FileSealer:
         self.key_path = Path(key_path)
         self.log = CheckpointLog(checkpoints)
         self._key: SigningKey | None = None
+        self._key_id = ""
         self._lock = threading.Lock()
 
     @property
@@ -53,11 +54,12 @@ class FileSealer:
         with self._lock:
             if self._key is None:
                 self._key = SigningKey.load_or_create(self.key_path)
+                self._key_id = self._key.public.key_id
             return self._key
 
     @property
     def key_id(self) -> str:
-        return self.signing_key.public.key_id
+        return self._key_id or self.signing_key.public.key_id
 
     def sign(self, digest: str) -> str:
         return self.signing_key.sign(digest.encode())

@@ -90,9 +90,12 @@ def append_audit(
     """
     if not entries:
         return
-    h = t.audit_head
-    seq, prev = conn.execute(
-        sa.select(h.c.seq, h.c.hash).where(h.c.id == 1).with_for_update()
+    # Plain SQL through the driver: appending is on every write's path, and building the
+    # statements with SQLAlchemy each time would cost more than the database's own work.
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
+    seq, prev = conn.exec_driver_sql(
+        f"SELECT seq, hash FROM audit_head WHERE id = 1{lock}"  # noqa: S608 - no user input
     ).one()
     now = time.time()
     rows = []
@@ -100,23 +103,21 @@ def append_audit(
         seq += 1
         body = event_body(seq, now, actor, entry, prev)
         digest = sha256_hex(body.encode())
+        signature = sealer.sign(digest) if sealer else None
+        key_id = sealer.key_id if sealer else None
         rows.append(
-            {
-                "seq": seq,
-                "at": now,
-                "actor": actor,
-                "action": entry.action,
-                "subject": entry.subject,
-                "body": body,
-                "prev_hash": prev,
-                "hash": digest,
-                "signature": sealer.sign(digest) if sealer else None,
-                "key_id": sealer.key_id if sealer else None,
-            }
+            (seq, now, actor, entry.action, entry.subject, body, prev, digest, signature, key_id)
         )
         prev = digest
-    conn.execute(t.audit_events.insert(), rows)
-    conn.execute(h.update().where(h.c.id == 1).values(seq=seq, hash=prev))
+    columns = "seq, at, actor, action, subject, body, prev_hash, hash, signature, key_id"
+    conn.exec_driver_sql(
+        f"INSERT INTO audit_events ({columns}) VALUES ({', '.join([mark] * 10)})",  # noqa: S608
+        rows,
+    )
+    conn.exec_driver_sql(
+        f"UPDATE audit_head SET seq = {mark}, hash = {mark} WHERE id = 1",  # noqa: S608
+        (seq, prev),
+    )
     conn.info[HEAD_KEY] = (seq, prev)
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from assay.cli import output
-from assay.cli.commands.run import _Progress
+from assay.cli.commands.run import StepProgress
 from assay.errors import AssayError
 from assay.runner.reproduce import DIFFERENT, MISSING, WITHIN_TOLERANCE, ReproductionReport
 from assay.runner.reproduce import reproduce as reproduce_run
@@ -40,7 +40,7 @@ def reproduce(
     """Run a run again from its recorded code, parameters and data, reusing nothing, and
     compare every output and metric with the original's."""
     ws = open_workspace(ctx.obj)
-    observer = _Progress(quiet=as_json)
+    observer = StepProgress(quiet=as_json)
     # With --json, standard output carries the JSON alone; what steps print goes to stderr.
     printed = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     try:

@@ -24,7 +24,7 @@ from assay.runner.api import run as run_pipeline
 from assay.runner.loader import load_pipeline
 from assay.workspace import open_workspace
 
-__all__ = ["pairs", "run"]
+__all__ = ["StepProgress", "pairs", "run"]
 
 
 def run(
@@ -58,7 +58,7 @@ def run(
     """Run a pipeline; steps whose code, parameters and inputs are unchanged are reused."""
     params = {**_config_params(config), **pairs(param or [], "--param")}
     pipe, source = load_pipeline(pipeline)
-    observer = _Progress(quiet=as_json)
+    observer = StepProgress(quiet=as_json)
     previous = signal.signal(signal.SIGTERM, _terminate)
     # With --json, standard output carries the JSON alone; what steps print goes to stderr.
     printed = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
@@ -126,7 +126,7 @@ def _config_params(path: Path | None) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
-class _Progress:
+class StepProgress:
     """Shows a bar over the run's steps and one line per finished step."""
 
     def __init__(self, *, quiet: bool) -> None:
@@ -144,7 +144,7 @@ class _Progress:
         )
         self.task = self.bar.add_task("starting", total=None)
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> StepProgress:
         self.bar.start()
         return self
 

@@ -1,0 +1,77 @@
+"""sesame through governance with the real command: gates, a second user's approval,
+promotion, the production question, the audit chain, reproduction and the evidence report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import Result, run_subprocess
+from tests.conftest import ROOT
+
+SESAME = ROOT / "examples" / "sesame"
+
+
+class Store:
+    """One project folder with sesame trained once, shared by this module's tests."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
+        self.env.update(
+            {
+                "ASSAY_HOME": str(folder),
+                "XDG_STATE_HOME": str(folder / "state"),  # the audit anchors, outside the store
+                "COLUMNS": "200",
+            }
+        )
+
+    def __call__(self, user: str, *args: str) -> Result:
+        return run_subprocess(list(args), self.folder, {**self.env, "ASSAY_USER": user}, 600)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    s = Store(tmp_path_factory.mktemp("sesame-governed"))
+    trained = s("carol", "run", str(SESAME), "--json")
+    assert trained.code == 0, trained.err
+    s.run_id = json.loads(trained.out)["run_id"]  # type: ignore[attr-defined]
+    assert json.loads(trained.out)["gates"] == {"sesame@1": {"passed": True, "failed": []}}
+    return s
+
+
+def test_sesame_is_approved_by_a_second_user_and_promoted(store: Store) -> None:
+    assert store("carol", "users", "grant", "dave", "approver").code == 0
+    requested = store("carol", "models", "request-promotion", "sesame@1", "--comment", "v1")
+    assert requested.code == 0, requested.err
+    self_review = store("carol", "models", "approve", "sesame@1", "--comment", "mine")
+    assert self_review.code == 1 and "carol trained sesame@1" in self_review.err
+    approved = store("dave", "models", "approve", "sesame@1", "--comment", "card and gates read")
+    assert approved.code == 0, approved.err
+    promoted = store("carol", "models", "promote", "sesame@1", "--to", "production")
+    assert promoted.code == 0, promoted.err
+
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    answer = store("erin", "models", "history", "sesame", "--alias", "production", "--at", today)
+    assert answer.code == 0, answer.err
+    assert "sesame@production was version 1" in answer.out
+    assert "by carol" in answer.out and "approved by dave" in answer.out
+    as_json = store(
+        "erin", "models", "history", "sesame", "--alias", "production", "--at", today, "--json"
+    )
+    assert json.loads(as_json.out)["approved_by"] == ["dave"]
+
+    verified = store("erin", "audit", "verify")
+    assert verified.code == 0, verified.err
+    assert "audit chain verified" in verified.out
+
+
+def test_sesame_run_reproduces(store: Store) -> None:
+    result = store("carol", "reproduce", store.run_id, "--json")  # type: ignore[attr-defined]
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["reproduced"] is True

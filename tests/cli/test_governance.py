@@ -92,6 +92,9 @@ def test_train_gate_approve_promote_and_history(
     shown = json.loads(cli("models", "show", "toy@production", "--json").out)
     assert shown["aliases"] == ["production"] and shown["verdict"]["passed"] is True
     assert shown["requests"][0]["reviews"][0]["reviewer"] == "bob"
+    listed = json.loads(cli("models", "list", "--json").out)
+    assert [(v["version"], v["aliases"]) for v in listed] == [(1, ["production"])]
+    assert "production" in cli("models", "list").out
     users = json.loads(cli("users", "list", "--json").out)
     assert {(u["user"], u["role"]) for u in users} == {("alice", "admin"), ("bob", "approver")}
 

@@ -1,4 +1,4 @@
-"""``assay models list``: registered models and their versions."""
+"""``assay models list``: registered models, their versions and aliases."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from assay.cli import output
-from assay.workspace import open_workspace
 
 __all__ = ["app"]
 
@@ -24,13 +23,15 @@ def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List every registered model version, by model name and version."""
-    ws = open_workspace(ctx.obj)
-    try:
+    with output.opened(ctx.obj) as ws:
         versions = ws.metadata.model_versions(name)
-    finally:
-        ws.close()
+        aliases: dict[tuple[str, int], list[str]] = {}
+        for a in ws.metadata.aliases(name):
+            aliases.setdefault((a.name, a.version or 0), []).append(a.alias)
     if as_json:
-        output.print_json([asdict(v) for v in versions])
+        output.print_json(
+            [{**asdict(v), "aliases": aliases.get((v.name, v.version), [])} for v in versions]
+        )
         return
     rows = []
     for v in versions:
@@ -43,6 +44,7 @@ def list_models(
         rows.append(
             (
                 f"{v.name}@{v.version}",
+                ", ".join(aliases.get((v.name, v.version), [])),
                 v.digest[:12],
                 v.run_id[:12],
                 output.when(v.created_at),
@@ -51,5 +53,7 @@ def list_models(
             )
         )
     output.console().print(
-        output.table(None, ["model", "artifact", "run", "registered", "by", "metrics"], rows)
+        output.table(
+            None, ["model", "aliases", "artifact", "run", "registered", "by", "metrics"], rows
+        )
     )

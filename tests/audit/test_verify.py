@@ -176,3 +176,43 @@ def test_export_ends_with_the_head(ws: Workspace, tmp_path: Path) -> None:
     assert lines[-1] == {"head": head}
     assert head["seq"] == len(lines) - 1 == lines[-2]["seq"]
     assert head["hash"] == lines[-2]["hash"] == sha256_hex(lines[-2]["body"].encode())
+
+
+def test_a_store_from_before_the_audit_chain_verifies(settings: Settings, tmp_path: Path) -> None:
+    from alembic import command
+
+    from assay.metadata.engine import alembic_config
+
+    engine = sa.create_engine(settings.db_url)
+    Path(settings.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(
+            sa.text(
+                "INSERT INTO runs (id, pipeline, source, status, params, started_at, user, host, pid, "
+                "python_version, packages, experiment, tags) VALUES ('old', 'p', '', 'succeeded', "
+                "'{}', 1.0, 'zoe', 'h', 1, '3.11', '{}', 'default', '{}')"
+            )
+        )
+        conn.execute(
+            sa.text("INSERT INTO artifacts VALUES (:d, 'model', 'json', 2, 'dict', 1.0, NULL)"),
+            {"d": "f" * 64},
+        )
+        conn.execute(sa.text("INSERT INTO models VALUES ('old', 1.0, 'zoe')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO model_versions (name, version, digest, codec, run_id, execution_id, "
+                "created_at, created_by, info) VALUES ('old', 1, :d, 'json', 'old', 'x', 1.0, 'zoe', '{}')"
+            ),
+            {"d": "f" * 64},
+        )
+    engine.dispose()
+    ws = promoted_toy(settings, tmp_path / "toy")  # migrates, then audits everything new
+    try:
+        report = verify_chain(ws)
+        assert report.ok, report.problems
+        assert report.unaudited == 1
+    finally:
+        ws.close()

@@ -22,6 +22,7 @@ def test_init_creates_the_store(cli: Invoke, project: Path) -> None:
     assert (project / ".assay" / "assay.db").is_file()
     assert (project / ".assay" / "artifacts").is_dir()
     assert "store ready" in result.out
+    assert "you are alice, with roles: admin" in result.out  # the first user administers it
 
 
 def test_run_prints_steps_run_id_and_metrics(cli: Invoke) -> None:

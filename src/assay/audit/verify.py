@@ -39,6 +39,8 @@ class VerifyReport:
     checkpoints: int = 0
     checkpoint_seq: int = 0
     artifacts: int = 0
+    unaudited: int = 0
+    """Model versions registered before the store's audit chain began (an older store)."""
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -56,6 +58,7 @@ class VerifyReport:
             "checkpoints": self.checkpoints,
             "checkpoint_seq": self.checkpoint_seq,
             "artifacts_checked": self.artifacts,
+            "versions_before_audit": self.unaudited,
             "problems": [{"seq": p.seq, "message": p.message} for p in self.problems],
         }
 
@@ -205,7 +208,11 @@ def _check_state(
             registered[str(body.get("subject"))] = str(body["payload"].get("digest"))
         elif body.get("action") == "alias.moved":
             aliases[str(body.get("subject"))] = body["payload"].get("version")
+    since = ws.metadata.audit_since()
     for version in ws.metadata.model_versions():
+        if version.created_at < since:
+            report.unaudited += 1  # registered before this store had an audit chain
+            continue
         subject = f"model:{version.name}@{version.version}"
         if subject not in registered:
             report.problems.append(Problem(None, f"{subject[6:]} has no registration in the chain"))

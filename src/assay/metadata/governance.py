@@ -50,9 +50,17 @@ class GovernanceRecords:
 
     def store_id(self) -> str:
         """The store's random identity, made when it was created."""
+        return self._info("store_id")
+
+    def audit_since(self) -> float:
+        """When the audit chain began: 0 for a store that had it from the start, else the
+        time the store was migrated to a schema with it."""
+        return float(self._info("audit_since") or 0)
+
+    def _info(self, key: str) -> str:
         with self._read() as conn:
             value = conn.execute(
-                sa.select(t.store_info.c.value).where(t.store_info.c.key == "store_id")
+                sa.select(t.store_info.c.value).where(t.store_info.c.key == key)
             ).scalar()
         return str(value or "")
 

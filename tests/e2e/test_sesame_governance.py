@@ -75,3 +75,37 @@ def test_sesame_run_reproduces(store: Store) -> None:
     assert result.code == 0, result.err
     report = json.loads(result.out)
     assert report["reproduced"] is True
+
+
+def test_sesame_evidence_report_opens_offline_with_the_four_questions(store: Store) -> None:
+    from tests.report.test_browser import chromium
+
+    written = store("erin", "report", "sesame@production", "-o", "sesame.html")
+    assert written.code == 0, written.err
+    assert "gates passed, audit chain verified" in written.out
+    as_json = store("erin", "report", "sesame@production", "--format", "json", "-o", "e.json")
+    assert as_json.code == 0, as_json.err
+    evidence = json.loads((store.folder / "e.json").read_text())
+    head = evidence["is_it_compliant"]["audit"]["head"]["hash"]
+    with chromium(store.folder / "sesame.html") as (page, outside):
+        expected = {
+            "what-it-does": ["sesame@1", "Triage of sentences", "innovation-team@audit-firm"],
+            "is-it-compliant": ["min recall of class negative", "dave", "carol", head[:16]],
+            "does-it-do-what-it-must": [
+                f"{evidence['does_it_do_what_it_must']['metrics']['macro_f1']:.4f}",
+                "negative",
+                evidence["does_it_do_what_it_must"]["data"][0]["digest"],
+            ],
+            "does-it-keep-doing-it": ["production", "approved promotion"],
+        }
+        for section_id, needles in expected.items():
+            section = page.locator(f"section#{section_id}")
+            assert section.is_visible(), section_id
+            text = section.inner_text()
+            for needle in needles:
+                assert needle in text, (section_id, needle)
+        assert page.locator("section#does-it-do-what-it-must figure svg").count() == 2
+        assert (
+            "model sesame@1" in page.locator("section#provenance figure.lineage svg").inner_html()
+        )
+        assert outside == []

@@ -18,6 +18,7 @@ from assay.cli.commands import (
     lineage,
     models,
     predict,
+    report,
     reproduce,
     run,
     runs,
@@ -60,6 +61,7 @@ def build_app() -> typer.Typer:
     app.command("lineage")(lineage.lineage)
     app.command("predict")(predict.predict)
     app.command("reproduce")(reproduce.reproduce)
+    app.command("report")(report.report)
     app.add_typer(runs.app, name="runs", help="List and inspect pipeline runs.")
     app.add_typer(artifacts.app, name="artifacts", help="Inspect stored artifacts.")
     models.app.command("show")(governance.show)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +14,9 @@ from assay import Settings
 from assay.anchor import SigningKey
 from assay.audit import VerifyReport, export_events, verify_chain
 from assay.core import sha256_hex
+from assay.errors import AuditError
 from assay.metadata import AuditEntry, event_body
-from assay.workspace import Workspace
+from assay.workspace import Workspace, open_workspace
 from tests.governed import promoted_toy
 
 
@@ -216,3 +218,41 @@ def test_a_store_from_before_the_audit_chain_verifies(settings: Settings, tmp_pa
         assert report.unaudited == 1
     finally:
         ws.close()
+
+
+def test_a_missing_or_different_key_refuses_changes(
+    ws: Workspace, settings: Settings, tmp_path: Path
+) -> None:
+    head = ws.metadata.audit_head()
+    lost = dataclasses.replace(settings, audit_key=str(tmp_path / "elsewhere" / "signing.key"))
+    other = open_workspace(lost)
+    try:
+        with pytest.raises(AuditError, match="signed with key .* there is no key at"):
+            other.metadata.grant_role("eve", "viewer", "alice")
+        assert not (tmp_path / "elsewhere" / "signing.key").exists()  # no new key made
+        SigningKey.load_or_create(tmp_path / "elsewhere" / "signing.key")
+        other = open_workspace(lost)
+        with pytest.raises(AuditError, match="but this store's audit log is signed with"):
+            other.metadata.grant_role("eve", "viewer", "alice")
+    finally:
+        other.close()
+    assert ws.metadata.audit_head() == head  # nothing was written
+    assert [g.user for g in ws.metadata.role_grants()] == ["alice", "bob"]
+
+
+def test_a_failed_checkpoint_warns_and_keeps_the_change(
+    ws: Workspace, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    broken = open_workspace(
+        dataclasses.replace(settings, audit_checkpoints=str(blocked / "checkpoints.jsonl"))
+    )
+    try:
+        broken.metadata.grant_role("eve", "viewer", "alice")
+    finally:
+        broken.close()
+    assert "audit checkpoint" in caplog.text and "not written" in caplog.text
+    assert "eve" in [g.user for g in ws.metadata.role_grants()]
+    ws.metadata.grant_role("fay", "viewer", "alice")  # the next checkpoint covers both
+    assert verify_chain(ws).ok

@@ -157,3 +157,19 @@ def test_runs_need_the_developer_role(team: Callable[[str], Workspace], train: T
     grant(team("alice"), "victor", "viewer")
     with pytest.raises(PermissionDenied, match="victor may not run pipelines"):
         train("victor")
+
+
+def test_policy_can_require_approval_for_other_aliases(
+    team: Callable[[str], Workspace], train: Train, project
+) -> None:
+    policy = (project / "policy.yaml").read_text()
+    (project / "policy.yaml").write_text(policy + "  aliases: [production, canary]\n")
+    train()
+    with pytest.raises(GovernanceError, match="no open request|no approved request"):
+        promote(team("dave"), "toy@1", "canary")
+    with pytest.raises(GovernanceError, match="needs no approval"):
+        request_promotion(team("dave"), "toy@1", "staging")
+    request_promotion(team("dave"), "toy@1", "canary")
+    review(team("bob"), "toy@1", approve=True, comment="ok", alias="canary")
+    assert promote(team("dave"), "toy@1", "canary").version == 1
+    assert promote(team("dave"), "toy@1", "staging").version == 1  # gates only

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assay.anchor.checkpoints import Checkpoint, CheckpointLog, checkpoint_message
 from assay.anchor.keys import PublicKey, SigningKey
+from assay.errors import AuditError
 
 __all__ = ["Anchor", "FileSealer", "MemorySealer"]
 
@@ -20,6 +21,8 @@ class Anchor(Protocol):
 
     @property
     def key_id(self) -> str: ...
+
+    def prepare(self, expected_key_id: str | None) -> None: ...
 
     def sign(self, digest: str) -> str: ...
 
@@ -61,6 +64,25 @@ class FileSealer:
     def key_id(self) -> str:
         return self._key_id or self.signing_key.public.key_id
 
+    def prepare(self, expected_key_id: str | None) -> None:
+        with self._lock:
+            if self._key is None:
+                if expected_key_id and not self.key_path.exists():
+                    # A new key now would make every earlier signature unverifiable.
+                    raise AuditError(
+                        f"this store's audit log is signed with key {expected_key_id}, and "
+                        f"there is no key at {self.key_path}",
+                        hint="set ASSAY_AUDIT_DIR (or ASSAY_AUDIT_KEY) to where that key is kept",
+                    )
+                self._key = SigningKey.load_or_create(self.key_path)
+                self._key_id = self._key.public.key_id
+        if expected_key_id and self._key_id != expected_key_id:
+            raise AuditError(
+                f"the audit key at {self.key_path} is {self._key_id}, but this store's audit "
+                f"log is signed with {expected_key_id}",
+                hint="set ASSAY_AUDIT_DIR (or ASSAY_AUDIT_KEY) to where the store's key is kept",
+            )
+
     def sign(self, digest: str) -> str:
         return self.signing_key.sign(digest.encode())
 
@@ -87,6 +109,10 @@ class MemorySealer:
     @property
     def key_id(self) -> str:
         return self.key.public.key_id
+
+    def prepare(self, expected_key_id: str | None) -> None:
+        if expected_key_id and expected_key_id != self.key_id:
+            raise AuditError(f"this store's audit log is signed with key {expected_key_id}")
 
     def sign(self, digest: str) -> str:
         return self.key.sign(digest.encode())

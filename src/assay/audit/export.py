@@ -14,8 +14,8 @@ _PAGE = 5000
 
 
 def iter_export(ws: Workspace) -> Iterator[dict[str, Any]]:
-    """Every event as a dict (the sealed body parsed, plus hash, signature and key id), then
-    one ``{"head": ...}`` record naming the last event and the signing key."""
+    """Every event as a dict (its columns, the sealed body as the exact text that was hashed,
+    hash, signature and key id), then one ``{"head": ...}`` record naming the last event."""
     after, last = 0, None
     while True:
         page = ws.metadata.audit_events(after, _PAGE)

@@ -78,6 +78,13 @@ def request_promotion(
     require(ws, "developer", "request promotions")
     version = resolve(ws, ref)
     verdict = _require_passed(ws, version, alias) if alias in GATED_ALIASES else None
+    verdict = verdict or latest_verdict(ws, version)
+    if not approvals_needed(verdict, alias):
+        raise GovernanceError(
+            f"moving {version.name}@{version.version} to {alias} needs no approval",
+            hint=f"move it with `assay models promote {version.name}@{version.version} "
+            f"--to {alias}`",
+        )
     open_ = ws.metadata.requests(version.name, version.version, status="open")
     if any(r.alias == alias for r in open_):
         raise GovernanceError(
@@ -90,7 +97,7 @@ def request_promotion(
         version=version.version,
         alias=alias,
         status="open",
-        required=max(1, approvals_needed(verdict, alias)),
+        required=approvals_needed(verdict, alias),
         requested_by=ws.user,
         requested_at=datetime.now(UTC).timestamp(),
         comment=comment,
@@ -174,7 +181,7 @@ def promote(ws: Workspace, ref: str, alias: str, reason: str = "") -> AliasMoveR
     version = resolve(ws, ref)
     verdict = _require_passed(ws, version, alias) if alias in GATED_ALIASES else None
     request_id = None
-    if approvals_needed(verdict, alias):
+    if approvals_needed(verdict or latest_verdict(ws, version), alias):
         request = _find_request(ws, ref, alias, "approved")
         request_id = request.id
     current = ws.metadata.alias_version(version.name, alias)

@@ -29,6 +29,14 @@ class Sealer(Protocol):
         """Identifier of the signing key (a digest of its public half)."""
         ...
 
+    def prepare(self, expected_key_id: str | None) -> None:
+        """Get ready to sign a chain signed so far with ``expected_key_id`` (None: not yet).
+
+        Raises:
+            AuditError: the key is missing or is not the one the chain is signed with.
+        """
+        ...
+
     def sign(self, digest: str) -> str:
         """Signature of an event hash."""
         ...
@@ -94,9 +102,11 @@ def append_audit(
     # statements with SQLAlchemy each time would cost more than the database's own work.
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
-    seq, prev = conn.exec_driver_sql(
-        f"SELECT seq, hash FROM audit_head WHERE id = 1{lock}"  # noqa: S608 - no user input
+    seq, prev, chain_key = conn.exec_driver_sql(
+        f"SELECT seq, hash, key_id FROM audit_head WHERE id = 1{lock}"  # noqa: S608
     ).one()
+    if sealer is not None:
+        sealer.prepare(chain_key)  # refuses, inside the transaction, a key that is not the chain's
     now = time.time()
     rows = []
     for entry in entries:
@@ -115,8 +125,8 @@ def append_audit(
         rows,
     )
     conn.exec_driver_sql(
-        f"UPDATE audit_head SET seq = {mark}, hash = {mark} WHERE id = 1",  # noqa: S608
-        (seq, prev),
+        f"UPDATE audit_head SET seq = {mark}, hash = {mark}, key_id = {mark} WHERE id = 1",  # noqa: S608
+        (seq, prev, sealer.key_id if sealer else chain_key),
     )
     conn.info[HEAD_KEY] = (seq, prev)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -12,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from assay.errors import ParameterError
+from assay.errors import AuditError, ParameterError
 from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
@@ -78,7 +79,14 @@ class MetadataStore(ExecutionRecords, ModelRecords, GovernanceRecords):
                 head = take_head(conn)
             # Only after the commit: a checkpoint must never name an event that was rolled back.
             if head is not None and self.sealer is not None:
-                self.sealer.checkpoint(*head)
+                try:
+                    self.sealer.checkpoint(*head)
+                except AuditError as exc:
+                    # The change is committed and signed; the next checkpoint that succeeds
+                    # covers it too, so a full disk here must not undo or hide the change.
+                    logging.getLogger("assay.audit").warning(
+                        "audit checkpoint %s not written: %s", head[0], exc.message
+                    )
 
     def audit(
         self, conn: sa.Connection, entries: Sequence[AuditEntry], actor: str | None = None

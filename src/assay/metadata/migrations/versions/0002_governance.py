@@ -111,6 +111,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("seq", sa.Integer, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("key_id", sa.String(64)),
     )
     info = op.create_table(
         "store_info",

@@ -7,7 +7,6 @@ import importlib.metadata
 import os
 import platform
 import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.metadata import RunRecord
+from assay.runner.gitstate import git_state
 
 __all__ = ["Environment", "capture", "pid_alive", "start_record"]
 
@@ -58,32 +58,8 @@ def _packages(path: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 
 def _git_state(folder: Path | None) -> tuple[str | None, bool | None]:
-    if folder is None:
-        return None, None
-    try:
-        out = subprocess.run(
-            # Untracked files count: a run made from files not in the commit cannot be
-            # reproduced from the commit alone.
-            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=normal"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None, None
-    if out.returncode != 0:
-        return None, None
-    commit = None
-    dirty = False
-    for line in out.stdout.splitlines():
-        if line.startswith("# branch.oid "):
-            oid = line.removeprefix("# branch.oid ").strip()
-            commit = None if oid == "(initial)" else oid
-        elif not line.startswith("#"):
-            dirty = True
-    return commit, dirty
+    state = git_state(folder) if folder is not None else None
+    return (state.commit, state.dirty) if state is not None else (None, None)
 
 
 def start_record(

@@ -12,7 +12,6 @@ import typer
 from assay.cli import output
 from assay.errors import ConfigError
 from assay.report import build_evidence
-from assay.report.html import render_html
 
 __all__ = ["report"]
 
@@ -45,6 +44,8 @@ def report(
     with output.opened(ctx.obj) as ws:
         evidence = build_evidence(ws, ref, verify_audit=not no_verify)
     if kind == "html":
+        from assay.report.html import render_html  # noqa: PLC0415 - Jinja2 only when rendering
+
         text = render_html(evidence)
     else:  # the same strict JSON as every --json of the CLI
         buffer = io.StringIO()

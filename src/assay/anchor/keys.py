@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,16 +115,17 @@ class SigningKey:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Written whole under a private name, then linked into place: the link fails if
             # another process got there first, and nobody ever reads a half-written key.
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(key)}")
+            unique = uuid.uuid4().hex
+            tmp = path.with_name(f".{path.name}.{unique}.tmp")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
                 out.write(pem)
-            pub_tmp = tmp.with_suffix(".pub")
+            pub_tmp = path.with_name(f".{path.name}.{unique}.pub.tmp")
             pub_tmp.write_bytes(public)
             try:
                 os.link(tmp, path)
             except FileExistsError:
-                pub_tmp.unlink()
+                pub_tmp.unlink(missing_ok=True)
                 return cls.load(path)
             finally:
                 tmp.unlink()

@@ -16,7 +16,7 @@ def test_key_is_created_once_private_and_verifiable(tmp_path: Path) -> None:
     for attempt in range(10):  # racing creators agree on one key, every time
         path = tmp_path / f"keys{attempt}" / "signing.key"
         with ThreadPoolExecutor(8) as pool:
-            keys = list(pool.map(lambda _: SigningKey.load_or_create(path), range(16)))
+            keys = list(pool.map(SigningKey.load_or_create, [path] * 16))
         assert len({k.public.key_id for k in keys}) == 1
         assert sorted(p.name for p in path.parent.iterdir()) == ["signing.key", "signing.pub"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -2,6 +2,7 @@
 
 from assay.metadata.audit import GENESIS, AuditEntry, AuditEventRecord, Sealer, event_body
 from assay.metadata.engine import open_metadata
+from assay.metadata.predictions import PredictionRecord
 from assay.metadata.records import (
     AliasMoveRecord,
     ArtifactRecord,
@@ -25,6 +26,7 @@ __all__ = [
     "AuditEntry",
     "AuditEventRecord",
     "GateVerdictRecord",
+    "PredictionRecord",
     "PromotionRequestRecord",
     "ReviewRecord",
     "RoleGrant",

@@ -18,6 +18,7 @@ __all__ = [
     "model_aliases",
     "model_versions",
     "models",
+    "predictions",
     "promotion_requests",
     "reviews",
     "role_grants",
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 # The Alembic head this code reads and writes; a test checks it against the migrations.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 metadata = sa.MetaData()
 
@@ -258,4 +259,23 @@ store_info = sa.Table(
     metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+)
+
+# -- serving (revision 0003) --------------------------------------------------------------
+
+# Every request a server answered, written off the hot path; what monitoring reads.
+predictions = sa.Table(
+    "predictions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(128), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("protocol", sa.String(8), nullable=False),
+    sa.Column("inputs", sa.JSON, nullable=False),
+    sa.Column("outputs", sa.JSON, nullable=False),
+    sa.Index("ix_predictions_model_at", "model", "version", "at"),
+    sa.Index("ix_predictions_request_id", "request_id"),
 )

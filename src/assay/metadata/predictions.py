@@ -1,0 +1,79 @@
+"""The prediction log's records: written in batches by servers, read by monitoring."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from assay.metadata import schema as t
+
+__all__ = ["PredictionRecord", "PredictionRecords"]
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionRecord:
+    """One answered request: what came in, what went out, which version, how fast."""
+
+    request_id: str
+    model: str
+    version: int
+    at: float
+    latency_ms: float
+    protocol: str
+    inputs: list[Any]
+    outputs: list[Any]
+
+
+class PredictionRecords:
+    """The prediction-log part of the metadata store (mixed into ``MetadataStore``)."""
+
+    _read: Callable[[], AbstractContextManager[sa.Connection]]
+    _write: Callable[[], AbstractContextManager[sa.Connection]]
+
+    def log_predictions(self, records: Sequence[PredictionRecord]) -> None:
+        """Append answered requests in one transaction."""
+        if not records:
+            return
+        rows = [
+            {
+                "request_id": r.request_id,
+                "model": r.model,
+                "version": r.version,
+                "at": r.at,
+                "latency_ms": r.latency_ms,
+                "protocol": r.protocol,
+                "inputs": r.inputs,
+                "outputs": r.outputs,
+            }
+            for r in records
+        ]
+        with self._write() as conn:
+            conn.execute(t.predictions.insert(), rows)
+
+    def predictions(
+        self, model: str | None = None, *, since: float | None = None, limit: int | None = None
+    ) -> list[PredictionRecord]:
+        """Logged requests, oldest first."""
+        p = t.predictions
+        q = sa.select(p).order_by(p.c.at, p.c.id).limit(limit)
+        if model is not None:
+            q = q.where(p.c.model == model)
+        if since is not None:
+            q = q.where(p.c.at >= since)
+        with self._read() as conn:
+            return [
+                PredictionRecord(**{k: v for k, v in r.items() if k != "id"})
+                for r in conn.execute(q).mappings()
+            ]
+
+    def prune_predictions(self, older_than_s: float) -> int:
+        """Delete logged requests older than ``older_than_s`` seconds (retention)."""
+        p = t.predictions
+        with self._write() as conn:
+            gone = conn.execute(p.delete().where(p.c.at < time.time() - older_than_s)).rowcount
+        return int(gone or 0)

@@ -1,0 +1,102 @@
+"""Adaptive micro-batching: concurrent requests to one model are scored together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assay.serving.loaded import LoadedModel
+
+__all__ = ["Batched", "MicroBatcher"]
+
+
+@dataclass(frozen=True, slots=True)
+class Batched:
+    """One request's share of a batch: the model that scored it and its rows' results."""
+
+    model: LoadedModel
+    labels: list[str]
+    probabilities: list[list[float]]
+    batch_rows: int
+
+
+@dataclass(slots=True)
+class _Pending:
+    texts: Sequence[str]
+    future: asyncio.Future[Batched]
+
+
+class MicroBatcher:
+    """Collects requests until ``max_batch`` rows or ``max_wait_s`` after the first, then
+    scores them in one call off the event loop.
+
+    Alone, a request waits at most ``max_wait_s``; under concurrency, requests that arrive
+    while a batch is being scored form the next one, so batches grow with the load and
+    throughput with them. The model is read once per batch: every request in a batch is
+    answered by the same version, even if a swap happens meanwhile.
+    """
+
+    def __init__(
+        self, current: Callable[[], LoadedModel], *, max_batch: int = 32, max_wait_s: float = 0.002
+    ) -> None:
+        self.current = current
+        self.max_batch = max(1, max_batch)
+        self.max_wait_s = max(0.0, max_wait_s)
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the batching loop on the running event loop."""
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop after the batch being scored; requests still queued are scored first."""
+        while not self._queue.empty():
+            await asyncio.sleep(0.001)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def submit(self, texts: Sequence[str]) -> Batched:
+        """Score ``texts`` as part of the next batch."""
+        future: asyncio.Future[Batched] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(texts, future))
+        return await future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            rows = len(batch[0].texts)
+            deadline = time.monotonic() + self.max_wait_s
+            while rows < self.max_batch:
+                remaining = deadline - time.monotonic()
+                try:
+                    nxt = (
+                        self._queue.get_nowait()
+                        if remaining <= 0
+                        else await asyncio.wait_for(self._queue.get(), remaining)
+                    )
+                except (asyncio.QueueEmpty, TimeoutError):
+                    break
+                batch.append(nxt)
+                rows += len(nxt.texts)
+            model = self.current()
+            texts = [t for p in batch for t in p.texts]
+            try:
+                labels, proba = await loop.run_in_executor(None, model.predict, texts)
+            except Exception as exc:
+                for p in batch:
+                    if not p.future.done():
+                        p.future.set_exception(exc)
+                continue
+            start = 0
+            for p in batch:
+                end = start + len(p.texts)
+                if not p.future.done():
+                    p.future.set_result(Batched(model, labels[start:end], proba[start:end], rows))
+                start = end

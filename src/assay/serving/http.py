@@ -1,0 +1,65 @@
+"""Running a model server on a socket, in the foreground or in a background thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import uvicorn
+
+from assay.errors import ConfigError
+from assay.serving.app import create_app
+from assay.serving.server import ModelServer, ServeOptions
+from assay.workspace import Workspace
+
+__all__ = ["serve", "serving"]
+
+
+def _config(server: ModelServer, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        create_app(server),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
+
+
+def serve(
+    ws: Workspace, refs: Sequence[str], options: ServeOptions, *, host: str, port: int
+) -> None:
+    """Serve until SIGINT or SIGTERM; requests in flight and the prediction log are finished
+    before returning.
+
+    Raises:
+        ConfigError: the port is out of range.
+    """
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"port {port} is out of range", hint="use a port from 1 to 65535")
+    uvicorn.Server(_config(ModelServer(ws, refs, options), host, port)).run()
+
+
+@contextmanager
+def serving(
+    ws: Workspace, refs: Sequence[str], options: ServeOptions, *, host: str = "127.0.0.1"
+) -> Iterator[tuple[str, ModelServer]]:
+    """A server on a free port of ``host`` in a background thread; yields its base URL.
+    Leaving the block shuts it down as SIGTERM would (queued work and the log finished)."""
+    server = ModelServer(ws, refs, options)
+    http = uvicorn.Server(_config(server, host, 0))
+    thread = threading.Thread(target=http.run, name="assay-serve", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not http.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise ConfigError("the model server did not start")
+        time.sleep(0.01)
+    port = http.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{port}", server
+    finally:
+        http.should_exit = True
+        thread.join(timeout=60)

@@ -1,0 +1,83 @@
+"""The prediction log: answered requests queued on the hot path, written by a thread."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from assay.metadata import MetadataStore, PredictionRecord
+
+__all__ = ["PredictionLog"]
+
+log = logging.getLogger("assay.serving")
+
+_STOP = object()
+
+
+class PredictionLog:
+    """A bounded queue in front of the store: ``put`` never waits for the database; a writer
+    thread inserts what it finds in batches. ``close`` drains the queue before returning.
+
+    When the queue is full (the database cannot keep up), ``put`` waits up to
+    ``put_timeout_s`` and then counts the record as dropped rather than stall serving.
+    """
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        *,
+        capacity: int = 10_000,
+        batch: int = 500,
+        put_timeout_s: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.batch = batch
+        self.put_timeout_s = put_timeout_s
+        self.dropped = 0
+        self.written = 0
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=capacity)
+        self._thread = threading.Thread(
+            target=self._write_loop, name="assay-prediction-log", daemon=True
+        )
+        self._thread.start()
+
+    def put(self, record: PredictionRecord) -> None:
+        """Queue one answered request."""
+        try:
+            self._queue.put(record, timeout=self.put_timeout_s)
+        except queue.Full:
+            self.dropped += 1
+
+    def close(self) -> None:
+        """Write everything queued, then stop the writer."""
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    def _write_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            pending: list[PredictionRecord] = []
+            item = self._queue.get()
+            while True:
+                if item is _STOP:
+                    stopping = True
+                elif isinstance(item, PredictionRecord):
+                    pending.append(item)
+                if stopping or len(pending) >= self.batch:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            self._flush(pending)
+
+    def _flush(self, pending: list[PredictionRecord]) -> None:
+        if not pending:
+            return
+        try:
+            self.store.log_predictions(pending)
+            self.written += len(pending)
+        except Exception as exc:
+            self.dropped += len(pending)
+            log.warning("prediction log: %d records not written: %s", len(pending), exc)

@@ -1,0 +1,177 @@
+"""The request and response bodies of KServe V1 and the Open Inference Protocol (V2).
+
+Parsing is done here, by hand, so that every mistake in a body gets a 4xx naming the field
+and the fix, never a validation dump or a server error.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from assay.serving.batching import Batched
+
+__all__ = [
+    "INPUT_NAME",
+    "BadRequest",
+    "Parsed",
+    "parse_v1",
+    "parse_v2",
+    "v1_response",
+    "v2_metadata",
+    "v2_response",
+]
+
+INPUT_NAME = "text"
+MAX_ID = 128
+
+
+class BadRequest(Exception):
+    """A client mistake: answered with ``status`` and a JSON error naming it."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """The texts to score and the request id to echo."""
+
+    texts: list[str]
+    request_id: str
+
+
+def _texts(values: Any, where: str) -> list[str]:
+    if not isinstance(values, list):
+        raise BadRequest(f"{where} must be a list of texts, got {type(values).__name__}")
+    if not values:
+        raise BadRequest(f"{where} is empty: send at least one text")
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            raise BadRequest(f"{where}[{i}] must be a text (a JSON string), got {_kind(value)}")
+    return list(values)
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _request_id(body: dict[str, Any], header: str | None) -> str:
+    given = body.get("id", header)
+    if given is None:
+        return uuid.uuid4().hex
+    if not isinstance(given, str) or not given or len(given) > MAX_ID:
+        raise BadRequest(f"id must be a non-empty string of at most {MAX_ID} characters")
+    return given
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest(f"the body must be a JSON object, got {_kind(body)}")
+    return body
+
+
+def parse_v1(body: Any, header_id: str | None = None) -> Parsed:
+    """``{"instances": [text, ...]}`` or ``{"inputs": [text, ...]}``."""
+    body = _object(body)
+    keys = [k for k in ("instances", "inputs") if k in body]
+    if len(keys) != 1:
+        raise BadRequest(
+            'the body must have exactly one of "instances" or "inputs", a list of texts: '
+            '{"instances": ["Profit rose."]}'
+        )
+    unknown = sorted(set(body) - {"instances", "inputs", "id", "parameters"})
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0]!r}; fields: instances or inputs, id")
+    return Parsed(_texts(body[keys[0]], keys[0]), _request_id(body, header_id))
+
+
+def parse_v2(body: Any, header_id: str | None = None) -> Parsed:
+    """``{"id": ..., "inputs": [{"name": "text", "shape": [N], "datatype": "BYTES",
+    "data": [text, ...]}]}``."""
+    body = _object(body)
+    unknown = sorted(set(body) - {"id", "inputs", "outputs", "parameters"})
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0]!r}; fields: id, inputs, outputs, parameters")
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or len(inputs) != 1:
+        raise BadRequest(
+            f'"inputs" must be a list of exactly one tensor named "{INPUT_NAME}" '
+            f"(datatype BYTES, shape [N])"
+        )
+    tensor = inputs[0]
+    if not isinstance(tensor, dict):
+        raise BadRequest(f"inputs[0] must be a tensor object, got {_kind(tensor)}")
+    for key in ("name", "shape", "datatype", "data"):
+        if key not in tensor:
+            raise BadRequest(f"inputs[0] has no {key!r}")
+    if tensor["name"] != INPUT_NAME:
+        raise BadRequest(f'inputs[0].name is {tensor["name"]!r}; this model takes "{INPUT_NAME}"')
+    if tensor["datatype"] != "BYTES":
+        raise BadRequest(f'inputs[0].datatype is {tensor["datatype"]!r}; text is "BYTES"')
+    texts = _texts(tensor["data"], "inputs[0].data")
+    shape = tensor["shape"]
+    if not (
+        isinstance(shape, list)
+        and len(shape) == 1
+        and isinstance(shape[0], int)
+        and not isinstance(shape[0], bool)
+    ):
+        raise BadRequest(f"inputs[0].shape must be [N], got {shape!r}")
+    if shape[0] != len(texts):
+        raise BadRequest(f"inputs[0].shape is [{shape[0]}] but data holds {len(texts)} texts")
+    return Parsed(texts, _request_id(body, header_id))
+
+
+def v1_response(result: Batched, request_id: str) -> dict[str, Any]:
+    """``{"predictions": [{"label", "probabilities"}], "model_version", "lineage_id", "id"}``."""
+    classes = result.model.classes
+    return {
+        "id": request_id,
+        "model_name": result.model.name,
+        "model_version": str(result.model.version),
+        "lineage_id": result.model.lineage_id,
+        "predictions": [
+            {"label": label, "probabilities": dict(zip(classes, row, strict=True))}
+            for label, row in zip(result.labels, result.probabilities, strict=True)
+        ],
+    }
+
+
+def v2_response(result: Batched, request_id: str) -> dict[str, Any]:
+    """The inference response: a ``label`` BYTES tensor [N] and a ``probabilities`` FP64
+    tensor [N, C] (columns in the order of ``parameters.classes``)."""
+    n, classes = len(result.labels), list(result.model.classes)
+    return {
+        "model_name": result.model.name,
+        "model_version": str(result.model.version),
+        "id": request_id,
+        "parameters": {"lineage_id": result.model.lineage_id, "classes": classes},
+        "outputs": [
+            {"name": "label", "datatype": "BYTES", "shape": [n], "data": result.labels},
+            {
+                "name": "probabilities",
+                "datatype": "FP64",
+                "shape": [n, len(classes)],
+                "data": [p for row in result.probabilities for p in row],
+            },
+        ],
+    }
+
+
+def v2_metadata(name: str, version: int, classes: tuple[str, ...]) -> dict[str, Any]:
+    """Model metadata: versions, platform, input and output tensors."""
+    return {
+        "name": name,
+        "versions": [str(version)],
+        "platform": "assay-sklearn",
+        "inputs": [{"name": INPUT_NAME, "datatype": "BYTES", "shape": [-1]}],
+        "outputs": [
+            {"name": "label", "datatype": "BYTES", "shape": [-1]},
+            {"name": "probabilities", "datatype": "FP64", "shape": [-1, len(classes)]},
+        ],
+        "parameters": {"classes": list(classes)},
+    }

@@ -1,0 +1,132 @@
+"""A model server's state: the served slots, their batchers, the prediction log, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assay.errors import ConfigError
+from assay.metadata import PredictionRecord
+from assay.serving.batching import Batched, MicroBatcher
+from assay.serving.metrics import ServerMetrics
+from assay.serving.predlog import PredictionLog
+from assay.serving.slots import ModelSlot
+from assay.workspace import Workspace
+
+__all__ = ["ModelServer", "ServeOptions"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """How a server batches, limits, watches and logs."""
+
+    max_batch: int = 32
+    max_wait_ms: float = 2.0
+    max_body_bytes: int = 1_000_000
+    poll_s: float = 2.0
+    log_predictions: bool = True
+    retention_days: float | None = 30.0
+
+
+class ModelServer:
+    """Serves registry references (``sesame@production``) under their model names.
+
+    Raises:
+        ConfigError: two references name the same model, or options are out of range.
+    """
+
+    def __init__(self, ws: Workspace, refs: Sequence[str], options: ServeOptions) -> None:
+        if options.max_batch < 1 or options.max_wait_ms < 0 or options.max_body_bytes < 1:
+            raise ConfigError(
+                "max batch, max wait and max body must be positive",
+                hint="for example --max-batch 32 --max-wait-ms 2",
+            )
+        self.ws = ws
+        self.options = options
+        self.metrics = ServerMetrics()
+        self.slots: dict[str, ModelSlot] = {}
+        for ref in refs:
+            slot = ModelSlot(ws, ref)
+            if slot.name in self.slots:
+                raise ConfigError(
+                    f"{ref} and {self.slots[slot.name].ref} are both model {slot.name!r}",
+                    hint="serve one reference per model",
+                )
+            self.slots[slot.name] = slot
+        self.batchers = {
+            name: MicroBatcher(
+                slot.loaded,
+                max_batch=options.max_batch,
+                max_wait_s=options.max_wait_ms / 1000,
+            )
+            for name, slot in self.slots.items()
+        }
+        self.log = PredictionLog(ws.metadata) if options.log_predictions else None
+        self._watch: asyncio.Task[None] | None = None
+        self.ready = False
+
+    async def start(self) -> None:
+        """Start batching and watching the registry; prune the log past its retention."""
+        for batcher in self.batchers.values():
+            batcher.start()
+        if self.options.retention_days is not None and self.log is not None:
+            await asyncio.to_thread(
+                self.ws.metadata.prune_predictions, self.options.retention_days * 86_400
+            )
+        self._watch = asyncio.get_running_loop().create_task(self._watch_registry())
+        self.ready = True
+
+    async def stop(self) -> None:
+        """Finish queued requests, stop watching, and write the whole prediction log."""
+        self.ready = False
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        for batcher in self.batchers.values():
+            await batcher.stop()
+        if self.log is not None:
+            await asyncio.to_thread(self.log.close)
+
+    async def _watch_registry(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.poll_s)
+            for name, slot in self.slots.items():
+                if await asyncio.to_thread(slot.refresh):
+                    self.metrics.swaps.labels(name).inc()
+
+    async def score(self, name: str, texts: list[str]) -> Batched:
+        """Score ``texts`` with model ``name`` through its batcher."""
+        result = await self.batchers[name].submit(texts)
+        self.metrics.batch_rows.labels(name, str(result.model.version)).observe(result.batch_rows)
+        return result
+
+    def record(
+        self, result: Batched, request_id: str, protocol: str, texts: list[str], started: float
+    ) -> None:
+        """Count the answer and queue it for the prediction log."""
+        elapsed = time.perf_counter() - started
+        version = str(result.model.version)
+        self.metrics.latency.labels(result.model.name, version, protocol).observe(elapsed)
+        self.metrics.requests.labels(result.model.name, version, protocol, "200").inc()
+        if self.log is None:
+            return
+        classes = result.model.classes
+        self.log.put(
+            PredictionRecord(
+                request_id=request_id,
+                model=result.model.name,
+                version=result.model.version,
+                at=time.time(),
+                latency_ms=elapsed * 1000,
+                protocol=protocol,
+                inputs=texts,
+                outputs=[
+                    {"label": label, "probabilities": dict(zip(classes, row, strict=True))}
+                    for label, row in zip(result.labels, result.probabilities, strict=True)
+                ],
+            )
+        )

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 import assay
@@ -14,8 +12,8 @@ from tests.textmodel import tiny
 
 
 @pytest.fixture
-def served(workspace: Workspace) -> Iterator[Workspace]:
+def served(workspace: Workspace) -> Workspace:
     assay.run(tiny, workspace=workspace)
     assay.run(tiny, {"flip": True}, workspace=workspace)
     promote(workspace, "tiny@1", "live")
-    yield workspace
+    return workspace

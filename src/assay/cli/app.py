@@ -22,6 +22,7 @@ from assay.cli.commands import (
     reproduce,
     run,
     runs,
+    serve,
     store,
     sweep,
 )
@@ -60,6 +61,7 @@ def build_app() -> typer.Typer:
     app.command("sweep")(sweep.sweep)
     app.command("lineage")(lineage.lineage)
     app.command("predict")(predict.predict)
+    app.command("serve")(serve.serve)
     app.command("reproduce")(reproduce.reproduce)
     app.command("report")(report.report)
     app.add_typer(runs.app, name="runs", help="List and inspect pipeline runs.")

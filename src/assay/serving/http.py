@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from types import FrameType
 
 import uvicorn
 
@@ -15,6 +16,15 @@ from assay.serving.server import ModelServer, ServeOptions
 from assay.workspace import Workspace
 
 __all__ = ["serve", "serving"]
+
+
+class _Server(uvicorn.Server):
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # A stop that was asked for (SIGTERM, Ctrl-C) shuts down gracefully and exits 0,
+        # instead of uvicorn's re-raising the signal afterwards; a second one forces it.
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
 
 
 def _config(server: ModelServer, host: str, port: int) -> uvicorn.Config:
@@ -39,7 +49,7 @@ def serve(
     """
     if not 0 <= port <= 65535:
         raise ConfigError(f"port {port} is out of range", hint="use a port from 1 to 65535")
-    uvicorn.Server(_config(ModelServer(ws, refs, options), host, port)).run()
+    _Server(_config(ModelServer(ws, refs, options), host, port)).run()
 
 
 @contextmanager

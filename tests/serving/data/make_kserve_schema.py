@@ -16,6 +16,7 @@ virtual environment of its own and commit the JSON it writes::
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import re
@@ -36,17 +37,32 @@ _SCALARS: dict[str, dict[str, Any]] = {
     "date": {"type": "string"},
     "object": {},  # int-or-string and free-form values
     "ResourceQuantity": {"type": ["string", "number"]},
+    "V1beta1MetricQuantity": {"type": ["string", "number"]},  # a Go quantity, no SDK class
 }
+# Written by the controller, never by a manifest; the SDK lacks one type it refers to
+# (KnativeDevServingPkgApisServingV1TrafficTarget), so it stays an open object.
+_OPEN = {"V1beta1InferenceServiceStatus"}
 _LIST = re.compile(r"^(?:list|List)\[(.+)\]$")
 _DICT = re.compile(r"^(?:dict\(str, (.+)\)|Dict\[str, (.+)\])$")
 _REQUIRED = re.compile(r"Invalid value for `(\w+)`, must not be `None`")
 
 
 def model_class(name: str) -> Any:
-    """The generated class called ``name``: KServe's first, then Kubernetes'."""
-    for module in (kserve.models, kubernetes.client.models):
-        if hasattr(module, name):
-            return getattr(module, name)
+    """The generated class called ``name``: KServe's first, then Kubernetes'.
+
+    KServe names the Kubernetes types it embeds by Go package (``K8sIoApiAppsV1Deployment
+    Strategy``); the Kubernetes client calls them by version and kind (``V1DeploymentStrategy``).
+    """
+    if hasattr(kserve.models, name):
+        return getattr(kserve.models, name)
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    try:  # a few generated modules are not re-exported by kserve.models
+        return getattr(importlib.import_module(f"kserve.models.{snake}"), name)
+    except (ImportError, AttributeError):
+        pass
+    kube = re.sub(r"^K8sIoApi[A-Z][a-z]+(V\d\w*?)(?=[A-Z][a-z])", r"\1", name)
+    if hasattr(kubernetes.client.models, kube):
+        return getattr(kubernetes.client.models, kube)
     raise SystemExit(f"no generated model named {name}")
 
 
@@ -73,6 +89,9 @@ def type_schema(name: str, defs: dict[str, Any]) -> dict[str, Any]:
 
 def add_model(name: str, defs: dict[str, Any]) -> None:
     if name in defs:
+        return
+    if name in _OPEN:
+        defs[name] = {"type": "object"}
         return
     cls = model_class(name)
     defs[name] = {}  # reserve the name first: models refer to themselves (JSONSchemaProps)

@@ -1,0 +1,58 @@
+"""``assay serve``: registry models over KServe V1 and Open Inference Protocol V2."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from assay.cli import output
+from assay.serving.http import serve as run_server
+from assay.serving.server import ServeOptions
+
+__all__ = ["serve"]
+
+
+def serve(
+    ctx: typer.Context,
+    refs: Annotated[
+        list[str], typer.Argument(help="Model references to serve, e.g. sesame@production.")
+    ],
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to listen on (0.0.0.0 for every one).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8080,
+    max_batch: Annotated[
+        int, typer.Option("--max-batch", help="Most rows scored in one model call.")
+    ] = 32,
+    max_wait_ms: Annotated[
+        float, typer.Option("--max-wait-ms", help="Longest a request waits for a batch to fill.")
+    ] = 2.0,
+    max_body_kb: Annotated[
+        int, typer.Option("--max-body-kb", help="Largest request body accepted (413 above).")
+    ] = 1024,
+    poll_seconds: Annotated[
+        float, typer.Option("--poll-seconds", help="How often aliases are checked for moves.")
+    ] = 2.0,
+    no_log: Annotated[
+        bool, typer.Option("--no-log", help="Do not write the prediction log.")
+    ] = False,
+    retention_days: Annotated[
+        float, typer.Option("--retention-days", help="Prediction-log entries kept this long.")
+    ] = 30.0,
+) -> None:
+    """Serve registry models until Ctrl-C or SIGTERM (requests in flight and the prediction
+    log are finished first). An alias being served is followed: when it moves, the new
+    version is loaded, verified and swapped in without failing a request."""
+    options = ServeOptions(
+        max_batch=max_batch,
+        max_wait_ms=max_wait_ms,
+        max_body_bytes=max_body_kb * 1024,
+        poll_s=poll_seconds,
+        log_predictions=not no_log,
+        retention_days=retention_days,
+    )
+    with output.opened(ctx.obj) as ws:
+        out = output.console()
+        out.print(f"serving {', '.join(refs)} on http://{host}:{port} (Ctrl-C stops)")
+        run_server(ws, refs, options, host=host, port=port)

@@ -1,0 +1,94 @@
+"""`assay serve` as a real process: answers V1 and V2, and on SIGTERM finishes the log."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+import assay
+from assay import Settings
+from assay.governance import promote
+from assay.workspace import open_workspace
+from tests.textmodel import tiny
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    settings = Settings.for_project(tmp_path, user="alice")
+    ws = open_workspace(settings)
+    assay.run(tiny, workspace=ws)
+    promote(ws, "tiny@1", "live")
+    ws.close()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
+    env.update({"ASSAY_HOME": str(tmp_path), "ASSAY_USER": "alice"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assay", "serve", "tiny@live", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/v2/health/ready").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                proc.stderr.read() if proc.stderr else ""
+            )
+            time.sleep(0.1)
+        v1 = httpx.post(
+            f"{url}/v1/models/tiny:predict", json={"instances": ["profit rose strongly"]}
+        )
+        assert v1.json()["predictions"][0]["label"] == "up"
+        v2 = httpx.post(
+            f"{url}/v2/models/tiny/infer",
+            json={
+                "inputs": [
+                    {"name": "text", "shape": [1], "datatype": "BYTES", "data": ["loss widened"]}
+                ]
+            },
+        )
+        assert v2.json()["outputs"][0]["data"] == ["down"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    ws = open_workspace(settings)
+    try:
+        assert len(ws.metadata.predictions("tiny")) == 2
+    finally:
+        ws.close()
+
+
+def test_serve_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
+    env.update({"ASSAY_HOME": str(tmp_path), "ASSAY_USER": "alice"})
+    result = subprocess.run(
+        [sys.executable, "-m", "assay", "serve", "nope@production"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: unknown model 'nope'")

@@ -146,3 +146,34 @@ def test_alias_move_swaps_without_failing_a_request_and_everything_is_logged(
     assert len(logged) == len(results)  # every request, written by the time the server stopped
     assert {p.version for p in logged} == {1, 2}
     assert all(p.outputs[0]["label"] in {"up", "down"} for p in logged)
+
+
+def test_explanations_of_a_linear_model_add_up_exactly(served: Workspace) -> None:
+    with serving(served, ["tiny@live"], ServeOptions()) as (url, _):
+        response = httpx.post(f"{url}/v1/models/tiny:explain", json={"instances": [PROFIT]})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        [explained] = body["explanations"]
+        assert explained["label"] == "up" and body["model_version"] == "1"
+        up = explained["classes"]["up"]  # binary: one score, for the second class
+        assert up["sum_of_contributions"] + up["intercept"] == pytest.approx(up["score"])
+        features = {c["feature"] for c in up["top"]}
+        assert {"profit", "rose", "strongly"} <= features
+        assert all(c["contribution"] > 0 for c in up["top"] if c["feature"] == "profit")
+        bad = httpx.post(f"{url}/v1/models/tiny:explain", json={"instances": [1]})
+        assert bad.status_code == 400
+
+
+def test_a_model_that_is_not_linear_is_refused_with_a_4xx() -> None:
+    from sklearn.dummy import DummyClassifier
+
+    from assay.metadata import ModelVersionRecord
+    from assay.serving.explain import explain_linear
+    from assay.serving.loaded import LoadedModel
+    from assay.serving.protocol import BadRequest
+
+    model = DummyClassifier().fit([[0], [1]], ["a", "b"])
+    record = ModelVersionRecord("d", 1, "0" * 64, "skops", "r", "e", 0.0, "alice")
+    with pytest.raises(BadRequest, match="not a linear text model") as caught:
+        explain_linear(LoadedModel(record, model, ("a", "b")), ["x"])
+    assert caught.value.status == 422

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from assay.serving.explain import explain_linear
 from assay.serving.protocol import (
     BadRequest,
     Parsed,
@@ -105,6 +107,19 @@ def _v1_routes(app: FastAPI, calls: _Calls) -> None:
     async def v1_model(name: str) -> dict[str, Any]:
         version = calls.slot(name).current.version
         return {"name": name, "ready": calls.server.ready, "version": str(version)}
+
+    @app.post("/v1/models/{name}:explain")
+    async def v1_explain(name: str, request: Request) -> dict[str, Any]:
+        current = calls.slot(name).current
+        parsed = parse_v1(await calls.body(request), request.headers.get("x-request-id"))
+        found = await asyncio.to_thread(explain_linear, current, parsed.texts)
+        return {
+            "id": parsed.request_id,
+            "model_name": name,
+            "model_version": str(current.version),
+            "lineage_id": current.lineage_id,
+            "explanations": found,
+        }
 
     @app.post("/v1/models/{name}:predict")
     async def v1_predict(name: str, request: Request) -> dict[str, Any]:

@@ -1,0 +1,80 @@
+"""Explanations of a linear text model: exact per-feature contributions to each class."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from assay.serving.loaded import LoadedModel
+from assay.serving.protocol import BadRequest
+
+__all__ = ["explain_linear", "is_linear"]
+
+
+def _parts(model: Any) -> tuple[Any, Any] | None:
+    """The featuriser (everything but the last step) and the linear classifier, if any."""
+    steps = getattr(model, "steps", None)
+    if not steps or len(steps) < 2:
+        return None
+    classifier = steps[-1][1]
+    if not hasattr(classifier, "coef_") or not hasattr(classifier, "intercept_"):
+        return None
+    featuriser = model[:-1]
+    if not hasattr(featuriser, "get_feature_names_out"):
+        return None
+    return featuriser, classifier
+
+
+def is_linear(loaded: LoadedModel) -> bool:
+    """True when ``loaded`` is a featuriser followed by a linear classifier."""
+    return _parts(loaded.model) is not None
+
+
+def explain_linear(
+    loaded: LoadedModel, texts: Sequence[str], top: int = 10
+) -> list[dict[str, Any]]:
+    """For each text, every class's score split into feature contributions (feature value
+    times weight) plus the intercept; the parts add up to the classifier's decision score
+    exactly. The ``top`` largest contributions by size are listed per class.
+
+    Raises:
+        BadRequest: the model is not linear (422).
+    """
+    import numpy as np  # noqa: PLC0415
+
+    parts = _parts(loaded.model)
+    if parts is None:
+        raise BadRequest(
+            f"{loaded.name}@{loaded.version} is not a linear text model; exact explanations "
+            "need a featuriser followed by a linear classifier",
+            422,
+        )
+    featuriser, classifier = parts
+    names = featuriser.get_feature_names_out()
+    features = featuriser.transform(list(texts)).tocsr()
+    coef = np.asarray(classifier.coef_, dtype=float)
+    intercept = np.asarray(classifier.intercept_, dtype=float)
+    classes = [str(c) for c in classifier.classes_]
+    # A binary classifier has one row of weights: the score of the second class.
+    scored = classes if coef.shape[0] == len(classes) else classes[1:]
+    decision = np.atleast_2d(classifier.decision_function(features))
+    labels, _ = loaded.predict(texts)
+    found = []
+    for row, label in enumerate(labels):
+        start, end = features.indptr[row], features.indptr[row + 1]
+        columns, values = features.indices[start:end], features.data[start:end]
+        per_class = {}
+        for k, cls in enumerate(scored):
+            contrib = values * coef[k, columns]
+            order = np.argsort(-np.abs(contrib))[:top]
+            per_class[cls] = {
+                "score": float(decision[row, k] if decision.shape[1] > 1 else decision[row, 0]),
+                "intercept": float(intercept[k]),
+                "sum_of_contributions": float(contrib.sum()),
+                "top": [
+                    {"feature": str(names[columns[i]]), "contribution": float(contrib[i])}
+                    for i in order
+                ],
+            }
+        found.append({"label": label, "classes": per_class})
+    return found

@@ -14,6 +14,7 @@ from assay.cli import output
 from assay.cli.commands import (
     artifacts,
     audit,
+    deploy,
     governance,
     lineage,
     models,
@@ -78,6 +79,9 @@ def build_app() -> typer.Typer:
     )
     app.add_typer(governance.users, name="users", help="Roles: who may run, approve, administer.")
     app.add_typer(audit.app, name="audit", help="Verify or export the tamper-evident audit log.")
+    app.add_typer(
+        deploy.app, name="deploy", help="Write the manifests that run a model on a cluster."
+    )
     return app
 
 

@@ -177,3 +177,28 @@ def test_a_model_that_is_not_linear_is_refused_with_a_4xx() -> None:
     with pytest.raises(BadRequest, match="not a linear text model") as caught:
         explain_linear(LoadedModel(record, model, ("a", "b")), ["x"])
     assert caught.value.status == 422
+
+
+def test_model_agnostic_explanations_with_shap(served: Workspace) -> None:
+    with serving(served, ["tiny@live"], ServeOptions()) as (url, _):
+        response = httpx.post(
+            f"{url}/v1/models/tiny:explain?method=shap",
+            json={"instances": [PROFIT]},
+            timeout=120,
+        )
+        assert response.status_code == 200, response.text
+        [explained] = response.json()["explanations"]
+        assert explained["method"] == "shap-partition" and explained["label"] == "up"
+        up = explained["classes"]["up"]
+        # SHAP's efficiency: the base value plus the tokens' values give the model's output.
+        assert up["base_value"] + up["sum_of_contributions"] == pytest.approx(
+            up["probability"], abs=0.05
+        )
+        contribution = {c["feature"]: c["contribution"] for c in up["top"]}
+        assert contribution["profit"] > 0
+        unknown = httpx.post(
+            f"{url}/v1/models/tiny:explain?method=magic", json={"instances": ["a"]}
+        )
+        assert (
+            unknown.status_code == 400 and "unknown explanation method" in unknown.json()["error"]
+        )

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from assay.serving.explain import explain_linear
+from assay.serving.explain import explain
 from assay.serving.protocol import (
     BadRequest,
     Parsed,
@@ -112,7 +112,8 @@ def _v1_routes(app: FastAPI, calls: _Calls) -> None:
     async def v1_explain(name: str, request: Request) -> dict[str, Any]:
         current = calls.slot(name).current
         parsed = parse_v1(await calls.body(request), request.headers.get("x-request-id"))
-        found = await asyncio.to_thread(explain_linear, current, parsed.texts)
+        method = request.query_params.get("method", "auto")
+        found = await asyncio.to_thread(explain, current, parsed.texts, method)
         return {
             "id": parsed.request_id,
             "model_name": name,

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
 from assay.errors import ConfigError
 from assay.serving.app import create_app
 from assay.serving.server import ModelServer, ServeOptions
-from assay.workspace import Workspace
+from assay.settings import Settings
+from assay.workspace import Workspace, open_workspace
 
-__all__ = ["serve", "serving"]
+__all__ = ["app_from_env", "serve", "serving"]
+
+_ENV = "ASSAY_SERVE_CONFIG"
 
 
 class _Server(uvicorn.Server):
@@ -39,17 +46,58 @@ def _config(server: ModelServer, host: str, port: int) -> uvicorn.Config:
 
 
 def serve(
-    ws: Workspace, refs: Sequence[str], options: ServeOptions, *, host: str, port: int
+    settings: Settings,
+    refs: Sequence[str],
+    options: ServeOptions,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
 ) -> None:
     """Serve until SIGINT or SIGTERM; requests in flight and the prediction log are finished
-    before returning.
+    before returning. With ``workers`` above 1, that many processes share the port, each
+    with its models, batcher and prediction-log writer.
 
     Raises:
-        ConfigError: the port is out of range.
+        ConfigError: the port or the number of workers is out of range.
+        ModelNotFoundError: a reference resolves to nothing (checked before listening).
     """
     if not 0 <= port <= 65535:
         raise ConfigError(f"port {port} is out of range", hint="use a port from 1 to 65535")
-    _Server(_config(ModelServer(ws, refs, options), host, port)).run()
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    ws = open_workspace(settings)
+    try:
+        server = ModelServer(ws, refs, options)  # every reference is checked here, once
+        if workers == 1:
+            _Server(_config(server, host, port)).run()
+            return
+    finally:
+        ws.close()
+    os.environ[_ENV] = json.dumps(
+        {
+            "settings": dataclasses.asdict(settings),
+            "refs": list(refs),
+            "options": dataclasses.asdict(options),
+        }
+    )
+    uvicorn.run(
+        f"{__name__}:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
+
+
+def app_from_env() -> Any:
+    """The application of one worker process, from what ``serve`` left in the environment."""
+    config = json.loads(os.environ[_ENV])
+    ws = open_workspace(Settings(**config["settings"]))
+    return create_app(ModelServer(ws, config["refs"], ServeOptions(**config["options"])))
 
 
 @contextmanager

@@ -22,6 +22,9 @@ def serve(
         str, typer.Option("--host", help="Interface to listen on (0.0.0.0 for every one).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8080,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Server processes sharing the port.")
+    ] = 1,
     max_batch: Annotated[
         int, typer.Option("--max-batch", help="Most rows scored in one model call.")
     ] = 32,
@@ -52,7 +55,5 @@ def serve(
         log_predictions=not no_log,
         retention_days=retention_days,
     )
-    with output.opened(ctx.obj) as ws:
-        out = output.console()
-        out.print(f"serving {', '.join(refs)} on http://{host}:{port} (Ctrl-C stops)")
-        run_server(ws, refs, options, host=host, port=port)
+    output.console().print(f"serving {', '.join(refs)} on http://{host}:{port} (Ctrl-C stops)")
+    run_server(ctx.obj, refs, options, host=host, port=port, workers=workers)

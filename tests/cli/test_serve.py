@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 import assay
 from assay import Settings
@@ -25,7 +26,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path, workers: int) -> None:
     settings = Settings.for_project(tmp_path, user="alice")
     ws = open_workspace(settings)
     assay.run(tiny, workspace=ws)
@@ -35,7 +37,17 @@ def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
     env.update({"ASSAY_HOME": str(tmp_path), "ASSAY_USER": "alice"})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assay", "serve", "tiny@live", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "assay",
+            "serve",
+            "tiny@live",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

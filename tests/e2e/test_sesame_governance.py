@@ -109,3 +109,95 @@ def test_sesame_evidence_report_opens_offline_with_the_four_questions(store: Sto
             "model sesame@1" in page.locator("section#provenance figure.lineage svg").inner_html()
         )
         assert outside == []
+
+
+def test_sesame_served_from_production_swaps_to_an_approved_version_under_load(
+    store: Store,
+) -> None:
+    import concurrent.futures
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import httpx
+
+    trained = store("carol", "run", str(SESAME), "--param", "alpha=0.00012", "--json")
+    assert trained.code == 0, trained.err
+    assert json.loads(trained.out)["gates"]["sesame@2"]["passed"] is True
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "assay",
+            "serve",
+            "sesame@production",
+            "--port",
+            str(port),
+            "--poll-seconds",
+            "0.2",
+        ],
+        env={**store.env, "ASSAY_USER": "ops"},
+        cwd=store.folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stop = threading.Event()
+    sentence = "Operating profit rose to EUR 13.1 mn from EUR 8.7 mn in the corresponding period."
+
+    def load() -> list[tuple[int, str]]:
+        seen = []
+        with httpx.Client(timeout=30) as client:
+            while not stop.is_set():
+                r = client.post(f"{url}/v1/models/sesame:predict", json={"instances": [sentence]})
+                seen.append((r.status_code, r.json().get("model_version", "")))
+        return seen
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/v2/health/ready").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        v2 = httpx.post(
+            f"{url}/v2/models/sesame/infer",
+            json={
+                "id": "a1",
+                "inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": [sentence]}],
+            },
+        ).json()
+        assert v2["id"] == "a1" and v2["outputs"][0]["data"] == ["positive"]
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(load) for _ in range(4)]
+            time.sleep(1)
+            assert store("carol", "models", "request-promotion", "sesame@2").code == 0
+            assert store("dave", "models", "approve", "sesame@2", "--comment", "ok").code == 0
+            assert store("carol", "models", "promote", "sesame@2", "--to", "production").code == 0
+            swapped = time.monotonic() + 90  # the new version loads in the background
+            while time.monotonic() < swapped:
+                if httpx.get(f"{url}/v1/models/sesame").json()["version"] == "2":
+                    break
+                time.sleep(0.2)
+            time.sleep(1)
+            stop.set()
+            results = [r for f in futures for r in f.result()]
+    finally:
+        stop.set()
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+    assert server.returncode == 0
+    assert results and all(code == 200 for code, _ in results)
+    assert results[0][1] == "1" and "2" in {v for _, v in results}
+    rows = store("erin", "audit", "verify", "--json")
+    assert json.loads(rows.out)["ok"] is True

@@ -47,6 +47,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from loadgen import tree  # the same process-tree walk the load generator uses
+
 HERE = Path(__file__).resolve().parent
 BENCH = HERE.parent
 ROOT = BENCH.parent
@@ -91,26 +93,6 @@ def load_text() -> str:
 
 
 # -- processes ------------------------------------------------------------------------------
-
-
-def tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants (read from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        todo.extend(children.get(p, []))
-    return found
 
 
 def tree_memory(pid: int) -> dict[str, Any]:

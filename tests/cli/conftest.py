@@ -83,17 +83,22 @@ def cli(project: Path, capsys: pytest.CaptureFixture[str]) -> Invoke:
     """Run `assay ARGS...` in this process; returns exit code and captured output."""
 
     def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        else:  # pragma: no cover - main always exits
-            code = 0
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+        return run_main(capsys, *args)
 
     return invoke
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+    """Run `assay ARGS...` in this process; the exit code and what it printed."""
+    capsys.readouterr()
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    else:  # pragma: no cover - main always exits
+        code = 0
+    captured = capsys.readouterr()
+    return Result(code, captured.out, captured.err)
 
 
 def run_subprocess(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 120) -> Result:

@@ -20,6 +20,20 @@ from assay.workspace import open_workspace
 from tests.textmodel import tiny
 
 
+def wait_until_ready(url: str, proc: subprocess.Popen[str], timeout: float = 120) -> None:
+    """Poll the server's readiness until it answers 200; fail if it exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/v2/health/ready").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "the server did not become ready"
+        time.sleep(0.1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,17 +69,7 @@ def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path, workers: in
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/v2/health/ready").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                proc.stderr.read() if proc.stderr else ""
-            )
-            time.sleep(0.1)
+        wait_until_ready(url, proc)
         v1 = httpx.post(
             f"{url}/v1/models/tiny:predict", json={"instances": ["profit rose strongly"]}
         )

@@ -116,7 +116,6 @@ def test_sesame_served_from_production_swaps_to_an_approved_version_under_load(
 ) -> None:
     import concurrent.futures
     import signal
-    import socket
     import subprocess
     import sys
     import threading
@@ -124,12 +123,12 @@ def test_sesame_served_from_production_swaps_to_an_approved_version_under_load(
 
     import httpx
 
+    from tests.cli.test_serve import free_port, wait_until_ready
+
     trained = store("carol", "run", str(SESAME), "--param", "alpha=0.00012", "--json")
     assert trained.code == 0, trained.err
     assert json.loads(trained.out)["gates"]["sesame@2"]["passed"] is True
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [
@@ -161,15 +160,7 @@ def test_sesame_served_from_production_swaps_to_an_approved_version_under_load(
         return seen
 
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/v2/health/ready").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline
-            time.sleep(0.2)
+        wait_until_ready(url, server)
         v2 = httpx.post(
             f"{url}/v2/models/sesame/infer",
             json={

@@ -10,28 +10,20 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
 from assay import Settings
-from assay.cli import main
 from assay.report import build_evidence
 from assay.report.html import render_html
 from assay.workspace import open_workspace
+from tests.cli.conftest import Result, run_main
 from tests.governed import promoted_toy
 
 CHROMIUM = "/usr/bin/chromium"
 SECTIONS = ("what-it-does", "is-it-compliant", "does-it-do-what-it-must", "does-it-keep-doing-it")
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
 
 
 @pytest.fixture
@@ -58,15 +50,7 @@ def head_hash(settings: Settings, store: Path) -> str:
 
 
 def assay_cli(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
-    capsys.readouterr()
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    else:  # pragma: no cover - main always exits
-        code = 0
-    captured = capsys.readouterr()
-    return Result(code, captured.out, captured.err)
+    return run_main(capsys, *args)
 
 
 @contextmanager

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assay.errors import PolicyError
-from assay.governance.policy import pydantic_problem
+from assay.governance.policy import pydantic_problem, read_yaml
 
 __all__ = ["DataSummary", "ModelCard", "SliceMetrics", "TEAM_FIELDS", "load_card_file", "missing"]
 
@@ -71,15 +70,7 @@ def load_card_file(path: Path) -> dict[str, Any]:
     Raises:
         PolicyError: the file is missing or malformed (the error names the field).
     """
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise PolicyError(
-            f"cannot read the model card file {path}: {exc.strerror}",
-            hint="put model_card.yaml next to the pipeline",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    raw = read_yaml(path, "model card file", "put model_card.yaml next to the pipeline") or {}
     if not isinstance(raw, dict):
         raise PolicyError(f"{path} must hold a mapping of card fields")
     extra = sorted(set(raw) - set(TEAM_FIELDS) - {"model"})

@@ -10,7 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assay.errors import PolicyError
 
-__all__ = ["Approval", "Gates", "Policy", "Regression", "load_policy", "pydantic_problem"]
+__all__ = [
+    "Approval",
+    "Gates",
+    "Policy",
+    "Regression",
+    "load_policy",
+    "pydantic_problem",
+    "read_yaml",
+]
 
 
 class _Strict(BaseModel):
@@ -64,21 +72,29 @@ def pydantic_problem(exc: ValidationError, source: object) -> str:
     return f"{source}: field {where}: {first['msg']}"
 
 
+def read_yaml(path: Path, what: str, hint: str) -> Any:
+    """The YAML value in ``path`` (a governance file: ``what``).
+
+    Raises:
+        PolicyError: the file cannot be read (with ``hint``) or is not YAML.
+    """
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"cannot read the {what} {path}: {exc.strerror}", hint=hint) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+
+
 def load_policy(path: Path) -> tuple[Policy, dict[str, Any]]:
     """Read and check a policy file (YAML or JSON); returns the policy and its plain form.
 
     Raises:
         PolicyError: the file is missing, not YAML, or a field is unknown or invalid.
     """
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PolicyError(
-            f"cannot read the policy file {path}: {exc.strerror}",
-            hint="put policy.yaml next to the pipeline, or pass --param policy=FILE",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    raw = read_yaml(
+        path, "policy file", "put policy.yaml next to the pipeline, or pass --param policy=FILE"
+    )
     try:
         policy = Policy.model_validate(raw if raw is not None else {})
     except ValidationError as exc:

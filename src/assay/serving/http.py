@@ -15,6 +15,7 @@ from typing import Any
 import uvicorn
 
 from assay.errors import ConfigError
+from assay.registry import resolve
 from assay.serving.app import create_app
 from assay.serving.server import ModelServer, ServeOptions
 from assay.settings import Settings
@@ -68,10 +69,11 @@ def serve(
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     ws = open_workspace(settings)
     try:
-        server = ModelServer(ws, refs, options)  # every reference is checked here, once
         if workers == 1:
-            _Server(_config(server, host, port)).run()
+            _Server(_config(ModelServer(ws, refs, options), host, port)).run()
             return
+        for ref in refs:  # fail here, once, before the workers load the models themselves
+            resolve(ws, ref)
     finally:
         ws.close()
     os.environ[_ENV] = json.dumps(

@@ -693,10 +693,12 @@ def render(data: dict[str, Any]) -> str:
         f"- command: `{info['command']}` (harness wall time {info['wall_s'] / 60:.1f} min)",
         "- model: one run of `examples/sesame` into a new store (macro-F1 "
         f"{fmt(store.get('macro_f1'), 4)}), `sesame@1` promoted to production through the"
-        " approval flow; its skops artifact"
-        f" ({store['artifact_bytes'] / 2**20:.1f} MiB, sha256 {store['digest'][:12]}) is what assay"
-        " serves, and the same bytes, checked against the digest and loaded with skops, are saved"
-        " for MLflow with `mlflow.sklearn.save_model` (MLflow's default cloudpickle format,"
+        " approval flow. assay serves the version as `assay serve` does: from the compiled"
+        " serving form that registration stored beside the skops artifact, when the version has"
+        " one. The skops artifact"
+        f" ({store['artifact_bytes'] / 2**20:.1f} MiB, sha256 {store['digest'][:12]}), checked"
+        " against the digest and loaded with skops, is saved for MLflow with"
+        " `mlflow.sklearn.save_model` (MLflow's default cloudpickle format,"
         " pyfunc predict function `predict_proba`, so both answer with class probabilities)."
         + (
             f" Both servers gave the same probabilities for {s['agreement']['rows']} sentences"
@@ -909,7 +911,7 @@ def render(data: dict[str, Any]) -> str:
     # -- where assay's time goes ---------------------------------------------------------------
     ph = data.get("startup_phases") or {}
     state = f"floors missed: {', '.join(missed)}" if missed else "every floor met; for reference"
-    out += [f"### Where assay's time and memory go ({state}; assay's code left as it is)", ""]
+    out += [f"### Where assay's time and memory go ({state})", ""]
     if ph.get("phases"):
         out += [
             "**Start-up**, replayed phase by phase in one fresh process"
@@ -929,25 +931,39 @@ def render(data: dict[str, Any]) -> str:
                 else ""
             )
             out.append(f"| {p['phase']}{note} | {fmt(p.get('seconds'), 3)} | {p['rss_mib']:.0f} |")
-        skops_s = sum(p.get("seconds", 0) for p in ph["phases"] if "skops" in str(p["phase"]))
-        predict = ph.get("predict_proba_cpu_median_s", {})
+        heavy = ph.get("heavy_modules_at_start", [])
         out += [
             "",
-            f"skops costs {skops_s:.2f} s of the start-up (its import, the type scan that reads"
-            " the whole file, then the decode; the scan and the decode each walk the archive):"
-            f" the same fitted pipeline through `pickle`, MLflow's format, loads in"
-            f" {ph['pickle_loads_s'] * 1000:.0f} ms ({ph['pickle_bytes'] / 2**20:.1f} MiB). The"
-            " imports of scikit-learn and SciPy, which any server of this model pays, are most of"
-            " the resident memory before the model is decoded.",
+            f"Served form: **{ph.get('form', '?')}**; modules of scikit-learn, SciPy, pandas or"
+            f" skops imported by then: {', '.join(heavy) if heavy else 'none'}. For reference,"
+            " the scikit-learn path that assay takes for a model with no compiled form, in the"
+            " same process afterwards:",
+            "",
+            "| phase (not part of start-up) | seconds | RSS after (MiB) |",
+            "|---|---|---|",
+        ]
+        for p in ph.get("sklearn_path", []):
+            out.append(f"| {p['phase']} | {fmt(p.get('seconds'), 3)} | {p['rss_mib']:.0f} |")
+        out += [
+            "",
+            f"The same fitted pipeline through `pickle`, MLflow's format, loads in"
+            f" {ph['pickle_loads_s'] * 1000:.0f} ms ({ph['pickle_bytes'] / 2**20:.1f} MiB); assay"
+            " does not unpickle anything it serves.",
             "",
         ]
-        if predict:
+        scoring = ph.get("scoring_cpu_median_s", {})
+        predict = scoring.get("compiled", {}) if ph.get("form") == "compiled" else {}
+        predict = predict or scoring.get("scikit-learn", {})
+        if scoring:
+            cells = [
+                f"{label} {v.get('1', 0) * 1000:.2f} ms for 1 row, {v.get('32', 0) * 1000:.2f} ms"
+                " for 32 rows"
+                for label, v in scoring.items()
+            ]
             out += [
-                "**Scoring**: the pipeline's own `predict_proba`, in-process, median CPU time: "
-                f"{predict.get('1', 0) * 1000:.1f} ms for 1 row, {predict.get('32', 0) * 1000:.1f}"
-                " ms for 32 rows (scikit-learn's per-call overhead, then about"
-                f" {(predict.get('32', 0) - predict.get('1', 0)) / 31 * 1000:.2f} ms per extra row"
-                " for the word and character n-grams). Against the server CPU per request above:",
+                "**Scoring**: one `predict_proba` call in-process, median CPU time: "
+                + "; ".join(cells)
+                + ". Against the server CPU per request above:",
                 "",
             ]
             for c, r in ((16, 1), (16, 32)):
@@ -986,11 +1002,11 @@ def render(data: dict[str, Any]) -> str:
             out += [
                 "",
                 f"With {max(r for _, r in CONFIGS)}-row requests a request fills a batch on its"
-                " own (`--max-batch` 32), so micro-batching has nothing to merge and both servers"
-                " spend most of their CPU in the same scikit-learn call (tokenising and counting"
-                " word and character n-grams, Python under the GIL), one call at a time in one"
-                " process; assay then adds its prediction log. With 1-row requests assay merges"
-                " the 16 requests in flight into one call, which is where its lead comes from.",
+                " own (`--max-batch` 32), so micro-batching has nothing to merge: assay's lead"
+                " there comes from scoring the compiled form (n-grams as integers, looked up for"
+                " the whole batch in NumPy) where MLflow runs scikit-learn's analyzers (a Python"
+                " string and dict lookup per n-gram). With 1-row requests assay also merges the"
+                " 16 requests in flight into one call.",
             ]
             fa, fb = conf(a, 1, 1), conf(b, 1, 1)
             if fa.get("p50_ms") and fb.get("p50_ms"):

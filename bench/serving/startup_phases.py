@@ -2,10 +2,12 @@
 
 Replays, in order, what ``assay serve sesame@production`` does before it answers: import
 the command line, import the server (FastAPI, uvicorn), open the store, resolve the
-reference, read and check the artifact's bytes, ask skops which types the file holds, and
-decode it; each phase's wall time and the process's RSS after it. Then, for reference (not
-part of start-up): the same fitted pipeline through ``pickle`` (MLflow's format), and the
-model's own ``predict_proba`` time for 1 and 32 rows, the floor under any server's latency.
+reference, then load the version for serving (``assay.serving.loaded.load_version``: the
+compiled serving form's bytes read, checked against their sha256 and decoded); each phase's
+wall time and the process's RSS after it. Then, for reference (not part of start-up): what
+the scikit-learn path that assay no longer takes for this model would add (the imports,
+skops decoding the pipeline, and the same pipeline through ``pickle``, MLflow's format), and
+the CPU time of one scoring call for 1 and 32 rows, compiled and scikit-learn.
 
 Run in the project interpreter with ASSAY_HOME pointing at a store that has
 ``sesame@production``; prints one JSON line.
@@ -48,6 +50,7 @@ def main() -> None:
 
     phase("import assay.serving.http (FastAPI, uvicorn, the server)")
     from assay.registry import resolve  # noqa: PLC0415
+    from assay.serving.loaded import load_version  # noqa: PLC0415
     from assay.settings import Settings  # noqa: PLC0415
     from assay.workspace import open_workspace  # noqa: PLC0415
 
@@ -55,23 +58,31 @@ def main() -> None:
     phase("open the store")
     record = resolve(ws, "sesame@production")
     phase("resolve sesame@production")
-    data = ws.artifacts.get_bytes(record.digest)
-    phase(f"read the artifact and check its sha256 ({len(data) / 2**20:.1f} MiB)")
+    loaded = load_version(ws, record)
+    phase(f"load the version for serving (form: {loaded.form}; read, check sha256, decode)")
+    total = time.perf_counter() - T0
+    heavy = sorted(m for m in ("sklearn", "scipy", "pandas", "skops") if m in sys.modules)
+
+    # -- for reference, outside start-up: the scikit-learn path ------------------------------
+    reference: list[dict[str, float | str]] = []
+    before, mark = rss_mib(), time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        reference.append({"phase": name, "seconds": now - mark, "rss_mib": rss_mib()})
+        mark = now
+
     import sklearn.feature_extraction.text  # noqa: PLC0415
     import sklearn.linear_model  # noqa: PLC0415
     import sklearn.pipeline  # noqa: F401, PLC0415
 
-    phase("import the pipeline's scikit-learn modules (pipeline, text, linear_model)")
-    import skops.io as sio  # noqa: PLC0415
+    step("import the pipeline's scikit-learn modules (pipeline, text, linear_model)")
+    import skops.io  # noqa: F401, PLC0415
 
-    phase("import skops.io (what it adds beyond those)")
-    untrusted = sio.get_untrusted_types(data=data)
-    phase("skops get_untrusted_types (reads the whole file)")
-    model = sio.loads(data, trusted=untrusted)
-    phase("skops loads (decode the pipeline)")
-    total = time.perf_counter() - T0
-
-    # -- for reference, outside start-up -----------------------------------------------------
+    step("import skops.io (what it adds beyond those)")
+    model = ws.artifacts.get(record.digest, record.codec)
+    step("read, check and decode the skops pipeline")
     import pickle  # noqa: PLC0415
 
     pickled = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
@@ -86,21 +97,19 @@ def main() -> None:
         .splitlines()
         if "@" in line
     ]
-    # CPU time (the pipeline scores on one thread), comparable with the servers' CPU time per
+    # CPU time (scoring runs on one thread), comparable with the servers' CPU time per
     # request, and less disturbed than wall time by whatever else the machine runs.
-    predict_cpu: dict[str, float] = {}
-    predict_wall: dict[str, float] = {}
+    scoring: dict[str, dict[str, float]] = {}
     if texts:
-        for rows in (1, 32):
-            cpu, wall = [], []
-            for i in range(60):
-                batch = [texts[(i * 32 + j) % len(texts)] for j in range(rows)]
-                start, start_cpu = time.perf_counter(), time.process_time()
-                model.predict_proba(batch)
-                cpu.append(time.process_time() - start_cpu)
-                wall.append(time.perf_counter() - start)
-            predict_cpu[str(rows)] = statistics.median(cpu[10:])
-            predict_wall[str(rows)] = statistics.median(wall[10:])
+        for label, scorer in (("compiled", loaded.model), ("scikit-learn", model)):
+            for rows in (1, 32):
+                cpu = []
+                for i in range(60):
+                    batch = [texts[(i * 32 + j) % len(texts)] for j in range(rows)]
+                    start_cpu = time.process_time()
+                    scorer.predict_proba(batch)
+                    cpu.append(time.process_time() - start_cpu)
+                scoring.setdefault(label, {})[str(rows)] = statistics.median(cpu[10:])
     print(
         json.dumps(
             {
@@ -108,12 +117,13 @@ def main() -> None:
                 "phases": phases,
                 "in_script_s": total,
                 "script_s": time.perf_counter() - T0,
-                "artifact_bytes": len(data),
-                "untrusted_types": len(untrusted),
+                "form": loaded.form,
+                "heavy_modules_at_start": heavy,
+                "rss_mib_at_start": before,
+                "sklearn_path": reference,
                 "pickle_bytes": len(pickled),
                 "pickle_loads_s": pickle_s,
-                "predict_proba_cpu_median_s": predict_cpu,
-                "predict_proba_wall_median_s": predict_wall,
+                "scoring_cpu_median_s": scoring,
                 "rss_mib_end": rss_mib(),
             }
         ),

@@ -23,6 +23,7 @@ with ``exit_code``; it never shows a traceback for an ``AssayError``.
     │   ├── PolicyError           a policy or model-card file is malformed
     │   └── GovernanceError       a refused state change: failed gates, missing approval
     │       └── PermissionDenied  the acting user lacks the role (or is the author)
+    ├── CompileError              a model has no array form (unsupported parts, or it differs)
     ├── AuditError                the audit chain, its key or its checkpoints are unusable
     ├── ReproductionError         a run cannot be re-executed as it was recorded
     └── DataError                 input data is missing, unreadable or malformed
@@ -39,6 +40,7 @@ __all__ = [
     "PolicyError",
     "ReproductionError",
     "CodecError",
+    "CompileError",
     "ConfigError",
     "DataError",
     "DefinitionError",
@@ -150,6 +152,11 @@ class GovernanceError(RegistryError):
 
 class PermissionDenied(GovernanceError):
     """Raised when the acting user lacks the role for a change, or may not approve their own."""
+
+
+class CompileError(AssayError):
+    """Raised when a model cannot be compiled to arrays: a part is not supported, or the
+    compiled form would not give the model's own results."""
 
 
 class AuditError(AssayError):

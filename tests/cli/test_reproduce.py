@@ -48,7 +48,8 @@ def test_reproduce_confirms_a_run_and_prints_a_table(cli: Invoke) -> None:
     result = cli("reproduce", run_id[:10])
     assert result.code == 0, result.err
     assert f"run {run_id[:12]} reproduced by run" in result.out
-    assert "outputs 4 identical; metrics 1 identical" in result.out
+    # load, fit, score, the registration and the model's compiled serving form.
+    assert "outputs 5 identical; metrics 1 identical" in result.out
     for step in ("load", "fit", "score", "register_model"):
         assert step in result.out
     shown = json.loads(cli("runs", "list", "--json").out)
@@ -67,8 +68,10 @@ def test_reproduce_json(cli: Invoke) -> None:
         ("fit", "identical"),
         ("score", "identical"),
         ("register_model", "identical"),
+        ("register_model", "identical"),  # its compiled serving form, byte for byte
     ]
-    assert [o["output"] for o in report["outputs"]][1:3] == ["model", "metrics"]
+    outputs = [o["output"] for o in report["outputs"]]
+    assert outputs[1:] == ["model", "metrics", "registration", "serving_form"]
     assert all(o["original"] == o["new"] for o in report["outputs"])
     assert report["metrics"][0]["key"] == "accuracy"
 

@@ -47,7 +47,10 @@ def test_pipeline_registers_versions_that_resolve(workspace: Workspace) -> None:
     assay.run(dummy, {"strategy": "prior"}, workspace=workspace)
     assert resolve(workspace, "dummy@latest").version == 2
     v1 = resolve(workspace, "dummy@1")
-    assert v1.info == {"metrics": {"accuracy": 0.5}, "card": {}}
+    assert v1.info["metrics"] == {"accuracy": 0.5} and v1.info["card"] == {}
+    # A dummy classifier has no compiled form; the version says why.
+    assert v1.info["serving"]["form"] == "model"
+    assert "DummyClassifier is not a Pipeline" in v1.info["serving"]["reason"]
     assert v1.created_by == "alice" and v1.codec == "skops"
     record, model = load_model(workspace, "dummy@1")
     assert record == v1

@@ -39,6 +39,7 @@ def test_v1_and_v2_answer_with_probabilities_version_and_lineage(served: Workspa
         assert v2["parameters"]["classes"] == ["down", "up"]
         meta = httpx.get(f"{url}/v2/models/tiny").json()
         assert meta["inputs"] == [{"name": "text", "datatype": "BYTES", "shape": [-1]}]
+        assert meta["platform"] == "assay-linear-text"  # answered by the compiled form
         assert httpx.get(f"{url}/v2/health/ready").json() == {"ready": True}
         assert httpx.get(f"{url}/v2/models/tiny/versions/1/ready").status_code == 200
         metrics = httpx.get(f"{url}/metrics").text

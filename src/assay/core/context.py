@@ -37,6 +37,10 @@ class StepContext(Protocol):
     ) -> dict[str, Any]:
         """Register the artifact bound to ``input_name`` as a new version of model ``name``."""
 
+    def add_output(self, name: str, value: Any, *, kind: str | None = None) -> None:
+        """Store ``value`` as one more output of this step, named ``name``, besides the
+        outputs it returns (a built-in step's by-product, such as a model's serving form)."""
+
 
 _CURRENT: ContextVar[StepContext | None] = ContextVar("assay_step_context", default=None)
 

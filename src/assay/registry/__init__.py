@@ -3,6 +3,7 @@
 from assay.registry.steps import register_model
 from assay.registry.versions import (
     ALIAS_PATTERN,
+    SERVING_FORM,
     ModelRef,
     check_alias,
     check_name,
@@ -10,10 +11,12 @@ from assay.registry.versions import (
     parse_ref,
     registration,
     resolve,
+    serving_form,
 )
 
 __all__ = [
     "ALIAS_PATTERN",
+    "SERVING_FORM",
     "ModelRef",
     "check_alias",
     "check_name",
@@ -22,4 +25,5 @@ __all__ = [
     "register_model",
     "registration",
     "resolve",
+    "serving_form",
 ]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from pydantic import StringConstraints
 
+from assay.compiled import FORMAT, compile_model
 from assay.core import current_context, step
-from assay.registry.versions import NAME_PATTERN
+from assay.errors import CompileError
+from assay.registry.versions import NAME_PATTERN, SERVING_FORM
 
 __all__ = ["register_model"]
 
+_log = logging.getLogger(__name__)
 
-@step(version="1", outputs={"registration": "value"})
+
+@step(version="2", outputs={"registration": "value"})
 def register_model(
     model: Any,
     # Checked when the pipeline is traced, not after hours of training.
@@ -28,7 +33,23 @@ def register_model(
     the same model artifact is already registered under ``name``, nothing new is written.
     The output names the model and artifact (the version number depends on the store, so
     it is not part of a cacheable output).
+
+    A linear text model (a scikit-learn vectorizer, or a union of them, before a linear
+    classifier) is also compiled to arrays, checked to give the same probabilities, and
+    stored as the step's ``serving_form`` output: ``assay serve`` answers from it without
+    loading scikit-learn. The version's ``serving`` information says which form it has.
     """
-    return current_context().register_model(
-        name, input_name="model", metadata={"metrics": metrics or {}, "card": card or {}}
+    ctx = current_context()
+    try:
+        compiled = compile_model(model)
+    except CompileError as exc:
+        _log.info("%s is served as it is: %s", name, exc.message)
+        serving = {"form": "model", "reason": exc.message}
+    else:
+        ctx.add_output(SERVING_FORM, compiled.to_bundle(), kind="serving_form")
+        serving = {"form": "compiled", "format": FORMAT, "output": SERVING_FORM}
+    return ctx.register_model(
+        name,
+        input_name="model",
+        metadata={"metrics": metrics or {}, "card": card or {}, "serving": serving},
     )

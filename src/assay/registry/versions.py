@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.errors import ModelNotFoundError, RegistryError
-from assay.metadata import ArtifactRecord, ModelVersionRecord, Registration
+from assay.metadata import ArtifactRecord, EventRecord, ModelVersionRecord, Registration
 from assay.workspace import Workspace
 
 __all__ = [
     "ALIAS_PATTERN",
+    "SERVING_FORM",
     "ModelRef",
     "check_alias",
     "check_name",
@@ -20,10 +21,13 @@ __all__ = [
     "parse_ref",
     "registration",
     "resolve",
+    "serving_form",
 ]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
 _NAME = re.compile(NAME_PATTERN)
+# The output of the registering step that holds a model's compiled serving form.
+SERVING_FORM = "serving_form"
 ALIAS_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 _ALIAS = re.compile(ALIAS_PATTERN)
 
@@ -163,3 +167,11 @@ def load_model(ws: Workspace, ref: str) -> tuple[ModelVersionRecord, Any]:
     """Resolve ``ref`` and load its model, verifying the artifact's sha256 first."""
     record = resolve(ws, ref)
     return record, ws.artifacts.get(record.digest, record.codec)
+
+
+def serving_form(ws: Workspace, record: ModelVersionRecord) -> EventRecord | None:
+    """The compiled serving form written when ``record`` was registered, if it has one."""
+    for event in ws.metadata.events_of([record.execution_id]):
+        if event.direction == "output" and event.name == SERVING_FORM:
+            return event
+    return None

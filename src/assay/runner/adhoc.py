@@ -80,6 +80,12 @@ class AdHocRun:
             hint="call register_model(model, name=...) inside a @pipeline",
         )
 
+    def add_output(self, name: str, value: Any, *, kind: str | None = None) -> None:
+        raise DefinitionError(
+            "an ad hoc run has no step to add an output to",
+            hint="return the value from a @step instead",
+        )
+
     def flush(self) -> None:
         """Write every buffered parameter and metric now, in one transaction."""
         self._ws.metadata.log_run_data(self._run_id, *self.take())

@@ -43,6 +43,7 @@ class ExecutionContext:
         self.metrics: list[MetricRecord] = []
         self.registrations: list[Registration] = []
         self.verdicts: list[GateVerdictRecord] = []
+        self.side_outputs: dict[str, tuple[Any, str | None]] = {}
 
     @property
     def workspace(self) -> Workspace:
@@ -103,6 +104,9 @@ class ExecutionContext:
 
     def annotate(self, *, tags: Mapping[str, str] | None = None, note: str | None = None) -> None:
         self._ws.metadata.annotate_run(self._run_id, tags=check_tags(tags or {}), note=note)
+
+    def add_output(self, name: str, value: Any, *, kind: str | None = None) -> None:
+        self.side_outputs[name] = (value, kind)
 
     def register_model(
         self, name: str, *, input_name: str, metadata: Mapping[str, Any]

@@ -22,7 +22,7 @@ from assay.runner import environment
 from assay.runner.context import ExecutionContext
 from assay.runner.imports import import_path
 from assay.runner.parallel import run_parallel
-from assay.runner.records import describe, events_of, execution_record
+from assay.runner.records import describe, events_of, execution_record, named_outputs
 from assay.runner.results import ExecutionResult, RunObserver, RunResult
 from assay.tracking import contradicted
 from assay.workspace import Workspace
@@ -184,7 +184,9 @@ class _RunState:
         started: float,
     ) -> bool:
         cached = self.ws.metadata.find_cached(key)
-        if cached is None or set(cached.outputs) != {o.name for o in node.step.outputs}:
+        # A cached execution may hold side outputs too (``add_output``); it needs every
+        # declared one.
+        if cached is None or not {o.name for o in node.step.outputs} <= set(cached.outputs):
             return False
         if not all(self.ws.artifacts.exists(a.digest) for a in cached.outputs.values()):
             return False  # bytes were removed from the artifact store: compute them again
@@ -253,7 +255,7 @@ class _RunState:
             kwargs.update(node.params)
             with use_context(ctx):
                 result = node.step.func(**kwargs)
-            produced = self._store_outputs(node, execution_id, result)
+            produced = self._store_outputs(node, execution_id, result, ctx.side_outputs)
         except Exception as exc:
             self._record_failure(node, execution_id, key, inputs, params, started, exc, ctx)
             raise self._failure(node, exc) from exc
@@ -291,26 +293,17 @@ class _RunState:
             return self.values[key]
 
     def _store_outputs(
-        self, node: Node, execution_id: str, result: Any
+        self,
+        node: Node,
+        execution_id: str,
+        result: Any,
+        side: Mapping[str, tuple[Any, str | None]],
     ) -> dict[str, ArtifactRecord]:
-        specs = node.step.outputs
-        if not specs:
-            return {}
-        if len(specs) == 1:
-            values: tuple[Any, ...] = (result,)
-        elif isinstance(result, tuple) and len(result) == len(specs):
-            values = result
-        else:
-            got = f"{len(result)} values" if isinstance(result, tuple) else type(result).__name__
-            raise DefinitionError(
-                f"step {node.name!r} declares {len(specs)} outputs but returned {got}",
-                hint="return a tuple with one value per declared output",
-            )
         produced = {}
         now = time.time()
-        for spec, value in zip(specs, values, strict=True):
-            stored = self.ws.artifacts.put(value, kind=spec.kind)
-            produced[spec.name] = ArtifactRecord(
+        for name, kind, value in named_outputs(node, result, side):
+            stored = self.ws.artifacts.put(value, kind=kind)
+            produced[name] = ArtifactRecord(
                 stored.digest,
                 stored.kind,
                 stored.codec,

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from assay.core import Node
+from assay.errors import DefinitionError
 from assay.metadata import ArtifactRecord, EventRecord, ExecutionRecord
 
-__all__ = ["describe", "events_of", "execution_record"]
+__all__ = ["describe", "events_of", "execution_record", "named_outputs"]
 
 
 def events_of(
@@ -63,3 +64,36 @@ def execution_record(
         cached_from=cached_from,
         logged_params=dict(logged_params or {}),
     )
+
+
+def named_outputs(
+    node: Node, result: Any, side: Mapping[str, tuple[Any, str | None]]
+) -> list[tuple[str, str | None, Any]]:
+    """Name, kind and value of every output of a step that returned ``result`` and added
+    ``side`` outputs (``add_output``).
+
+    Raises:
+        DefinitionError: the result does not match the declared outputs, or an added output
+            takes a declared one's name.
+    """
+    specs = node.step.outputs
+    if not specs:
+        values: tuple[Any, ...] = ()
+    elif len(specs) == 1:
+        values = (result,)
+    elif isinstance(result, tuple) and len(result) == len(specs):
+        values = result
+    else:
+        got = f"{len(result)} values" if isinstance(result, tuple) else type(result).__name__
+        raise DefinitionError(
+            f"step {node.name!r} declares {len(specs)} outputs but returned {got}",
+            hint="return a tuple with one value per declared output",
+        )
+    clash = set(side) & {s.name for s in specs}
+    if clash:
+        raise DefinitionError(
+            f"step {node.name!r} adds output {sorted(clash)[0]!r}, which it also returns",
+            hint="give the added output another name",
+        )
+    named = [(s.name, s.kind, v) for s, v in zip(specs, values, strict=True)]
+    return named + [(name, kind, value) for name, (value, kind) in side.items()]

@@ -5,29 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from assay.compiled import CompiledTextModel
 from assay.serving.loaded import LoadedModel
 from assay.serving.protocol import BadRequest
 
 __all__ = ["explain", "explain_any", "explain_linear", "is_linear"]
 
 
-def _parts(model: Any) -> tuple[Any, Any] | None:
-    """The featuriser (everything but the last step) and the linear classifier, if any."""
-    steps = getattr(model, "steps", None)
-    if not steps or len(steps) < 2:
-        return None
-    classifier = steps[-1][1]
-    if not hasattr(classifier, "coef_") or not hasattr(classifier, "intercept_"):
-        return None
-    featuriser = model[:-1]
-    if not hasattr(featuriser, "get_feature_names_out"):
-        return None
-    return featuriser, classifier
-
-
 def is_linear(loaded: LoadedModel) -> bool:
-    """True when ``loaded`` is a featuriser followed by a linear classifier."""
-    return _parts(loaded.model) is not None
+    """True when ``loaded`` answers from a compiled linear text model."""
+    return isinstance(loaded.model, CompiledTextModel)
 
 
 def explain_linear(
@@ -42,43 +29,37 @@ def explain_linear(
     """
     import numpy as np  # noqa: PLC0415
 
-    parts = _parts(loaded.model)
-    if parts is None:
+    model = loaded.model
+    if not isinstance(model, CompiledTextModel):
         raise BadRequest(
             f"{loaded.name}@{loaded.version} is not a linear text model; exact explanations "
-            "need a featuriser followed by a linear classifier",
+            "need text vectorizers followed by a linear classifier",
             422,
         )
-    featuriser, classifier = parts
-    names = featuriser.get_feature_names_out()
-    features = featuriser.transform(list(texts)).tocsr()
-    coef = np.asarray(classifier.coef_, dtype=float)
-    intercept = np.asarray(classifier.intercept_, dtype=float)
-    classes = [str(c) for c in classifier.classes_]
+    names = model.feature_names()
+    found = model.contributions(texts)
+    classes = [str(c) for c in model.classes_]
     # A binary classifier has one row of weights: the score of the second class.
-    scored = classes if coef.shape[0] == len(classes) else classes[1:]
-    decision = np.asarray(classifier.decision_function(features), dtype=float)
-    decision = decision.reshape(len(texts), -1)  # a binary classifier gives one column
+    scored = classes if model.coef.shape[0] == len(classes) else classes[1:]
     labels, _ = loaded.predict(texts)
-    found = []
+    explained = []
     for row, label in enumerate(labels):
-        start, end = features.indptr[row], features.indptr[row + 1]
-        columns, values = features.indices[start:end], features.data[start:end]
+        mine = found.rows == row
+        columns, values = found.columns[mine], found.values[mine]
         per_class = {}
         for k, cls in enumerate(scored):
-            contrib = values * coef[k, columns]
-            order = np.argsort(-np.abs(contrib))[:top]
+            contrib = values * model.coef[k, columns]
+            order = np.argsort(-np.abs(contrib), kind="stable")[:top]
             per_class[cls] = {
-                "score": float(decision[row, k]),
-                "intercept": float(intercept[k]),
+                "score": float(found.decision[row, k]),
+                "intercept": float(model.intercept[k]),
                 "sum_of_contributions": float(contrib.sum()),
                 "top": [
-                    {"feature": str(names[columns[i]]), "contribution": float(contrib[i])}
-                    for i in order
+                    {"feature": names[columns[i]], "contribution": float(contrib[i])} for i in order
                 ],
             }
-        found.append({"label": label, "classes": per_class})
-    return found
+        explained.append({"label": label, "classes": per_class})
+    return explained
 
 
 def explain_any(

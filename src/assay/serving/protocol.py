@@ -20,6 +20,7 @@ __all__ = [
     "parse_v2",
     "v1_response",
     "v2_metadata",
+    "prediction_rows",
     "v2_response",
 ]
 
@@ -126,18 +127,27 @@ def parse_v2(body: Any, header_id: str | None = None) -> Parsed:
     return Parsed(texts, _request_id(body, header_id))
 
 
-def v1_response(result: Batched, request_id: str) -> dict[str, Any]:
-    """``{"predictions": [{"label", "probabilities"}], "model_version", "lineage_id", "id"}``."""
+def prediction_rows(result: Batched) -> list[dict[str, Any]]:
+    """One ``{"label", "probabilities": {class: p}}`` per text: V1's predictions, and what
+    the prediction log keeps whatever the protocol."""
     classes = result.model.classes
+    return [
+        {"label": label, "probabilities": dict(zip(classes, row, strict=True))}
+        for label, row in zip(result.labels, result.probabilities, strict=True)
+    ]
+
+
+def v1_response(
+    result: Batched, request_id: str, rows: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """``{"predictions": [{"label", "probabilities"}], "model_version", "lineage_id", "id"}``;
+    ``rows`` when ``prediction_rows`` was already called for this result."""
     return {
         "id": request_id,
         "model_name": result.model.name,
         "model_version": str(result.model.version),
         "lineage_id": result.model.lineage_id,
-        "predictions": [
-            {"label": label, "probabilities": dict(zip(classes, row, strict=True))}
-            for label, row in zip(result.labels, result.probabilities, strict=True)
-        ],
+        "predictions": rows if rows is not None else prediction_rows(result),
     }
 
 
@@ -162,12 +172,12 @@ def v2_response(result: Batched, request_id: str) -> dict[str, Any]:
     }
 
 
-def v2_metadata(name: str, version: int, classes: tuple[str, ...]) -> dict[str, Any]:
+def v2_metadata(name: str, version: int, classes: tuple[str, ...], platform: str) -> dict[str, Any]:
     """Model metadata: versions, platform, input and output tensors."""
     return {
         "name": name,
         "versions": [str(version)],
-        "platform": "assay-sklearn",
+        "platform": platform,
         "inputs": [{"name": INPUT_NAME, "datatype": "BYTES", "shape": [-1]}],
         "outputs": [
             {"name": "label", "datatype": "BYTES", "shape": [-1]},

@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assay.errors import ConfigError
 from assay.metadata import PredictionRecord
@@ -105,16 +106,22 @@ class ModelServer:
         return result
 
     def record(
-        self, result: Batched, request_id: str, protocol: str, texts: list[str], started: float
+        self,
+        result: Batched,
+        request_id: str,
+        protocol: str,
+        texts: list[str],
+        started: float,
+        rows: list[dict[str, Any]],
     ) -> None:
-        """Count the answer and queue it for the prediction log."""
+        """Count the answer and queue it for the prediction log (``rows``: its predictions,
+        as ``protocol.prediction_rows`` gives them)."""
         elapsed = time.perf_counter() - started
         version = str(result.model.version)
         self.metrics.latency.labels(result.model.name, version, protocol).observe(elapsed)
         self.metrics.requests.labels(result.model.name, version, protocol, "200").inc()
         if self.log is None:
             return
-        classes = result.model.classes
         self.log.put(
             PredictionRecord(
                 request_id=request_id,
@@ -124,9 +131,6 @@ class ModelServer:
                 latency_ms=elapsed * 1000,
                 protocol=protocol,
                 inputs=texts,
-                outputs=[
-                    {"label": label, "probabilities": dict(zip(classes, row, strict=True))}
-                    for label, row in zip(result.labels, result.probabilities, strict=True)
-                ],
+                outputs=rows,
             )
         )

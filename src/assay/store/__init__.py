@@ -2,11 +2,14 @@
 
 from assay.store.artifacts import ArtifactStore, StoredArtifact, open_artifact_store
 from assay.store.blobs import BlobStorage, FsspecBlobStorage, LocalBlobStorage, MemoryBlobStorage
+from assay.store.bundles import ArrayBundle, BundleCodec
 from assay.store.codecs import Codec, CodecRegistry, default_codecs
 
 __all__ = [
+    "ArrayBundle",
     "ArtifactStore",
     "BlobStorage",
+    "BundleCodec",
     "Codec",
     "CodecRegistry",
     "FsspecBlobStorage",

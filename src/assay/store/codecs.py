@@ -1,4 +1,5 @@
-"""Codecs turn values into bytes and back: Parquet, NumPy, JSON, skops (never pickle), files."""
+"""Codecs turn values into bytes and back: Parquet, NumPy, JSON, skops (never pickle), array
+bundles, files."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assay.errors import CodecError
+from assay.store.bundles import BundleCodec
 
 __all__ = [
     "Codec",
@@ -302,5 +304,7 @@ class CodecRegistry:
 
 
 def default_codecs() -> CodecRegistry:
-    """The built-in codecs: Parquet, NumPy, skops, file, JSON."""
-    return CodecRegistry([ParquetCodec(), NumpyCodec(), SkopsCodec(), FileCodec(), JsonCodec()])
+    """The built-in codecs: Parquet, NumPy, skops, array bundles, file, JSON."""
+    return CodecRegistry(
+        [ParquetCodec(), NumpyCodec(), SkopsCodec(), BundleCodec(), FileCodec(), JsonCodec()]
+    )

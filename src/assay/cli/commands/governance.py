@@ -32,6 +32,14 @@ _Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 _To = Annotated[str, typer.Option("--to", help="Alias to move (default: production).")]
 
 
+def _serving(serving: Any) -> str:
+    if not isinstance(serving, dict):
+        return "the model (registered before compiled forms; compiled when served if it can be)"
+    if serving.get("form") == "compiled":
+        return f"compiled ({serving.get('format')}): served without scikit-learn"
+    return f"the model itself: {serving.get('reason', 'not compiled')}"
+
+
 def show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="NAME@VERSION, NAME@ALIAS or NAME@latest.")],
@@ -65,6 +73,7 @@ def show(
                 ("run", version.run_id),
                 ("registered", f"{output.when(version.created_at)} by {version.created_by}"),
                 ("aliases", ", ".join(aliases) or "none"),
+                ("serving form", _serving(version.info.get("serving"))),
                 (
                     "gates",
                     "not checked"

@@ -31,7 +31,9 @@ class _Pending:
 
 class MicroBatcher:
     """Collects requests until ``max_batch`` rows or ``max_wait_s`` after the first, then
-    scores them in one call off the event loop.
+    scores them in one call off the event loop. A request is never split: one that would take
+    a batch over ``max_batch`` starts the next batch, and one larger than ``max_batch`` is
+    scored alone.
 
     Alone, a request waits at most ``max_wait_s``; under concurrency, requests that arrive
     while a batch is being scored form the next one, so batches grow with the load and
@@ -40,13 +42,14 @@ class MicroBatcher:
     """
 
     def __init__(
-        self, current: Callable[[], LoadedModel], *, max_batch: int = 32, max_wait_s: float = 0.002
+        self, current: Callable[[], LoadedModel], *, max_batch: int = 128, max_wait_s: float = 0.002
     ) -> None:
         self.current = current
         self.max_batch = max(1, max_batch)
         self.max_wait_s = max(0.0, max_wait_s)
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._carried: _Pending | None = None
 
     def start(self) -> None:
         """Start the batching loop on the running event loop."""
@@ -54,7 +57,7 @@ class MicroBatcher:
 
     async def stop(self) -> None:
         """Stop after the batch being scored; requests still queued are scored first."""
-        while not self._queue.empty():
+        while not self._queue.empty() or self._carried is not None:
             await asyncio.sleep(0.001)
         if self._task is not None:
             self._task.cancel()
@@ -70,7 +73,8 @@ class MicroBatcher:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            batch = [await self._queue.get()]
+            carried, self._carried = self._carried, None
+            batch = [carried if carried is not None else await self._queue.get()]
             rows = len(batch[0].texts)
             deadline = time.monotonic() + self.max_wait_s
             while rows < self.max_batch:
@@ -82,6 +86,9 @@ class MicroBatcher:
                         else await asyncio.wait_for(self._queue.get(), remaining)
                     )
                 except (asyncio.QueueEmpty, TimeoutError):
+                    break
+                if rows + len(nxt.texts) > self.max_batch:
+                    self._carried = nxt  # too big for this batch: it starts the next one
                     break
                 batch.append(nxt)
                 rows += len(nxt.texts)

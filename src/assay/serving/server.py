@@ -24,7 +24,7 @@ __all__ = ["ModelServer", "ServeOptions"]
 class ServeOptions:
     """How a server batches, limits, watches and logs."""
 
-    max_batch: int = 32
+    max_batch: int = 128
     max_wait_ms: float = 2.0
     max_body_bytes: int = 1_000_000
     poll_s: float = 2.0
@@ -43,7 +43,7 @@ class ModelServer:
         if options.max_batch < 1 or options.max_wait_ms < 0 or options.max_body_bytes < 1:
             raise ConfigError(
                 "max batch, max wait and max body must be positive",
-                hint="for example --max-batch 32 --max-wait-ms 2",
+                hint="for example --max-batch 128 --max-wait-ms 2",
             )
         self.ws = ws
         self.options = options

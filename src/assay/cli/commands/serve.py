@@ -27,7 +27,7 @@ def serve(
     ] = 1,
     max_batch: Annotated[
         int, typer.Option("--max-batch", help="Most rows scored in one model call.")
-    ] = 32,
+    ] = 128,
     max_wait_ms: Annotated[
         float, typer.Option("--max-wait-ms", help="Longest a request waits for a batch to fill.")
     ] = 2.0,

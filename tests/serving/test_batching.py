@@ -1,0 +1,63 @@
+"""Micro-batching: concurrent requests share model calls, never split, never over the cap."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from assay.serving.batching import MicroBatcher
+
+
+class Recorder:
+    """Stands in for a loaded model: labels each text with itself and records every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.lock = threading.Lock()
+
+    def predict(self, texts: Sequence[str]) -> tuple[list[str], list[list[float]]]:
+        with self.lock:
+            self.calls.append(len(texts))
+        return list(texts), [[float(len(t))] for t in texts]
+
+
+async def _submit_all(batcher: MicroBatcher, requests: list[list[str]]) -> list[Any]:
+    batcher.start()
+    try:
+        return await asyncio.gather(*(batcher.submit(r) for r in requests))
+    finally:
+        await batcher.stop()
+
+
+def run(
+    requests: list[list[str]], max_batch: int, wait_s: float = 0.05
+) -> tuple[list[Any], list[int]]:
+    model = Recorder()
+    batcher = MicroBatcher(lambda: model, max_batch=max_batch, max_wait_s=wait_s)  # type: ignore[arg-type, return-value]
+    answers = asyncio.run(_submit_all(batcher, requests))
+    return answers, model.calls
+
+
+def test_concurrent_requests_share_calls_and_get_their_own_rows_back() -> None:
+    requests = [[f"r{i}-{j}" for j in range(3)] for i in range(10)]
+    answers, calls = run(requests, max_batch=128)
+    assert calls == [30]  # all ten arrived inside the wait: one call
+    for request, answer in zip(requests, answers, strict=True):
+        assert answer.labels == request and answer.batch_rows == 30
+
+
+def test_a_batch_never_goes_over_the_cap_and_a_request_is_never_split() -> None:
+    sizes = [32, 32, 32, 32, 32, 5, 200, 7]
+    requests = [[f"r{i}-{j}" for j in range(n)] for i, n in enumerate(sizes)]
+    answers, calls = run(requests, max_batch=128)
+    assert sum(calls) == sum(sizes)
+    # 4 x 32 fill a batch; the fifth 32 starts the next with the 5; 200 is alone; then 7.
+    assert calls == [128, 37, 200, 7]
+    assert all(a.labels == r for a, r in zip(answers, requests, strict=True))
+
+
+def test_a_lone_request_waits_at_most_the_wait() -> None:
+    answers, calls = run([["only"]], max_batch=128, wait_s=0.0)
+    assert calls == [1] and answers[0].labels == ["only"]

@@ -976,9 +976,9 @@ def render(data: dict[str, Any]) -> str:
                     continue
                 batch = fa.get("mean_batch_rows") or r
                 # A request's share of one model call on its batch, the call's time
-                # interpolated between the 1-row and 32-row medians.
+                # on the line through the 1-row and 32-row medians (extended past 32 rows).
                 t1, t32 = predict.get("1", 0.0), predict.get("32", 0.0)
-                call = t1 + (min(batch, 32) - 1) * (t32 - t1) / 31
+                call = t1 + (batch - 1) * (t32 - t1) / 31
                 model_ms = call * r / max(batch, 1) * 1000
                 cpu_ms = fa["server_cpu_ms_per_req"] or 0.0
                 share = f" ({model_ms / cpu_ms * 100:.0f}%)" if cpu_ms else ""

@@ -108,3 +108,20 @@ def test_serve_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.startswith("error: unknown model 'nope'")
+
+
+def test_models_show_says_which_form_a_version_is_served_from(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cli.conftest import run_main
+    from tests.registry.test_versions import dummy
+
+    ws = open_workspace(Settings.for_project(project, user="alice"))
+    assay.run(tiny, workspace=ws)
+    assay.run(dummy, workspace=ws)
+    ws.close()
+    compiled = run_main(capsys, "models", "show", "tiny@1")
+    assert compiled.code == 0, compiled.err
+    assert "compiled (assay.linear-text/1): served without scikit-learn" in compiled.out
+    as_is = run_main(capsys, "models", "show", "dummy@1")
+    assert "the model itself: DummyClassifier is not a Pipeline" in as_is.out

@@ -31,17 +31,22 @@ def rss_mib() -> float:
     return 0.0
 
 
-def main() -> None:
-    phases: list[dict[str, float | str]] = [
-        {"phase": "interpreter start (before this script's first line)", "rss_mib": rss_mib()}
-    ]
-    mark = time.perf_counter()
+class Phases:
+    """Named phases in order: each one's wall time since the one before, and RSS after it."""
 
-    def phase(name: str) -> None:
-        nonlocal mark
+    def __init__(self) -> None:
+        self.done: list[dict[str, float | str]] = []
+        self.mark = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
         now = time.perf_counter()
-        phases.append({"phase": name, "seconds": now - mark, "rss_mib": rss_mib()})
-        mark = now
+        self.done.append({"phase": name, "seconds": now - self.mark, "rss_mib": rss_mib()})
+        self.mark = now
+
+
+def main() -> None:
+    start_rss = rss_mib()
+    phase = Phases()
 
     import assay.cli  # noqa: PLC0415  (what the console script imports)
 
@@ -64,14 +69,8 @@ def main() -> None:
     heavy = sorted(m for m in ("sklearn", "scipy", "pandas", "skops") if m in sys.modules)
 
     # -- for reference, outside start-up: the scikit-learn path ------------------------------
-    reference: list[dict[str, float | str]] = []
-    before, mark = rss_mib(), time.perf_counter()
-
-    def step(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        reference.append({"phase": name, "seconds": now - mark, "rss_mib": rss_mib()})
-        mark = now
+    before = rss_mib()
+    step = Phases()
 
     import sklearn.feature_extraction.text  # noqa: PLC0415
     import sklearn.linear_model  # noqa: PLC0415
@@ -114,13 +113,19 @@ def main() -> None:
         json.dumps(
             {
                 "task": "startup_phases",
-                "phases": phases,
+                "phases": [
+                    {
+                        "phase": "interpreter start (before this script's first line)",
+                        "rss_mib": start_rss,
+                    },
+                    *phase.done,
+                ],
                 "in_script_s": total,
                 "script_s": time.perf_counter() - T0,
                 "form": loaded.form,
                 "heavy_modules_at_start": heavy,
                 "rss_mib_at_start": before,
-                "sklearn_path": reference,
+                "sklearn_path": step.done,
                 "pickle_bytes": len(pickled),
                 "pickle_loads_s": pickle_s,
                 "scoring_cpu_median_s": scoring,

@@ -1,0 +1,129 @@
+"""Two-sample drift statistics: Kolmogorov-Smirnov, PSI and Wasserstein for numbers,
+chi-square and Jensen-Shannon for categories, and Holm's correction across columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CategoricalDrift", "NumericDrift", "categorical_drift", "holm", "numeric_drift"]
+
+# Fewer than this many expected observations in a chi-square cell make its p-value unreliable
+# (Cochran's rule); such categories are pooled into one before testing.
+_MIN_EXPECTED = 5.0
+_PSI_BINS = 10
+_PSI_FLOOR = 1e-4  # a bin empty on one side would make PSI infinite
+_QUANTILES = 2_001  # grid on which the Wasserstein distance is integrated
+
+
+@dataclass(frozen=True, slots=True)
+class NumericDrift:
+    """Reference against current for one numeric column."""
+
+    ks_statistic: float
+    p_value: float
+    psi: float
+    wasserstein: float  # in units of the reference's standard deviation
+    reference_mean: float
+    current_mean: float
+
+
+@dataclass(frozen=True, slots=True)
+class CategoricalDrift:
+    """Reference against current for one categorical column."""
+
+    chi_square: float
+    degrees_of_freedom: int
+    p_value: float
+    jensen_shannon: float  # distance, base 2: 0 (same) to 1 (disjoint)
+    new_categories: list[str]  # seen now, never in the reference
+    pooled: int  # rare categories pooled into one for the test
+
+
+def numeric_drift(reference: Any, current: Any) -> NumericDrift:
+    """Compare two samples of numbers (NaN already removed), both non-empty.
+
+    The decision rests on the two-sample Kolmogorov-Smirnov test, which needs no binning
+    and whose p-value accounts for the sample sizes; PSI (10 reference-quantile bins) and
+    the Wasserstein distance are reported as effect sizes.
+    """
+    from scipy.stats import kstwo  # noqa: PLC0415 - scipy only when drift is computed
+
+    a = np.sort(np.asarray(reference, dtype=np.float64))
+    b = np.sort(np.asarray(current, dtype=np.float64))
+    n, m = len(a), len(b)
+    # The empirical CDFs differ most at one of the observed values.
+    both = np.concatenate([a, b])
+    gap = np.abs(np.searchsorted(a, both, "right") / n - np.searchsorted(b, both, "right") / m)
+    d = float(gap.max())
+    effective = round(n * m / (n + m))
+    p = float(kstwo.sf(d, effective)) if effective > 0 else 1.0
+    grid = np.linspace(0.0, 1.0, _QUANTILES)
+    spread = float(np.std(a)) or 1.0
+    wasserstein = float(np.mean(np.abs(_quantiles(a, grid) - _quantiles(b, grid)))) / spread
+    return NumericDrift(
+        d, min(max(p, 0.0), 1.0), _psi(a, b), wasserstein, float(a.mean()), float(b.mean())
+    )
+
+
+def _quantiles(sorted_values: Any, grid: Any) -> Any:
+    return sorted_values[
+        np.minimum((grid * len(sorted_values)).astype(np.int64), len(sorted_values) - 1)
+    ]
+
+
+def _psi(a: Any, b: Any) -> float:
+    edges = np.unique(_quantiles(a, np.linspace(0, 1, _PSI_BINS + 1)[1:-1]))
+    ref = np.diff(np.searchsorted(a, edges, "left"), prepend=0, append=len(a)) / len(a)
+    cur = np.diff(np.searchsorted(b, edges, "left"), prepend=0, append=len(b)) / len(b)
+    ref, cur = np.maximum(ref, _PSI_FLOOR), np.maximum(cur, _PSI_FLOOR)
+    return float(np.sum((cur - ref) * np.log(cur / ref)))
+
+
+def categorical_drift(reference: dict[str, int], current: dict[str, int]) -> CategoricalDrift:
+    """Compare two samples of categories given as counts, both non-empty.
+
+    A chi-square test of homogeneity on the 2 x k table of counts: a category seen on only
+    one side is an ordinary cell here, never an infinite statistic (as a goodness-of-fit test
+    against reference proportions would give). Categories too rare for the test's
+    approximation are pooled into one first.
+    """
+    from scipy.spatial.distance import jensenshannon  # noqa: PLC0415
+    from scipy.stats import chi2_contingency  # noqa: PLC0415
+
+    names = sorted(set(reference) | set(current))
+    table = np.array(
+        [[reference.get(c, 0) for c in names], [current.get(c, 0) for c in names]], dtype=np.float64
+    )
+    js = float(jensenshannon(table[0] / table[0].sum(), table[1] / table[1].sum(), base=2))
+    rows = table.sum(axis=1, keepdims=True)
+    expected_min = (rows.min() * table.sum(axis=0)) / table.sum()
+    rare = expected_min < _MIN_EXPECTED
+    if rare.any():
+        table = np.column_stack([table[:, ~rare], table[:, rare].sum(axis=1)])
+        if table[:, -1].sum() * rows.min() / rows.sum() < _MIN_EXPECTED and table.shape[1] > 2:
+            # The pooled cell is still too small: fold it into the smallest other category.
+            smallest = int(np.argmin(table[:, :-1].sum(axis=0)))
+            table[:, smallest] += table[:, -1]
+            table = table[:, :-1]
+    new = [c for c in names if c not in reference]
+    if table.shape[1] < 2:
+        return CategoricalDrift(0.0, 0, 1.0, js, new, int(rare.sum()))
+    chi2, p, dof, _ = chi2_contingency(table, correction=False)
+    return CategoricalDrift(float(chi2), int(dof), float(p), js, new, int(rare.sum()))
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values: comparing each with alpha keeps the chance of any
+    false alarm across all the tests at most alpha."""
+    m = len(p_values)
+    order = np.argsort(p_values, kind="stable")
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return [float(x) for x in adjusted]

@@ -2,5 +2,14 @@
 
 from assay.monitoring.drift import ColumnDrift, DriftReport, compare_frames
 from assay.monitoring.stats import holm
+from assay.monitoring.text import domain_classifier, text_drift, text_features
 
-__all__ = ["ColumnDrift", "DriftReport", "compare_frames", "holm"]
+__all__ = [
+    "ColumnDrift",
+    "DriftReport",
+    "compare_frames",
+    "domain_classifier",
+    "holm",
+    "text_drift",
+    "text_features",
+]

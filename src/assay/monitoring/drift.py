@@ -10,7 +10,7 @@ from typing import Any
 from assay.errors import DataError
 from assay.monitoring.stats import categorical_drift, holm, numeric_drift
 
-__all__ = ["ColumnDrift", "DriftReport", "compare_frames"]
+__all__ = ["ColumnDrift", "DriftReport", "column_tests", "compare_frames", "decide", "too_few"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,6 @@ def compare_frames(
     Raises:
         DataError: a column is missing from either table.
     """
-    import pandas as pd  # noqa: PLC0415
 
     names = list(columns) if columns is not None else [str(c) for c in reference.columns]
     missing = [c for c in names if c not in reference.columns or c not in current.columns]
@@ -87,14 +86,30 @@ def compare_frames(
             f"column {missing[0]!r} is not in both the reference and the current data",
             hint="compare tables with the same columns, or name the columns to compare",
         )
+    found = column_tests(reference, current, names, categorical, min_rows, workers)
+    return decide(found, alpha)
+
+
+def column_tests(
+    reference: Any,
+    current: Any,
+    names: Sequence[str],
+    categorical: Sequence[str] = (),
+    min_rows: int = 100,
+    workers: int = 2,
+) -> list[dict[str, Any]]:
+    """Each named column's test, before any correction for testing many (see ``decide``)."""
+    import pandas as pd  # noqa: PLC0415
+
     forced = set(categorical)
 
     def one(name: str) -> dict[str, Any]:
         ref, cur = reference[name].dropna(), current[name].dropna()
+        dtype = ref.dtype
         numeric = (
             name not in forced
-            and pd.api.types.is_numeric_dtype(ref.dtype)
-            and not pd.api.types.is_bool_dtype(ref.dtype)
+            and pd.api.types.is_numeric_dtype(dtype)
+            and not pd.api.types.is_bool_dtype(dtype)
         )
         base = {
             "column": name,
@@ -103,19 +118,14 @@ def compare_frames(
             "current_rows": len(cur),
         }
         if min(len(ref), len(cur)) < min_rows:
-            test = "kolmogorov-smirnov" if numeric else "chi-square"
-            return {
-                **base,
-                "test": test,
-                "statistic": 0.0,
-                "p_value": 1.0,
-                "effect": "",
-                "effect_size": 0.0,
-                "status": "too few rows",
-                "details": {"min_rows": min_rows},
-            }
+            return too_few(base, "kolmogorov-smirnov" if numeric else "chi-square", min_rows)
         if numeric:
             found = numeric_drift(ref.to_numpy(), cur.to_numpy())
+            details: dict[str, Any] = {
+                "psi": found.psi,
+                "reference_mean": found.reference_mean,
+                "current_mean": found.current_mean,
+            }
             return {
                 **base,
                 "test": "kolmogorov-smirnov",
@@ -123,13 +133,14 @@ def compare_frames(
                 "p_value": found.p_value,
                 "effect": "wasserstein/sd",
                 "effect_size": found.wasserstein,
-                "details": {
-                    "psi": found.psi,
-                    "reference_mean": found.reference_mean,
-                    "current_mean": found.current_mean,
-                },
+                "details": details,
             }
         counts = categorical_drift(_counts(ref), _counts(cur))
+        details = {
+            "degrees_of_freedom": counts.degrees_of_freedom,
+            "new_categories": counts.new_categories[:20],
+            "pooled_categories": counts.pooled,
+        }
         return {
             **base,
             "test": "chi-square",
@@ -137,16 +148,31 @@ def compare_frames(
             "p_value": counts.p_value,
             "effect": "jensen-shannon",
             "effect_size": counts.jensen_shannon,
-            "details": {
-                "degrees_of_freedom": counts.degrees_of_freedom,
-                "new_categories": counts.new_categories[:20],
-                "pooled_categories": counts.pooled,
-            },
+            "details": details,
         }
 
     # NumPy's sorts and searches release the GIL, so columns are tested side by side.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        found = list(pool.map(one, names))
+        return list(pool.map(one, names))
+
+
+def too_few(base: dict[str, Any], test: str, min_rows: int) -> dict[str, Any]:
+    """A test that was not run: fewer than ``min_rows`` rows on a side."""
+    return {
+        **base,
+        "test": test,
+        "statistic": 0.0,
+        "p_value": 1.0,
+        "effect": "",
+        "effect_size": 0.0,
+        "status": "too few rows",
+        "details": {"min_rows": min_rows},
+    }
+
+
+def decide(found: list[dict[str, Any]], alpha: float) -> DriftReport:
+    """Adjust the p-values of the tests that ran with Holm's method and flag those below
+    ``alpha``: the chance of any false alarm in the window stays at most ``alpha``."""
     tested = [i for i, f in enumerate(found) if "status" not in f]
     adjusted = holm([found[i]["p_value"] for i in tested])
     for i, p in zip(tested, adjusted, strict=True):

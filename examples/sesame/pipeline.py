@@ -13,6 +13,7 @@ from steps import LABELS, evaluate, ingest, split, train, validate
 
 from assay import pipeline, register_model
 from assay.governance import check_gates, model_card
+from assay.monitoring import reference_sample
 
 HERE = Path(__file__).parent
 DATA = HERE / "data" / "financial_phrasebank"
@@ -40,7 +41,8 @@ def sesame(
     policy: Path = HERE / "policy.yaml",
     card: Path = HERE / "model_card.yaml",
 ) -> None:
-    """Ingest, validate, split, train, evaluate, describe, register and gate sesame."""
+    """Ingest, validate, split, train, evaluate, describe, sample a monitoring reference,
+    register and gate sesame."""
     raw = ingest(data)
     clean, validation = validate(
         raw, min_rows_per_class=min_rows_per_class, max_imbalance=max_imbalance
@@ -68,5 +70,9 @@ def sesame(
         label_column="label",
         model=model_name,
     )
-    registration = register_model(model, name=model_name, metrics=metrics, card=described)
+    # What monitoring compares live requests with: held-out sentences, with their labels.
+    reference = reference_sample(test_set, text_column="sentence", label_column="label")
+    registration = register_model(
+        model, name=model_name, metrics=metrics, card=described, reference=reference
+    )
     check_gates(registration, policy=policy, validation=validation)

@@ -41,6 +41,7 @@ def test_sesame_trains_caches_reruns_one_step_and_scores(
         "train",
         "evaluate",
         "model_card",
+        "reference_sample",
         "register_model",
         "check_gates",
     ]
@@ -64,6 +65,7 @@ def test_sesame_trains_caches_reruns_one_step_and_scores(
         "train": "succeeded",
         "evaluate": "succeeded",
         "model_card": "succeeded",
+        "reference_sample": "cached",  # the held-out split did not change
         "register_model": "succeeded",
         "check_gates": "succeeded",
     }

@@ -12,6 +12,7 @@ import pytest
 
 from assay.compiled import compile_model
 from assay.monitoring import domain_classifier, text_drift, text_features
+from tests.monitoring.phrasebank import social_posts
 
 DATA = Path(__file__).parents[2] / "examples/sesame/data/financial_phrasebank/Sentences_50Agree.txt"
 
@@ -26,26 +27,6 @@ def corpus() -> tuple[list[str], list[str]]:
             labels.append(label)
     order = random.Random(7).sample(range(len(texts)), len(texts))
     return [texts[i] for i in order], [labels[i] for i in order]
-
-
-def social_posts(n: int, seed: int = 3) -> list[str]:
-    """Short, informal market chatter: tickers, hashtags, emoji, slang."""
-    rng = random.Random(seed)
-    tickers = ["$TSLA", "$AAPL", "$GME", "$NOK", "$AMC", "$BTC", "$NVDA", "$SPY"]
-    moods = [
-        "to the moon 🚀🚀",
-        "is tanking lol",
-        "gonna rip tmrw",
-        "bag holders rn 😭",
-        "diamond hands 💎🙌",
-        "buy the dip!!",
-        "rug pulled smh",
-        "printing money 🤑",
-    ]
-    tails = ["#stocks", "#wsb", "#investing", "ngl", "imo", "yolo", "", "👀"]
-    return [
-        f"{rng.choice(tickers)} {rng.choice(moods)} {rng.choice(tails)}".strip() for _ in range(n)
-    ]
 
 
 @pytest.fixture(scope="module")

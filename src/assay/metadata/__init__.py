@@ -2,6 +2,7 @@
 
 from assay.metadata.audit import GENESIS, AuditEntry, AuditEventRecord, Sealer, event_body
 from assay.metadata.engine import open_metadata
+from assay.metadata.monitoring import AlertDraft, AlertRecord, LabelRecord, WindowRecord
 from assay.metadata.predictions import PredictionRecord
 from assay.metadata.records import (
     AliasMoveRecord,
@@ -21,6 +22,10 @@ from assay.metadata.repository import CachedExecution, ExecutionBundle, Metadata
 
 __all__ = [
     "GENESIS",
+    "AlertDraft",
+    "AlertRecord",
+    "LabelRecord",
+    "WindowRecord",
     "AliasMoveRecord",
     "ArtifactRecord",
     "AuditEntry",

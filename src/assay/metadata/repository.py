@@ -21,6 +21,7 @@ from assay.metadata.audit import AuditEntry, Sealer, append_audit, take_head
 from assay.metadata.executions import CachedExecution, ExecutionBundle, ExecutionRecords
 from assay.metadata.governance import GovernanceRecords
 from assay.metadata.models import ModelRecords
+from assay.metadata.monitoring import MonitoringRecords
 from assay.metadata.predictions import PredictionRecords
 from assay.metadata.records import (
     ArtifactRecord,
@@ -39,7 +40,9 @@ from assay.settings import default_user
 __all__ = ["CachedExecution", "ExecutionBundle", "MetadataStore"]
 
 
-class MetadataStore(ExecutionRecords, ModelRecords, GovernanceRecords, PredictionRecords):
+class MetadataStore(
+    ExecutionRecords, ModelRecords, GovernanceRecords, PredictionRecords, MonitoringRecords
+):
     """Reads and writes metadata records; each write method is one transaction."""
 
     def __init__(

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 __all__ = [
     "SCHEMA_REVISION",
+    "alerts",
     "alias_moves",
     "artifacts",
     "audit_events",
@@ -13,11 +14,13 @@ __all__ = [
     "events",
     "executions",
     "gate_verdicts",
+    "labels",
     "metadata",
     "metrics",
     "model_aliases",
     "model_versions",
     "models",
+    "monitor_windows",
     "predictions",
     "promotion_requests",
     "reviews",
@@ -27,7 +30,7 @@ __all__ = [
 ]
 
 # The Alembic head this code reads and writes; a test checks it against the migrations.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 metadata = sa.MetaData()
 
@@ -278,4 +281,53 @@ predictions = sa.Table(
     sa.Column("outputs", sa.JSON, nullable=False),
     sa.Index("ix_predictions_model_at", "model", "version", "at"),
     sa.Index("ix_predictions_request_id", "request_id"),
+)
+
+# One monitoring check of a model version over a window of the prediction log.
+monitor_windows = sa.Table(
+    "monitor_windows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("start_at", sa.Float, nullable=False),
+    sa.Column("end_at", sa.Float, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("report", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_monitor_windows_model", "model", "version", "kind", "end_at"),
+)
+
+# Late ground truth for logged predictions: row ``row`` of request ``request_id``.
+labels = sa.Table(
+    "labels",
+    metadata,
+    sa.Column("request_id", sa.String(128), primary_key=True),
+    sa.Column("row", sa.Integer, primary_key=True),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("user", sa.String(200), nullable=False),
+)
+
+# Alerts, deduplicated: a repeat of an open alert (same fingerprint) counts on it.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("first_at", sa.Float, nullable=False),
+    sa.Column("last_at", sa.Float, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("window_id", sa.Integer, nullable=True),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("delivered_at", sa.Float, nullable=True),
+    sa.Column("delivery_error", sa.Text, nullable=True),
+    sa.Index("ix_alerts_open", "fingerprint", "status"),
 )

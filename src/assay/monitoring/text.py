@@ -11,10 +11,15 @@ import numpy as np
 
 from assay.monitoring.drift import DriftReport, column_tests, decide, too_few
 
-__all__ = ["domain_classifier", "text_drift", "text_features"]
+__all__ = ["domain_classifier", "text_drift", "text_features", "words"]
 
 _TOKENS = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 Scorer = Callable[[Sequence[str]], tuple[Sequence[str], Any]]  # texts -> labels, probabilities
+
+
+def words(text: str) -> list[str]:
+    """The lower-cased words of ``text``, as scikit-learn's default tokenizer finds them."""
+    return _TOKENS.findall(text.lower())
 
 
 def text_features(
@@ -28,7 +33,7 @@ def text_features(
     each class's probability."""
     import pandas as pd  # noqa: PLC0415
 
-    tokens = [_TOKENS.findall(t.lower()) for t in texts]
+    tokens = [words(t) for t in texts]
     lengths = np.fromiter(map(len, tokens), dtype=np.float64, count=len(tokens))
     unknown = np.fromiter(
         (sum(w not in vocabulary for w in ts) for ts in tokens), dtype=np.float64, count=len(tokens)

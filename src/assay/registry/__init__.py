@@ -1,5 +1,6 @@
 """The model registry: models, versions and the references (``NAME@latest``) resolving to them."""
 
+from assay.registry.scoring import load_scorer
 from assay.registry.steps import register_model
 from assay.registry.versions import (
     ALIAS_PATTERN,
@@ -9,6 +10,7 @@ from assay.registry.versions import (
     check_name,
     load_model,
     parse_ref,
+    reference_data,
     registration,
     resolve,
     serving_form,
@@ -21,8 +23,10 @@ __all__ = [
     "check_alias",
     "check_name",
     "load_model",
+    "load_scorer",
     "parse_ref",
     "register_model",
+    "reference_data",
     "registration",
     "resolve",
     "serving_form",

@@ -24,6 +24,7 @@ def register_model(
     name: Annotated[str, StringConstraints(pattern=NAME_PATTERN)],
     metrics: dict[str, Any] | None = None,
     card: dict[str, Any] | None = None,
+    reference: Any = None,
 ) -> dict[str, Any]:
     """Register ``model`` as a new version of model ``name``, with its evaluation metrics
     and its model card (both kept with the version).
@@ -33,6 +34,10 @@ def register_model(
     the same model artifact is already registered under ``name``, nothing new is written.
     The output names the model and artifact (the version number depends on the store, so
     it is not part of a cacheable output).
+
+    ``reference`` is the data monitoring compares live inputs with: a sample of data the
+    model did not learn from, in the columns it takes (``reference_sample`` of the
+    evaluation split makes one). It is recorded as this step's ``reference`` input.
 
     A linear text model (a scikit-learn vectorizer, or a union of them, before a linear
     classifier) is also compiled to arrays, checked to give the same probabilities, and
@@ -48,8 +53,10 @@ def register_model(
     else:
         ctx.add_output(SERVING_FORM, compiled.to_bundle(), kind="serving_form")
         serving = {"form": "compiled", "format": FORMAT, "output": SERVING_FORM}
-    return ctx.register_model(
-        name,
-        input_name="model",
-        metadata={"metrics": metrics or {}, "card": card or {}, "serving": serving},
-    )
+    info: dict[str, Any] = {"metrics": metrics or {}, "card": card or {}, "serving": serving}
+    if reference is not None:
+        info["reference"] = {
+            "rows": len(reference),
+            "columns": [str(c) for c in getattr(reference, "columns", [])],
+        }
+    return ctx.register_model(name, input_name="model", metadata=info)

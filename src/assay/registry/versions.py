@@ -20,6 +20,7 @@ __all__ = [
     "load_model",
     "parse_ref",
     "registration",
+    "reference_data",
     "resolve",
     "serving_form",
 ]
@@ -28,6 +29,8 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
 _NAME = re.compile(NAME_PATTERN)
 # The output of the registering step that holds a model's compiled serving form.
 SERVING_FORM = "serving_form"
+# The input of the registering step that holds the version's reference data.
+REFERENCE = "reference"
 ALIAS_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 _ALIAS = re.compile(ALIAS_PATTERN)
 
@@ -171,7 +174,19 @@ def load_model(ws: Workspace, ref: str) -> tuple[ModelVersionRecord, Any]:
 
 def serving_form(ws: Workspace, record: ModelVersionRecord) -> EventRecord | None:
     """The compiled serving form written when ``record`` was registered, if it has one."""
+    return _registered_with(ws, record, SERVING_FORM, "output")
+
+
+def reference_data(ws: Workspace, record: ModelVersionRecord) -> EventRecord | None:
+    """The reference data ``record`` was registered with (what monitoring compares live
+    inputs with), if it was given one."""
+    return _registered_with(ws, record, REFERENCE, "input")
+
+
+def _registered_with(
+    ws: Workspace, record: ModelVersionRecord, name: str, direction: str
+) -> EventRecord | None:
     for event in ws.metadata.events_of([record.execution_id]):
-        if event.direction == "output" and event.name == SERVING_FORM:
+        if event.direction == direction and event.name == name:
             return event
     return None

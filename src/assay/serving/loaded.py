@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assay.compiled import CompiledTextModel, compile_model
-from assay.errors import CompileError, RegistryError
+from assay.errors import RegistryError
 from assay.metadata import ModelVersionRecord
-from assay.registry import load_model, serving_form
+from assay.registry import load_scorer
 from assay.workspace import Workspace
 
 __all__ = ["LoadedModel", "load_version"]
@@ -53,46 +52,18 @@ class LoadedModel:
 
 
 def load_version(ws: Workspace, record: ModelVersionRecord) -> LoadedModel:
-    """Load ``record``'s model for serving, its bytes checked against their sha256 digest.
-
-    A version registered with a compiled serving form is loaded from it: NumPy arrays, no
-    scikit-learn. Any other is decoded with its codec (skops with an explicit list of
-    trusted types for scikit-learn; nothing is unpickled), then compiled here if it can be
-    (checked against the model, as at registration), so it answers at the same speed.
+    """Load ``record``'s model for serving (see ``assay.registry.load_scorer``: the compiled
+    form where there is one; bytes checked against their sha256; nothing unpickled).
 
     Raises:
         RegistryError: the model cannot give class probabilities.
         IntegrityError: the stored bytes no longer match the digest.
     """
-    form = serving_form(ws, record)
-    if form is not None:
-        compiled = CompiledTextModel.from_bundle(ws.artifacts.get(form.digest, form.codec))
-        return LoadedModel(record, compiled, _classes(compiled), "compiled")
-    _, model = load_model(ws, f"{record.name}@{record.version}")
-    _release_memory()
+    model, form = load_scorer(ws, record)
     if not (hasattr(model, "predict_proba") and hasattr(model, "classes_")):
         raise RegistryError(
             f"{record.name}@{record.version} ({type(model).__name__}) cannot be served: it "
             "gives no class probabilities",
             hint="register a fitted scikit-learn classifier or pipeline with predict_proba",
         )
-    try:
-        return LoadedModel(record, compile_model(model), _classes(model), "compiled")
-    except CompileError:
-        return LoadedModel(record, model, _classes(model))
-
-
-def _classes(model: Any) -> tuple[str, ...]:
-    return tuple(str(c) for c in model.classes_)
-
-
-def _release_memory() -> None:
-    # Decoding a model allocates several times its final size; glibc keeps the freed
-    # arenas, so a server would carry that peak for its whole life without this.
-    import contextlib  # noqa: PLC0415
-    import ctypes  # noqa: PLC0415
-    import gc  # noqa: PLC0415
-
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do this way
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return LoadedModel(record, model, tuple(str(c) for c in model.classes_), form)

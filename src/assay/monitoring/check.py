@@ -1,0 +1,154 @@
+"""Checking a served model version over a window of its prediction log: input and
+prediction drift against its reference data, and live performance from late labels."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assay.errors import DataError
+from assay.metadata import (
+    AlertDraft,
+    AlertRecord,
+    ModelVersionRecord,
+    PredictionRecord,
+    WindowRecord,
+)
+from assay.monitoring.steps import TEXT
+from assay.monitoring.text import text_drift, words
+from assay.registry import load_scorer, reference_data, resolve
+from assay.workspace import Workspace
+
+__all__ = ["Checked", "Window", "check_drift", "logged_rows"]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which logged requests to check: those answered in [``since``, ``until``), then at
+    most the ``last`` of them (the newest)."""
+
+    since: float | None = None
+    until: float | None = None
+    last: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A stored window and, if it raised one, its alert (``new`` when not a repeat)."""
+
+    window: WindowRecord
+    alert: AlertRecord | None
+    new: bool
+
+
+def logged_rows(
+    ws: Workspace, record: ModelVersionRecord, window: Window
+) -> tuple[list[PredictionRecord], list[str]]:
+    """The version's logged requests in ``window`` and their texts, row by row."""
+    logged = [
+        p
+        for p in ws.metadata.predictions(record.name, since=window.since)
+        if p.version == record.version and (window.until is None or p.at < window.until)
+    ]
+    if window.last is not None:
+        logged = logged[-window.last :] if window.last > 0 else []
+    return logged, [str(t) for p in logged for t in p.inputs]
+
+
+def check_drift(
+    ws: Workspace,
+    ref: str,
+    window: Window,
+    *,
+    alpha: float = 0.01,
+    min_rows: int = 100,
+) -> Checked:
+    """Compare the texts ``ref``'s version answered in ``window`` with its reference data
+    (token length, out-of-vocabulary share, predicted labels and probabilities, a domain
+    classifier; Holm-corrected at ``alpha``), store the result, and raise a drift alert if
+    any test moved. Fewer than ``min_rows`` texts: stored as ``too few rows``, no alert.
+
+    Raises:
+        DataError: the version has no reference data, or none with a text column.
+        ModelNotFoundError: ``ref`` names no version.
+    """
+    record = resolve(ws, ref)
+    reference = _reference_texts(ws, record)
+    logged, texts = logged_rows(ws, record, window)
+    model, _ = load_scorer(ws, record)
+    classes = [str(c) for c in model.classes_]
+
+    def scorer(batch: Sequence[str]) -> tuple[list[str], Any]:
+        proba = model.predict_proba(list(batch))
+        return [classes[i] for i in proba.argmax(axis=1)], proba
+
+    report = text_drift(
+        reference,
+        texts,
+        vocabulary=_vocabulary(model, reference),
+        scorer=scorer,
+        classes=classes,
+        alpha=alpha,
+        min_rows=min_rows,
+    )
+    statuses = {c.status for c in report.columns}
+    status = (
+        "drift" if report.drifted else ("too few rows" if statuses == {"too few rows"} else "ok")
+    )
+    stored = WindowRecord(
+        model=record.name,
+        version=record.version,
+        kind="drift",
+        start_at=logged[0].at if logged else (window.since or time.time()),
+        end_at=logged[-1].at if logged else (window.until or time.time()),
+        rows=len(texts),
+        status=status,
+        report=report.to_dict(),
+    )
+    alert = None
+    if report.drifted:
+        tests = ", ".join(report.drifted)
+        alert = AlertDraft(
+            model=record.name,
+            version=record.version,
+            kind="drift",
+            fingerprint=_fingerprint(record, "drift", report.drifted),
+            summary=f"{record.name}@{record.version}: input or prediction drift in {tests}",
+            details={"drifted": report.drifted, "rows": len(texts), "alpha": alpha},
+        )
+    saved, raised, new = ws.metadata.record_window(stored, alert)
+    return Checked(saved, raised, new)
+
+
+def _reference_texts(ws: Workspace, record: ModelVersionRecord) -> list[str]:
+    event = reference_data(ws, record)
+    if event is None:
+        raise DataError(
+            f"{record.name}@{record.version} has no reference data to compare live requests with",
+            hint="register it with register_model(..., reference=reference_sample(test_set, "
+            "text_column=...)) and run the pipeline again",
+        )
+    frame = ws.artifacts.get(event.digest, event.codec)
+    if TEXT not in frame.columns:
+        raise DataError(
+            f"{record.name}@{record.version}'s reference data has no {TEXT!r} column",
+            hint="make it with reference_sample(..., text_column=...) for a text model",
+        )
+    return [str(t) for t in frame[TEXT]]
+
+
+def _vocabulary(model: Any, reference: Sequence[str]) -> set[str]:
+    """The words the model knows: a compiled model's word vocabulary, else the reference's."""
+    for part in getattr(model, "parts", ()):
+        if part.vocabulary.analyzer == "word":
+            return {w for unit in part.vocabulary.units for w in unit.split()}
+    return {w for text in reference for w in words(text)}
+
+
+def _fingerprint(record: ModelVersionRecord, kind: str, parts: Sequence[str]) -> str:
+    """Repeats of the same finding on the same version are one alert."""
+    text = f"{record.name}@{record.version}:{kind}:{','.join(sorted(parts))}"
+    return hashlib.sha256(text.encode()).hexdigest()

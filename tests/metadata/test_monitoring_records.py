@@ -1,0 +1,63 @@
+"""Checked windows, late labels and deduplicated, audited alerts, over every database."""
+
+from __future__ import annotations
+
+import time
+
+from assay.metadata import AlertDraft, LabelRecord, MetadataStore, WindowRecord
+
+
+def window(status: str = "drift", end: float = 100.0) -> WindowRecord:
+    return WindowRecord("m", 1, "drift", end - 60, end, 500, status, {"drifted": ["texts"]})
+
+
+def draft(fingerprint: str = "f" * 64) -> AlertDraft:
+    return AlertDraft("m", 1, "drift", fingerprint, "drift in texts", {"columns": ["texts"]})
+
+
+def test_a_window_is_stored_and_read_back_in_order(meta: MetadataStore) -> None:
+    later, _, _ = meta.record_window(window("ok", end=200.0))
+    first, alert, new = meta.record_window(window("ok", end=100.0))
+    assert alert is None and not new and first.id != later.id
+    stored = meta.windows("m")
+    assert [w.end_at for w in stored] == [100.0, 200.0]
+    assert stored[0].report == {"drifted": ["texts"]} and stored[0].created_at > 0
+    assert meta.windows("m", version=2) == [] and meta.windows("m", kind="performance") == []
+
+
+def test_a_repeated_alert_counts_on_the_open_one_and_is_audited_once(
+    meta: MetadataStore,
+) -> None:
+    _, first, new1 = meta.record_window(window(), draft())
+    w2, again, new2 = meta.record_window(window(end=200.0), draft())
+    assert new1 and not new2 and first is not None and again is not None
+    assert again.id == first.id and again.count == 2 and again.window_id == w2.id
+    assert again.last_at >= first.first_at and again.status == "open"
+    _, other, new3 = meta.record_window(window(end=300.0), draft("e" * 64))
+    assert new3 and other is not None and other.id != first.id
+    assert [a.id for a in meta.alerts("m")] == [other.id, first.id]
+    raised = [e for e in meta.audit_events() if e.action == "alert.raised"]
+    assert len(raised) == 2 and raised[0].subject == "model:m@1"
+
+
+def test_delivery_is_recorded_with_the_last_error(meta: MetadataStore) -> None:
+    _, alert, _ = meta.record_window(window(), draft())
+    assert alert is not None and alert.delivered_at is None
+    meta.mark_delivered(alert.id, error="connection refused")
+    assert meta.alerts()[0].delivery_error == "connection refused"
+    meta.mark_delivered(alert.id)
+    delivered = meta.alerts(status="open")[0]
+    assert delivered.delivered_at is not None and delivered.delivery_error is None
+
+
+def test_labels_arrive_late_and_a_second_label_replaces_the_first(meta: MetadataStore) -> None:
+    now = time.time()
+    assert meta.add_labels([LabelRecord("r1", 0, "up", now, "alice"),
+                            LabelRecord("r1", 1, "down", now, "alice"),
+                            LabelRecord("r2", 0, "up", now, "alice")]) == 0  # fmt: skip
+    assert meta.add_labels([LabelRecord("r1", 1, "up", now, "bob")]) == 1
+    assert meta.labels_for(["r1", "r2", "r3"]) == {
+        ("r1", 0): "up",
+        ("r1", 1): "up",
+        ("r2", 0): "up",
+    }

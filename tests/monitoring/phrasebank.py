@@ -12,11 +12,13 @@ from typing import Any
 import pandas as pd
 
 from assay import pipeline, register_model, step
+from assay.evaluation import classification_report
 from assay.metadata import PredictionRecord
 from assay.monitoring import reference_sample
 from assay.workspace import Workspace
 
 DATA = Path(__file__).parents[2] / "examples/sesame/data/financial_phrasebank"
+LABELS = ["negative", "neutral", "positive"]
 
 
 def sentences() -> pd.DataFrame:
@@ -51,20 +53,32 @@ def fit(train: pd.DataFrame) -> Any:
     return model.fit(train["sentence"], train["label"])
 
 
+@step(outputs={"metrics": "metrics"})
+def evaluate(model: Any, test: pd.DataFrame) -> dict[str, Any]:
+    predicted = model.predict(test["sentence"]).tolist()
+    return classification_report(test["label"].tolist(), predicted, LABELS)
+
+
 @pipeline
 def phrasebank(with_reference: bool = True) -> None:
     train, test = split_corpus()
     model = fit(train)
+    metrics = evaluate(model, test)
     if with_reference:
         reference = reference_sample(test, text_column="sentence", label_column="label")
-        register_model(model, name="pb", reference=reference)
+        register_model(model, name="pb", metrics=metrics, reference=reference)
     else:
-        register_model(model, name="pb")
+        register_model(model, name="pb", metrics=metrics)
 
 
 def held_back(n: int) -> list[str]:
     """Sentences neither trained on nor in the reference."""
     return sentences()["sentence"].iloc[3300 : 3300 + n].tolist()
+
+
+def held_back_labels(n: int) -> list[str]:
+    """The true labels of ``held_back(n)``."""
+    return sentences()["label"].iloc[3300 : 3300 + n].tolist()
 
 
 def social_posts(n: int, seed: int = 3) -> list[str]:
@@ -80,17 +94,24 @@ def social_posts(n: int, seed: int = 3) -> list[str]:
 
 
 def log_traffic(
-    ws: Workspace, texts: list[str], per_request: int = 10, version: int = 1, at: float = 0.0
-) -> None:
+    ws: Workspace,
+    texts: list[str],
+    per_request: int = 10,
+    version: int = 1,
+    at: float = 0.0,
+    predicted: list[str] | None = None,
+) -> list[PredictionRecord]:
     """Write ``texts`` to the prediction log as a server would, ``per_request`` a request,
-    a millisecond apart from ``at`` (default: now)."""
+    a millisecond apart from ``at`` (default: now), answered with ``predicted`` labels."""
     now = at or time.time()
+    labels = predicted or ["neutral"] * len(texts)
     records = [
         PredictionRecord(
             uuid.uuid4().hex, "pb", version, now + i * 1e-3, 1.0, "v1",
             texts[start : start + per_request],
-            [{"label": "neutral"}] * len(texts[start : start + per_request]),
+            [{"label": label} for label in labels[start : start + per_request]],
         )
         for i, start in enumerate(range(0, len(texts), per_request))
     ]  # fmt: skip
     ws.metadata.log_predictions(records)
+    return records

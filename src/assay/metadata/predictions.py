@@ -71,6 +71,18 @@ class PredictionRecords:
                 for r in conn.execute(q).mappings()
             ]
 
+    def request_sizes(self, request_ids: Sequence[str]) -> dict[str, int]:
+        """How many texts each of the given logged requests held (absent: not logged)."""
+        p = t.predictions
+        found: dict[str, int] = {}
+        with self._read() as conn:
+            for start in range(0, len(request_ids), 500):
+                chunk = list(dict.fromkeys(request_ids[start : start + 500]))
+                query = sa.select(p.c.request_id, p.c.inputs).where(p.c.request_id.in_(chunk))
+                for request_id, inputs in conn.execute(query):
+                    found[request_id] = max(found.get(request_id, 0), len(inputs or []))
+        return found
+
     def prune_predictions(self, older_than_s: float) -> int:
         """Delete logged requests older than ``older_than_s`` seconds (retention)."""
         p = t.predictions

@@ -22,7 +22,7 @@ from assay.monitoring.text import text_drift, words
 from assay.registry import load_scorer, reference_data, resolve
 from assay.workspace import Workspace
 
-__all__ = ["Checked", "Window", "check_drift", "logged_rows"]
+__all__ = ["Checked", "Window", "check_drift", "check_performance", "logged_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +118,87 @@ def check_drift(
             fingerprint=_fingerprint(record, "drift", report.drifted),
             summary=f"{record.name}@{record.version}: input or prediction drift in {tests}",
             details={"drifted": report.drifted, "rows": len(texts), "alpha": alpha},
+        )
+    saved, raised, new = ws.metadata.record_window(stored, alert)
+    return Checked(saved, raised, new)
+
+
+def check_performance(
+    ws: Workspace,
+    ref: str,
+    window: Window,
+    *,
+    tolerance: float = 0.05,
+    min_rows: int = 100,
+    min_class_rows: int = 20,
+) -> Checked:
+    """Score the logged predictions of ``ref``'s version in ``window`` that have late labels
+    (accuracy, macro-F1, per-class recall) and compare them with its evaluation metrics; a
+    drop of more than ``tolerance`` in any of them raises a performance alert. A class with
+    fewer than ``min_class_rows`` labelled rows is not compared; fewer than ``min_rows``
+    labelled rows in all: stored as ``too few rows``, no alert.
+
+    Raises:
+        DataError: the version was registered without evaluation metrics to compare with.
+        ModelNotFoundError: ``ref`` names no version.
+    """
+    from assay.evaluation import classification_report, flat_metrics  # noqa: PLC0415
+
+    record = resolve(ws, ref)
+    baseline = record.info.get("metrics") or {}
+    if "per_class" not in baseline or "labels" not in baseline:
+        raise DataError(
+            f"{record.name}@{record.version} has no evaluation metrics to compare live "
+            "performance with",
+            hint="register it with register_model(..., metrics=classification_report(...))",
+        )
+    logged, _ = logged_rows(ws, record, window)
+    known = ws.metadata.labels_for([p.request_id for p in logged])
+    truth, predicted = [], []
+    for p in logged:
+        for row, output in enumerate(p.outputs):
+            if (p.request_id, row) in known and isinstance(output, dict):
+                truth.append(known[(p.request_id, row)])
+                predicted.append(str(output.get("label")))
+    classes = [str(c) for c in baseline["labels"]]
+    drops: dict[str, dict[str, float]] = {}
+    report: dict[str, Any] = {"labelled_rows": len(truth), "tolerance": tolerance}
+    if len(truth) >= min_rows:
+        live = classification_report(truth, predicted, classes)
+        then, now = flat_metrics(baseline), flat_metrics(live)
+        compared = ["accuracy", "macro_f1"] + [
+            f"recall_{c}" for c in classes if live["per_class"][c]["support"] >= min_class_rows
+        ]
+        for name in compared:
+            if then[name] - now[name] > tolerance:
+                drops[name] = {"evaluation": then[name], "live": now[name]}
+        report |= {"live": live, "compared": compared, "drops": drops}
+        status = "drop" if drops else "ok"
+    else:
+        status = "too few rows"
+    stored = WindowRecord(
+        model=record.name,
+        version=record.version,
+        kind="performance",
+        start_at=logged[0].at if logged else (window.since or time.time()),
+        end_at=logged[-1].at if logged else (window.until or time.time()),
+        rows=len(truth),
+        status=status,
+        report=report,
+    )
+    alert = None
+    if drops:
+        worst = max(drops, key=lambda k: drops[k]["evaluation"] - drops[k]["live"])
+        alert = AlertDraft(
+            model=record.name,
+            version=record.version,
+            kind="performance",
+            fingerprint=_fingerprint(record, "performance", sorted(drops)),
+            summary=(
+                f"{record.name}@{record.version}: live {worst} {drops[worst]['live']:.3f} "
+                f"against {drops[worst]['evaluation']:.3f} at evaluation"
+            ),
+            details={"drops": drops, "labelled_rows": len(truth)},
         )
     saved, raised, new = ws.metadata.record_window(stored, alert)
     return Checked(saved, raised, new)

@@ -18,6 +18,7 @@ from assay.cli.commands import (
     governance,
     lineage,
     models,
+    monitor,
     predict,
     report,
     reproduce,
@@ -81,6 +82,9 @@ def build_app() -> typer.Typer:
     app.add_typer(audit.app, name="audit", help="Verify or export the tamper-evident audit log.")
     app.add_typer(
         deploy.app, name="deploy", help="Write the manifests that run a model on a cluster."
+    )
+    app.add_typer(
+        monitor.app, name="monitor", help="Drift, live performance and alerts of served models."
     )
     return app
 

@@ -41,11 +41,12 @@ def text_features(
     frame = pd.DataFrame(
         {"tokens": lengths, "out_of_vocabulary": unknown / np.maximum(lengths, 1.0)}
     )
-    if scorer is not None and len(texts):
-        labels, proba = scorer(list(texts))
+    if scorer is not None:
+        # An empty window still gets every column, so it is reported, not a KeyError.
+        labels, proba = scorer(list(texts)) if len(texts) else ([], np.zeros((0, len(classes))))
         frame["predicted"] = pd.Categorical([str(label) for label in labels])
         for k, cls in enumerate(classes):
-            frame[f"p({cls})"] = np.asarray(proba, dtype=np.float64)[:, k]
+            frame[f"p({cls})"] = np.asarray(proba, dtype=np.float64).reshape(-1, len(classes))[:, k]
     return frame
 
 

@@ -1,0 +1,73 @@
+"""`assay monitor check|alerts|label` on a store with a served text model's traffic."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import assay
+from assay import Settings
+from assay.workspace import open_workspace
+from tests.cli.conftest import Invoke
+from tests.cli.test_bad_input import assert_clean_error
+from tests.monitoring.phrasebank import log_traffic, phrasebank, social_posts
+
+
+@pytest.fixture
+def traffic(project: Path) -> list[str]:
+    """pb@1 in the project's store, with 300 social-media posts in its prediction log;
+    returns the logged request ids."""
+    ws = open_workspace(Settings.for_project(project, user="alice"))
+    assay.run(phrasebank, workspace=ws)
+    records = log_traffic(ws, social_posts(300), per_request=1)
+    ws.close()
+    return [r.request_id for r in records]
+
+
+def test_check_raises_a_drift_alert_that_alerts_lists(cli: Invoke, traffic: list[str]) -> None:
+    checked = cli("monitor", "check", "pb@1", "--kind", "drift")
+    assert checked.code == 0, checked.err
+    assert "drift: drift (300 rows, pb@1" in checked.out
+    assert "new alert 1: pb@1: input or prediction drift in" in checked.out
+    again = json.loads(cli("monitor", "check", "pb@1", "--kind", "drift", "--json").out)
+    assert again[0]["alert"]["count"] == 2 and again[0]["new_alert"] is False
+    listed = json.loads(cli("monitor", "alerts", "--json").out)
+    assert [(a["id"], a["kind"], a["count"]) for a in listed] == [(1, "drift", 2)]
+    shown = cli("monitor", "alerts")
+    assert "pb@1" in shown.out and "drift" in shown.out
+
+
+def test_labels_from_a_csv_then_a_performance_check(
+    cli: Invoke, traffic: list[str], project: Path
+) -> None:
+    labels = project / "labels.csv"
+    rows = [f"{rid},positive" for rid in traffic[:150]] + ["nobody,neutral"]
+    labels.write_text("request_id,label\n" + "\n".join(rows) + "\n")
+    added = cli("monitor", "label", "--input", str(labels))
+    assert added.code == 0, added.err
+    assert "150 labels stored (0 replaced earlier ones)" in added.out
+    assert "1 not in the prediction log, not stored: nobody" in added.out
+    checked = json.loads(cli("monitor", "check", "pb@1", "--kind", "performance", "--json").out)
+    # The log says "neutral" for every post; the labels say "positive": a drop.
+    assert checked[0]["window"]["status"] == "drop" and checked[0]["new_alert"] is True
+
+
+def test_bad_input_is_a_clear_error(cli: Invoke, traffic: list[str], project: Path) -> None:
+    # Usage mistakes exit 2, failures 1.
+    assert_clean_error(cli("monitor", "check", "pb@1", "--since", "soon"), 2, "--since 'soon'")
+    assert_clean_error(cli("monitor", "check", "pb@1", "--kind", "vibes"), 2, "unknown --kind")
+    assert_clean_error(cli("monitor", "check", "nope@1"), 1, "unknown model 'nope'")
+    assert_clean_error(
+        cli("monitor", "label", "--input", str(project / "missing.csv")), 1, "cannot read labels"
+    )
+    ghost = project / "ghost.csv"
+    ghost.write_text("request_id,label\nghost,neutral\n")
+    assert_clean_error(
+        cli("monitor", "label", "--input", str(ghost)), 1, "matches a logged request"
+    )
+    recent = cli("monitor", "check", "pb@1", "--kind", "drift", "--since", "1h")
+    assert recent.code == 0 and "300 rows" in recent.out
+    assert "too few rows" in cli("monitor", "check", "pb@1", "--kind", "drift",
+                                 "--since", "2999-01-01").out  # fmt: skip

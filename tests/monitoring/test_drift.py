@@ -86,6 +86,10 @@ def test_numeric_statistics_agree_with_their_definitions() -> None:
     assert found.p_value == pytest.approx(reference.pvalue, rel=1e-6, abs=1e-300)
     assert found.wasserstein == pytest.approx(wasserstein_distance(a, b) / a.std(), rel=0.02)
     assert found.psi > 0.1 and numeric_drift(a, a).psi == pytest.approx(0.0)
+    # Many equal values (counts): the statistic is still the largest gap between the CDFs.
+    ties_a, ties_b = rng.poisson(3, 4_000), rng.poisson(3.2, 3_000)
+    expected = ks_2samp(ties_a, ties_b, method="asymp").statistic
+    assert numeric_drift(ties_a, ties_b).ks_statistic == pytest.approx(expected)
 
 
 def test_holm_keeps_the_family_wise_error_and_its_order() -> None:

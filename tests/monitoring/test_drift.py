@@ -100,3 +100,21 @@ def test_holm_keeps_the_family_wise_error_and_its_order() -> None:
 def test_columns_must_exist_on_both_sides() -> None:
     with pytest.raises(DataError, match="'extra' is not in both"):
         compare_frames(table(200, 1), table(200, 2), columns=["amount", "extra"])
+
+
+def test_missing_values_are_left_out_and_the_statistic_holds_across_chunks() -> None:
+    from scipy.stats import ks_2samp
+
+    from assay.monitoring.stats import _largest_gap
+
+    rng = np.random.default_rng(4)
+    a, b = np.sort(rng.poisson(5, 5_000).astype(float)), np.sort(rng.poisson(5.3, 4_000) * 1.0)
+    whole = max(_largest_gap(a, b), _largest_gap(b, a))
+    for chunk in (7, 100, 999):  # chunk edges inside runs of equal values
+        assert max(_largest_gap(a, b, chunk), _largest_gap(b, a, chunk)) == pytest.approx(whole)
+    assert whole == pytest.approx(ks_2samp(a, b).statistic)
+    frame = table(500, 1)
+    holes = frame.copy()
+    holes.loc[::5, "amount"] = np.nan
+    amount = next(c for c in compare_frames(frame, holes).columns if c.column == "amount")
+    assert amount.current_rows == 400 and amount.status == "ok"

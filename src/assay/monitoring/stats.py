@@ -68,15 +68,19 @@ def numeric_drift(reference: Any, current: Any) -> NumericDrift:
     )
 
 
-def _largest_gap(points: Any, other: Any) -> float:
-    """max |F_points(x) - F_other(x)| over x in ``points`` (both sorted)."""
-    here = np.arange(1, len(points) + 1, dtype=np.float64) / len(points)
-    here -= np.searchsorted(other, points, "right") / len(other)
-    # Among equal values only the last has the rank F_points gives them all.
-    last = np.empty(len(points), dtype=bool)
-    last[:-1] = points[1:] != points[:-1]
-    last[-1] = True
-    return float(np.abs(here[last]).max())
+def _largest_gap(points: Any, other: Any, chunk: int = 1 << 18) -> float:
+    """max |F_points(x) - F_other(x)| over x in ``points`` (both sorted), a chunk at a time
+    so the temporary arrays stay small whatever the sample size."""
+    n, m, largest = len(points), len(other), 0.0
+    for start in range(0, n, chunk):
+        part = points[start : start + chunk + 1]  # one more, to see where ties end
+        here = np.arange(start + 1, start + len(part) + 1, dtype=np.float64) / n
+        here -= np.searchsorted(other, part, "right") / m
+        # Among equal values only the last has the rank F_points gives them all.
+        last = np.append(part[1:] != part[:-1], start + len(part) >= n)
+        take = last[: min(chunk, len(part))]
+        largest = max(largest, float(np.abs(here[: len(take)][take]).max(initial=0.0)))
+    return largest
 
 
 def _quantiles(sorted_values: Any, grid: Any) -> Any:

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Create bench/.venvs/evidently and install the latest Evidently release from PyPI into it,
+# with pandas<3 (Evidently does not run on pandas 3 yet) and pyarrow to read the parquet files.
+#
+# Idempotent: an existing venv is reused, and pip only upgrades when a newer release
+# exists. Usage: bash bench/monitoring/setup.sh
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+venv="$(cd "$here/.." && pwd)/.venvs/evidently"
+python="${PYTHON:-python3}"
+
+# pip on this machine warns about every package missing from its local file://
+# indexes; keep only the lines that matter.
+quiet_pip() { "$@" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; }
+
+if [ ! -x "$venv/bin/python" ]; then
+  echo "== creating $venv"
+  mkdir -p "$(dirname "$venv")"
+  "$python" -m venv "$venv"
+  quiet_pip "$venv/bin/python" -m pip install --quiet --upgrade pip
+fi
+echo "== installing evidently (latest) with pandas<3 into $venv"
+quiet_pip "$venv/bin/python" -m pip install --quiet --upgrade evidently 'pandas<3' pyarrow
+"$venv/bin/python" - <<'PY'
+import importlib.metadata as m
+
+names = ["evidently", "pandas", "numpy", "scipy", "pyarrow"]
+print("   " + ", ".join(f"{n} {m.version(n)}" for n in names))
+PY
+echo "   project interpreter: $("$python" -c 'import importlib.metadata as m; print(", ".join(f"{n} {m.version(n)}" for n in ["assay", "pandas", "numpy", "scipy", "pyarrow"]))')"

@@ -98,16 +98,7 @@ def check_drift(
     status = (
         "drift" if report.drifted else ("too few rows" if statuses == {"too few rows"} else "ok")
     )
-    stored = WindowRecord(
-        model=record.name,
-        version=record.version,
-        kind="drift",
-        start_at=logged[0].at if logged else (window.since or time.time()),
-        end_at=logged[-1].at if logged else (window.until or time.time()),
-        rows=len(texts),
-        status=status,
-        report=report.to_dict(),
-    )
+    stored = _window(record, "drift", window, logged, len(texts), status, report.to_dict())
     alert = None
     if report.drifted:
         tests = ", ".join(report.drifted)
@@ -176,16 +167,7 @@ def check_performance(
         status = "drop" if drops else "ok"
     else:
         status = "too few rows"
-    stored = WindowRecord(
-        model=record.name,
-        version=record.version,
-        kind="performance",
-        start_at=logged[0].at if logged else (window.since or time.time()),
-        end_at=logged[-1].at if logged else (window.until or time.time()),
-        rows=len(truth),
-        status=status,
-        report=report,
-    )
+    stored = _window(record, "performance", window, logged, len(truth), status, report)
     alert = None
     if drops:
         worst = max(drops, key=lambda k: drops[k]["evaluation"] - drops[k]["live"])
@@ -202,6 +184,28 @@ def check_performance(
         )
     saved, raised, new = ws.metadata.record_window(stored, alert)
     return Checked(saved, raised, new)
+
+
+def _window(
+    record: ModelVersionRecord,
+    kind: str,
+    window: Window,
+    logged: list[PredictionRecord],
+    rows: int,
+    status: str,
+    report: dict[str, Any],
+) -> WindowRecord:
+    """The record of one check: its span is that of the requests it read, else the window's."""
+    return WindowRecord(
+        model=record.name,
+        version=record.version,
+        kind=kind,
+        start_at=logged[0].at if logged else (window.since or time.time()),
+        end_at=logged[-1].at if logged else (window.until or time.time()),
+        rows=rows,
+        status=status,
+        report=report,
+    )
 
 
 def _reference_texts(ws: Workspace, record: ModelVersionRecord) -> list[str]:

@@ -171,7 +171,7 @@ def test_two_sweeps_on_one_store_at_once_both_complete(target: str, tmp_path: Pa
     assert [p.returncode for p in procs] == [0, 0], [e for _, e in outs]
     summaries = [json.loads(out) for out, _ in outs]
     assert [s["trials"] for s in summaries] == [6, 6]
-    assert [s["failed"] for s in summaries] == [0, 0]
+    assert [s["failed"] for s in summaries] == [0, 0], [s.get("errors") for s in summaries]
 
 
 def test_the_command_reports_every_trial_failing(target: str, tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="$(cd "$here/.." && pwd)/.venvs/mlflow"
 python="${PYTHON:-python3}"
 
-quiet_pip() { "$@" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; }
+# shellcheck source=../venv.sh
+source "$here/../venv.sh"
 
 bash "$here/../tracking/setup_mlflow.sh"
 sklearn="$("$python" -c 'import sklearn; print(sklearn.__version__)')"

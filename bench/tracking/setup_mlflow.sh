@@ -6,7 +6,6 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-python="${PYTHON:-python3}"
 # shellcheck source=../venv.sh
 source "$here/../venv.sh"
 bench_venv mlflow

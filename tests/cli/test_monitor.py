@@ -35,8 +35,9 @@ def test_check_raises_a_drift_alert_that_alerts_lists(cli: Invoke, traffic: list
     assert again[0]["alert"]["count"] == 2 and again[0]["new_alert"] is False
     listed = json.loads(cli("monitor", "alerts", "--json").out)
     assert [(a["id"], a["kind"], a["count"]) for a in listed] == [(1, "drift", 2)]
-    shown = cli("monitor", "alerts")
-    assert "pb@1" in shown.out and "drift" in shown.out
+    shown = cli("monitor", "alerts").out.splitlines()
+    row = next(line for line in shown if line.lstrip().startswith("1 "))
+    assert [c.strip() for c in row.split("│")][:5] == ["1", "pb@1", "drift", "open", "2"]
 
 
 def test_labels_from_a_csv_then_a_performance_check(

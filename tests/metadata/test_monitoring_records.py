@@ -61,3 +61,10 @@ def test_labels_arrive_late_and_a_second_label_replaces_the_first(meta: Metadata
         ("r1", 1): "up",
         ("r2", 0): "up",
     }
+
+
+def test_the_same_row_twice_in_one_batch_keeps_the_last_label(meta: MetadataStore) -> None:
+    now = time.time()
+    batch = [LabelRecord("r1", 0, "up", now, "alice"), LabelRecord("r1", 0, "down", now, "bob")]
+    assert meta.add_labels(batch) == 0
+    assert meta.labels_for(["r1"]) == {("r1", 0): "down"}

@@ -57,7 +57,7 @@ def test_a_full_batch_is_written_without_waiting_for_the_interval() -> None:
 
 def test_a_slow_or_failing_store_drops_and_counts_rather_than_blocking() -> None:
     slow: Any = CountingStore(delay_s=0.3)
-    log = PredictionLog(slow, capacity=5, batch=1, flush_s=0, put_timeout_s=0.01)
+    log = PredictionLog(slow, capacity=5, batch=1, flush_s=0)
     started = time.monotonic()
     for i in range(40):
         log.put(record(i))

@@ -72,7 +72,7 @@ def compile_model(
         link=link,
         source={"pipeline": [type(s[1]).__name__ for s in steps], "tolerance": tolerance},
     )
-    verify(compiled, model, probes if probes is not None else probe_texts(compiled))
+    verify(compiled, model, probes if probes is not None else probe_texts(compiled), tolerance)
     return compiled
 
 

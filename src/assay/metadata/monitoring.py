@@ -148,20 +148,16 @@ class MonitoringRecords:
         if not labels:
             return 0
         table = t.labels
-        keys = {(lab.request_id, lab.row) for lab in labels}
+        # The same row twice in one batch: the last label wins (one insert per row).
+        latest = {(lab.request_id, lab.row): lab for lab in labels}
+        keys = list(latest)
         with self._write() as conn:
             replaced = 0
-            for request_id in {k[0] for k in keys}:
-                rows = [k[1] for k in keys if k[0] == request_id]
-                replaced += (
-                    conn.execute(
-                        table.delete().where(
-                            table.c.request_id == request_id, table.c.row.in_(rows)
-                        )
-                    ).rowcount
-                    or 0
-                )
-            conn.execute(table.insert(), [asdict(lab) for lab in labels])
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                gone = table.delete().where(sa.tuple_(table.c.request_id, table.c.row).in_(chunk))
+                replaced += conn.execute(gone).rowcount or 0
+            conn.execute(table.insert(), [asdict(lab) for lab in latest.values()])
         return int(replaced)
 
     def labels_for(self, request_ids: Sequence[str]) -> dict[tuple[str, int], str]:

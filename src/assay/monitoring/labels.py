@@ -48,8 +48,12 @@ def add_labels(ws: Workspace, rows: Iterable[Mapping[str, object]]) -> LabelsAdd
             raise DataError(f"label {i} has row {row!r}, not a whole number from 0")
         wanted.append((str(request_id), row_number, str(label)))
     sizes = ws.metadata.request_sizes([w[0] for w in wanted])
-    known = [w for w in wanted if w[1] < sizes.get(w[0], 0)]
-    unknown = [w[0] if w[1] == 0 else f"{w[0]}#{w[1]}" for w in wanted if w not in known]
+    known, unknown = [], []
+    for rid, row, label in wanted:
+        if row < sizes.get(rid, 0):
+            known.append((rid, row, label))
+        else:
+            unknown.append(rid if row == 0 else f"{rid}#{row}")
     if wanted and not known:
         raise DataError(
             f"none of the {len(wanted)} labels matches a logged request (first: {unknown[0]!r})",

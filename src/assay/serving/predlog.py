@@ -21,8 +21,9 @@ class PredictionLog:
     thread inserts what it finds in batches, one transaction at most every ``flush_s``
     seconds or ``batch`` records. ``close`` drains the queue before returning.
 
-    When the queue is full (the database cannot keep up), ``put`` waits up to
-    ``put_timeout_s`` and then counts the record as dropped rather than stall serving.
+    When the queue is full (the database cannot keep up), ``put`` counts the record as
+    dropped at once: it is called on the server's event loop, where any wait would stall
+    every request in flight.
     """
 
     def __init__(
@@ -32,12 +33,10 @@ class PredictionLog:
         capacity: int = 10_000,
         batch: int = 1_000,
         flush_s: float = 0.25,
-        put_timeout_s: float = 1.0,
     ) -> None:
         self.store = store
         self.batch = batch
         self.flush_s = flush_s
-        self.put_timeout_s = put_timeout_s
         self.dropped = 0
         self.written = 0
         self._queue: queue.Queue[object] = queue.Queue(maxsize=capacity)
@@ -49,7 +48,7 @@ class PredictionLog:
     def put(self, record: PredictionRecord) -> None:
         """Queue one answered request."""
         try:
-            self._queue.put(record, timeout=self.put_timeout_s)
+            self._queue.put_nowait(record)
         except queue.Full:
             self.dropped += 1
 

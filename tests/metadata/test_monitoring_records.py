@@ -68,3 +68,21 @@ def test_the_same_row_twice_in_one_batch_keeps_the_last_label(meta: MetadataStor
     batch = [LabelRecord("r1", 0, "up", now, "alice"), LabelRecord("r1", 0, "down", now, "bob")]
     assert meta.add_labels(batch) == 0
     assert meta.labels_for(["r1"]) == {("r1", 0): "down"}
+
+
+def test_a_window_of_the_log_is_selected_in_the_database(meta: MetadataStore) -> None:
+    from assay.metadata import PredictionRecord
+
+    meta.log_predictions(
+        [
+            PredictionRecord(f"q{i}", "m", 1 + i % 2, 100.0 + i, 1.0, "v1", ["t"], [{}])
+            for i in range(10)
+        ]
+    )
+    v1 = meta.predictions("m", version=1)
+    assert [p.request_id for p in v1] == ["q0", "q2", "q4", "q6", "q8"]
+    window = meta.predictions("m", version=1, since=102.0, until=108.0)
+    assert [p.request_id for p in window] == ["q2", "q4", "q6"]
+    newest = meta.predictions("m", version=1, newest=2)
+    assert [p.request_id for p in newest] == ["q6", "q8"]  # the latest two, oldest first
+    assert meta.predictions("m", newest=0) == []

@@ -56,20 +56,35 @@ class PredictionRecords:
             conn.execute(t.predictions.insert(), rows)
 
     def predictions(
-        self, model: str | None = None, *, since: float | None = None, limit: int | None = None
+        self,
+        model: str | None = None,
+        *,
+        version: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        newest: int | None = None,
     ) -> list[PredictionRecord]:
-        """Logged requests, oldest first."""
+        """Logged requests in [``since``, ``until``), oldest first; with ``newest``, only
+        that many of the latest (the filters run in the database, on its index)."""
         p = t.predictions
-        q = sa.select(p).order_by(p.c.at, p.c.id).limit(limit)
-        if model is not None:
-            q = q.where(p.c.model == model)
+        q = sa.select(p)
+        for column, value in ((p.c.model, model), (p.c.version, version)):
+            if value is not None:
+                q = q.where(column == value)
         if since is not None:
             q = q.where(p.c.at >= since)
+        if until is not None:
+            q = q.where(p.c.at < until)
+        if newest is not None:
+            q = q.order_by(p.c.at.desc(), p.c.id.desc()).limit(max(newest, 0))
+        else:
+            q = q.order_by(p.c.at, p.c.id)
         with self._read() as conn:
-            return [
+            found = [
                 PredictionRecord(**{k: v for k, v in r.items() if k != "id"})
                 for r in conn.execute(q).mappings()
             ]
+        return found[::-1] if newest is not None else found
 
     def request_sizes(self, request_ids: Sequence[str]) -> dict[str, int]:
         """How many texts each of the given logged requests held (absent: not logged)."""

@@ -48,13 +48,13 @@ def logged_rows(
     ws: Workspace, record: ModelVersionRecord, window: Window
 ) -> tuple[list[PredictionRecord], list[str]]:
     """The version's logged requests in ``window`` and their texts, row by row."""
-    logged = [
-        p
-        for p in ws.metadata.predictions(record.name, since=window.since)
-        if p.version == record.version and (window.until is None or p.at < window.until)
-    ]
-    if window.last is not None:
-        logged = logged[-window.last :] if window.last > 0 else []
+    logged = ws.metadata.predictions(
+        record.name,
+        version=record.version,
+        since=window.since,
+        until=window.until,
+        newest=window.last,
+    )
     return logged, [str(t) for p in logged for t in p.inputs]
 
 

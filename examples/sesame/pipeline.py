@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from steps import LABELS, evaluate, ingest, split, train, validate
+from steps import LABELS, evaluate, ingest, split, train, validate, with_feedback
 
 from assay import pipeline, register_model
 from assay.governance import check_gates, model_card
@@ -40,14 +40,19 @@ def sesame(
     model_name: str = "sesame",
     policy: Path = HERE / "policy.yaml",
     card: Path = HERE / "model_card.yaml",
+    feedback: Path | None = None,
 ) -> None:
     """Ingest, validate, split, train, evaluate, describe, sample a monitoring reference,
-    register and gate sesame."""
+    register and gate sesame. ``feedback``: a CSV of live inputs with late labels (``text``,
+    ``label``) added to the training split, as a retraining started by monitoring passes."""
     raw = ingest(data)
     clean, validation = validate(
         raw, min_rows_per_class=min_rows_per_class, max_imbalance=max_imbalance
     )
     train_set, test_set = split(clean, test_size=test_size, seed=seed)
+    if feedback is not None:
+        # Live inputs with late labels, from a retraining that monitoring started.
+        train_set = with_feedback(train_set, feedback)
     model = train(
         train_set,
         word_ngram_max=word_ngram_max,

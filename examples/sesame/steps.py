@@ -25,7 +25,7 @@ AGREEMENT_FILES = (
     (1.0, "Sentences_AllAgree.txt"),
 )
 
-__all__ = ["LABELS", "evaluate", "ingest", "split", "train", "validate"]
+__all__ = ["LABELS", "evaluate", "ingest", "split", "train", "validate", "with_feedback"]
 
 
 @step(outputs={"sentences": "dataset"})
@@ -111,6 +111,29 @@ def split(
         clean, test_size=test_size, stratify=clean["label"], random_state=seed
     )
     return train_set.reset_index(drop=True), test_set.reset_index(drop=True)
+
+
+@step(outputs={"train": "dataset"})
+def with_feedback(train_set: pd.DataFrame, feedback: Path) -> pd.DataFrame:
+    """The training split plus live inputs with late labels (a CSV of ``text`` and ``label``,
+    as a monitoring policy's retraining writes it), weighted as sentences all annotators
+    agreed on. The test split is left alone, so a retrained version is evaluated, and gated
+    against production, on the same held-out sentences."""
+    import pandas as pd  # noqa: PLC0415
+
+    try:
+        extra = pd.read_csv(feedback, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read feedback {feedback}: {exc}") from None
+    if not {"text", "label"} <= set(extra.columns):
+        raise DataError(
+            f"{feedback} has columns {list(extra.columns)}, not text and label",
+            hint="write it with a monitoring policy's retrain.feedback",
+        )
+    extra = extra[extra["label"].isin(LABELS) & (extra["text"].str.strip() != "")]
+    rows = pd.DataFrame({"sentence": extra["text"], "label": extra["label"], "agreement": 1.0})
+    log_metrics({"feedback_rows": len(rows)})
+    return pd.concat([train_set, rows], ignore_index=True)
 
 
 @step(outputs={"model": "model"})

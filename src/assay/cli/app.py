@@ -27,6 +27,7 @@ from assay.cli.commands import (
     serve,
     store,
     sweep,
+    watch,
 )
 from assay.errors import AssayError
 
@@ -83,8 +84,12 @@ def build_app() -> typer.Typer:
     app.add_typer(
         deploy.app, name="deploy", help="Write the manifests that run a model on a cluster."
     )
+    monitor.app.command("run")(watch.run_monitor)
+    monitor.app.command("retrains")(watch.retrains)
     app.add_typer(
-        monitor.app, name="monitor", help="Drift, live performance and alerts of served models."
+        monitor.app,
+        name="monitor",
+        help="Drift, live performance, alerts and retraining of served models.",
     )
     return app
 

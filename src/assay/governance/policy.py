@@ -55,6 +55,10 @@ class Approval(_Strict):
 
     approvers: int = Field(default=1, ge=1, le=10)
     aliases: list[str] = Field(default_factory=lambda: ["production"])
+    automatic: list[str] = Field(default_factory=list)
+    """Aliases that a retraining started by monitoring may move to without approval, once
+    the new version passed its gates: an explicit opt-out of four eyes, recorded with the
+    verdict. Empty by default: ``production`` then always waits for an approver."""
 
 
 class Policy(_Strict):

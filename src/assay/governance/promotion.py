@@ -26,6 +26,7 @@ __all__ = [
     "latest_verdict",
     "parse_when",
     "promote",
+    "promote_automatically",
     "request_promotion",
     "review",
     "rollback",
@@ -193,6 +194,36 @@ def promote(ws: Workspace, ref: str, alias: str, reason: str = "") -> AliasMoveR
         reason=reason or ("approved promotion" if request_id else "promoted"),
         expected=current,
         request_id=request_id,
+    )
+
+
+def promote_automatically(ws: Workspace, ref: str, alias: str, reason: str) -> AliasMoveRecord:
+    """Point ``alias`` at ``ref`` for a retraining, without a person: allowed for an alias
+    that needs no approval, or one that the policy recorded with the version's passed
+    verdict lists under ``approval.automatic``.
+
+    Raises:
+        GovernanceError: gates failed or never ran, or the policy does not allow it.
+    """
+    check_alias(alias)
+    require(ws, "developer", "move aliases")
+    version = resolve(ws, ref)
+    verdict = _require_passed(ws, version, alias) if alias in GATED_ALIASES else None
+    verdict = verdict or latest_verdict(ws, version)
+    allowed = ((verdict.policy if verdict else {}).get("approval") or {}).get("automatic", [])
+    if approvals_needed(verdict, alias) and alias not in allowed:
+        raise GovernanceError(
+            f"{version.name}@{version.version} may not move to {alias} without approval",
+            hint=f"list {alias} under approval.automatic in the model's policy to allow it, "
+            "or ask for a review with `assay models request-promotion`",
+        )
+    return ws.metadata.move_alias(
+        version.name,
+        alias,
+        version.version,
+        by=ws.user,
+        reason=reason,
+        expected=ws.metadata.alias_version(version.name, alias),
     )
 
 

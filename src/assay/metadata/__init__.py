@@ -19,6 +19,7 @@ from assay.metadata.records import (
     RunRecord,
 )
 from assay.metadata.repository import CachedExecution, ExecutionBundle, MetadataStore
+from assay.metadata.retrains import RetrainRecord
 
 __all__ = [
     "GENESIS",
@@ -33,6 +34,7 @@ __all__ = [
     "GateVerdictRecord",
     "PredictionRecord",
     "PromotionRequestRecord",
+    "RetrainRecord",
     "ReviewRecord",
     "RoleGrant",
     "Sealer",

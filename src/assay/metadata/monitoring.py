@@ -172,6 +172,40 @@ class MonitoringRecords:
                     found[(r["request_id"], r["row"])] = r["label"]
         return found
 
+    def activity(self, model: str, version: int, since: float) -> tuple[int, int]:
+        """How many requests ``model``'s ``version`` answered after ``since``, and how many
+        labels for its requests arrived after ``since``: whether a window has news."""
+        p, lab = t.predictions, t.labels
+        requests = sa.select(sa.func.count()).where(
+            p.c.model == model, p.c.version == version, p.c.at > since
+        )
+        labelled = (
+            sa.select(sa.func.count())
+            .select_from(lab.join(p, lab.c.request_id == p.c.request_id))
+            .where(p.c.model == model, p.c.version == version, lab.c.at > since)
+        )
+        with self._read() as conn:
+            return int(conn.execute(requests).scalar_one()), int(
+                conn.execute(labelled).scalar_one()
+            )
+
+    def labelled_inputs(self, model: str) -> list[tuple[str, str]]:
+        """The input and late label of every labelled row of ``model``'s logged requests
+        (any version), oldest first."""
+        p, lab = t.predictions, t.labels
+        query = (
+            sa.select(p.c.inputs, lab.c.row, lab.c.label)
+            .select_from(lab.join(p, lab.c.request_id == p.c.request_id))
+            .where(p.c.model == model)
+            .order_by(p.c.at, p.c.id, lab.c.row)
+        )
+        with self._read() as conn:
+            return [
+                (str(r.inputs[r.row]), str(r.label))
+                for r in conn.execute(query)
+                if 0 <= r.row < len(r.inputs)
+            ]
+
     def alerts(self, model: str | None = None, status: str | None = None) -> list[AlertRecord]:
         """Stored alerts, newest first."""
         a = t.alerts

@@ -28,6 +28,7 @@ from assay.metadata.records import (
     MetricRecord,
     RunRecord,
 )
+from assay.metadata.retrains import RetrainRecords
 from assay.metadata.rows import asdict
 from assay.metadata.search import Filter, Order, compile_filter, order_by
 from assay.metadata.writes import (
@@ -41,7 +42,12 @@ __all__ = ["CachedExecution", "ExecutionBundle", "MetadataStore"]
 
 
 class MetadataStore(
-    ExecutionRecords, ModelRecords, GovernanceRecords, PredictionRecords, MonitoringRecords
+    ExecutionRecords,
+    ModelRecords,
+    GovernanceRecords,
+    PredictionRecords,
+    MonitoringRecords,
+    RetrainRecords,
 ):
     """Reads and writes metadata records; each write method is one transaction."""
 

@@ -23,6 +23,7 @@ __all__ = [
     "monitor_windows",
     "predictions",
     "promotion_requests",
+    "retrains",
     "reviews",
     "role_grants",
     "runs",
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 # The Alembic head this code reads and writes; a test checks it against the migrations.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 metadata = sa.MetaData()
 
@@ -330,4 +331,24 @@ alerts = sa.Table(
     sa.Column("delivered_at", sa.Float, nullable=True),
     sa.Column("delivery_error", sa.Text, nullable=True),
     sa.Index("ix_alerts_open", "fingerprint", "status"),
+)
+
+# Retraining started by a monitoring policy: why (an alert, a schedule, new data), the run
+# it started and the version that run registered, with what became of that version.
+retrains = sa.Table(
+    "retrains",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("cause", sa.String(16), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("run_id", sa.String(32), nullable=True),
+    sa.Column("version", sa.Integer, nullable=True),
+    sa.Column("outcome", sa.JSON, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Column("user", sa.String(200), nullable=False),
+    sa.Index("ix_retrains_model", "model", "started_at"),
 )

@@ -10,12 +10,13 @@ from typing import Any
 from assay.core import Pipeline
 from assay.errors import DefinitionError
 from assay.governance import require
+from assay.runner.loader import load_pipeline
 from assay.runner.local import RunObserver, RunResult, run_dag
 from assay.settings import Settings
 from assay.tracking import check_experiment, check_tags
 from assay.workspace import Workspace, open_workspace
 
-__all__ = ["run"]
+__all__ = ["launch", "run"]
 
 
 def run(
@@ -82,3 +83,27 @@ def run(
     finally:
         if workspace is None:  # a workspace given by the caller stays open
             ws.close()
+
+
+def launch(
+    ws: Workspace,
+    target: str,
+    params: Mapping[str, Any],
+    *,
+    experiment: str = "default",
+    tags: Mapping[str, str] | None = None,
+    note: str | None = None,
+) -> str:
+    """Load the pipeline at ``target`` (a folder, a ``.py`` file or ``module:attribute``),
+    run it on ``ws`` with the cache on, and return the run's id: what a monitoring policy's
+    retraining trigger calls.
+
+    Raises:
+        PipelineNotFoundError: nothing loadable at ``target``.
+        StepFailedError: a step raised; the run is recorded as failed and named.
+    """
+    pipe, source = load_pipeline(target)
+    result = run(
+        pipe, params, workspace=ws, source=source, experiment=experiment, tags=tags, note=note
+    )
+    return result.run_id

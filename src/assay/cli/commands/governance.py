@@ -53,6 +53,7 @@ def show(
             a.alias for a in ws.metadata.aliases(version.name) if a.version == version.version
         ]
         requests = ws.metadata.requests(version.name, version.version)
+        retrained = ws.metadata.retrain_of(version.name, version.version)
     if as_json:
         output.print_json(
             {
@@ -60,6 +61,7 @@ def show(
                 "aliases": aliases,
                 "verdict": asdict(verdict) if verdict else None,
                 "requests": [asdict(r) for r in requests],
+                "retrain": asdict(retrained) if retrained else None,
             }
         )
         return
@@ -72,6 +74,11 @@ def show(
                 ("artifact", version.digest),
                 ("run", version.run_id),
                 ("registered", f"{output.when(version.created_at)} by {version.created_by}"),
+                *(
+                    [("retrained", f"retraining {retrained.id}: {retrained.outcome.get('cause')}")]
+                    if retrained
+                    else []
+                ),
                 ("aliases", ", ".join(aliases) or "none"),
                 ("serving form", _serving(version.info.get("serving"))),
                 (

@@ -1,0 +1,208 @@
+"""Continuous training: what starts the training pipeline again (an alert, a schedule, new
+data), the run it starts, and what becomes of the version that run registers."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from assay.errors import AssayError, StepFailedError
+from assay.governance import latest_verdict, promote_automatically, request_promotion
+from assay.metadata import ModelVersionRecord, RetrainRecord
+from assay.monitoring.policy import Retrain, seconds
+from assay.workspace import Workspace
+
+__all__ = ["Cause", "Launcher", "due_cause", "folder_fingerprint", "retrain", "write_feedback"]
+
+
+class Launcher(Protocol):
+    """Runs a pipeline (a folder, file or ``module:attribute``) on the store; returns the
+    run's id. A run whose step fails raises ``StepFailedError``, which names the run."""
+
+    def __call__(
+        self,
+        pipeline: str,
+        params: Mapping[str, Any],
+        *,
+        experiment: str,
+        tags: Mapping[str, str],
+        note: str,
+    ) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Why a retraining starts: ``alert`` (with the alerts), ``schedule`` or ``data``."""
+
+    kind: str
+    detail: dict[str, Any]
+    summary: str
+
+
+def folder_fingerprint(folder: Path) -> tuple[str, int] | None:
+    """A hash of the names and bytes of the files under ``folder`` (hidden ones left out),
+    and how many there are; None when the folder does not exist or is empty."""
+    if not folder.is_dir():
+        return None
+    digest, count = hashlib.sha256(), 0
+    for top, dirs, names in sorted(os.walk(folder)):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(n for n in names if not n.startswith(".")):
+            path = Path(top) / name
+            if not path.is_file():
+                continue
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            count += 1
+    return (digest.hexdigest(), count) if count else None
+
+
+def due_cause(
+    ws: Workspace,
+    policy: Retrain,
+    watched: ModelVersionRecord,
+    *,
+    base: Path,
+    now: float,
+) -> Cause | None:
+    """What starts a retraining of ``watched``'s model now, if anything: open alerts of the
+    kinds the policy names that started none yet, new or changed files in the policy's
+    folder, or the schedule. Nothing within the cooldown after the last retraining."""
+    history = ws.metadata.retrains(watched.name)
+    if history and now - history[0].started_at < seconds(policy.cooldown):
+        return None
+    started = {a for h in history if h.cause == "alert" for a in h.detail.get("alerts", [])}
+    waiting = [
+        a
+        for a in ws.metadata.alerts(watched.name, "open")
+        if a.kind in policy.alerts and a.id not in started
+    ]
+    if waiting:
+        waiting.sort(key=lambda a: a.id)
+        kinds = sorted({a.kind for a in waiting})
+        return Cause(
+            "alert",
+            {"alerts": [a.id for a in waiting], "kinds": kinds, "version": watched.version},
+            f"{' and '.join(kinds)} alert{'s' if len(waiting) > 1 else ''} "
+            f"{', '.join(str(a.id) for a in waiting)} on {watched.name}@{watched.version}",
+        )
+    if policy.new_data is not None:
+        folder = (base / policy.new_data.folder).resolve()
+        found = folder_fingerprint(folder)
+        last = next((h for h in history if h.cause == "data"), None)
+        if found is not None and (last is None or last.detail.get("fingerprint") != found[0]):
+            return Cause(
+                "data",
+                {"folder": str(folder), "fingerprint": found[0], "files": found[1]},
+                f"new data in {folder} ({found[1]} files)",
+            )
+    if policy.schedule is not None:
+        since = max([watched.created_at] + [h.started_at for h in history])
+        if now - since >= seconds(policy.schedule):
+            return Cause("schedule", {"every": policy.schedule}, f"the {policy.schedule} schedule")
+    return None
+
+
+def write_feedback(ws: Workspace, model: str, path: Path) -> int:
+    """Write the logged inputs of ``model`` that have late labels to ``path`` as a CSV of
+    ``text`` and ``label``; returns how many rows."""
+    rows = ws.metadata.labelled_inputs(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return len(rows)
+
+
+def retrain(
+    ws: Workspace,
+    policy: Retrain,
+    watched: ModelVersionRecord,
+    cause: Cause,
+    launcher: Launcher,
+    *,
+    base: Path,
+) -> RetrainRecord:
+    """Start the training pipeline for ``cause`` and see its version through the policy:
+    gates checked by the pipeline; staging at once when the policy says ``auto``;
+    production by a promotion request that waits for an approver (or at once, where both
+    this policy and the model's own allow it). Each link is in the audit log: the alert,
+    ``retrain.started``, the run, the registration, the verdict, the alias move, the
+    request and ``retrain.finished``.
+
+    A failing run is recorded as ``failed`` with its error, never raised: the monitor goes
+    on watching.
+    """
+    started = ws.metadata.start_retrain(
+        RetrainRecord(model=watched.name, cause=cause.kind, detail=cause.detail, user=ws.user)
+    )
+    params: dict[str, Any] = dict(policy.params)
+    outcome: dict[str, Any] = {"cause": cause.summary}
+    if policy.feedback is not None:
+        path = base / "feedback" / f"{watched.name}-retrain-{started.id}.csv"
+        outcome["feedback_rows"] = write_feedback(ws, watched.name, path)
+        params[policy.feedback] = str(path)
+    if cause.kind == "data" and policy.new_data is not None and policy.new_data.param:
+        params[policy.new_data.param] = cause.detail["folder"]
+    target = policy.pipeline if ":" in policy.pipeline else str(base / policy.pipeline)
+    try:
+        run_id = launcher(
+            target,
+            params,
+            experiment=policy.experiment,
+            tags={"retrain": str(started.id), "cause": cause.kind},
+            note=f"retraining {started.id}: {cause.summary}",
+        )
+    except StepFailedError as exc:
+        return ws.metadata.finish_retrain(
+            started.id, status="failed", run_id=exc.run_id, outcome=outcome, error=exc.message
+        )
+    except AssayError as exc:
+        # A failure outside a step (a parameter, an input file) may still have recorded a run.
+        recorded = ws.metadata.list_runs(experiment=policy.experiment, limit=10)
+        run = next((r.id for r in recorded if r.tags.get("retrain") == str(started.id)), None)
+        return ws.metadata.finish_retrain(
+            started.id, status="failed", run_id=run, outcome=outcome, error=exc.message
+        )
+    made = [v for v in ws.metadata.model_versions(watched.name) if v.run_id == run_id]
+    if not made:
+        outcome["note"] = "the run registered no new version (the same model as before)"
+        return ws.metadata.finish_retrain(
+            started.id, status="unchanged", run_id=run_id, outcome=outcome
+        )
+    version = made[-1]
+    outcome |= _govern(ws, policy, version, f"retraining {started.id}: {cause.summary}")
+    return ws.metadata.finish_retrain(
+        started.id, status="registered", run_id=run_id, version=version.version, outcome=outcome
+    )
+
+
+def _govern(
+    ws: Workspace, policy: Retrain, version: ModelVersionRecord, reason: str
+) -> dict[str, Any]:
+    """Move the new version as far as the policy lets it go without a person."""
+    ref = f"{version.name}@{version.version}"
+    verdict = latest_verdict(ws, version)
+    if verdict is None or not verdict.passed:
+        failed = [] if verdict is None else [r["gate"] for r in verdict.results if not r["passed"]]
+        return {"gates": "not checked" if verdict is None else "failed", "failed": failed}
+    done: dict[str, Any] = {"gates": "passed"}
+    try:
+        if policy.staging == "auto":
+            promote_automatically(ws, ref, "staging", reason)
+            done["staging"] = version.version
+        if policy.production == "auto":
+            promote_automatically(ws, ref, "production", reason)
+            done["production"] = version.version
+        else:
+            request = request_promotion(ws, ref, "production", f"{reason}; waits for approval")
+            done["request"] = request.id
+    except AssayError as exc:
+        done["refused"] = exc.message
+    return done

@@ -1,4 +1,5 @@
-"""The HTTP face of a model server: KServe V1, Open Inference Protocol V2 and /metrics."""
+"""The HTTP face of a model server: KServe V1, Open Inference Protocol V2, late labels and
+/metrics."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from assay.errors import DataError
 from assay.serving.explain import explain
 from assay.serving.protocol import (
     BadRequest,
     Parsed,
+    parse_label_body,
     parse_v1,
     parse_v2,
     prediction_rows,
@@ -121,6 +124,18 @@ def _v1_routes(app: FastAPI, calls: _Calls) -> None:
             "lineage_id": current.lineage_id,
             "explanations": found,
         }
+
+    @app.post("/v1/models/{name}/labels")
+    async def v1_labels(name: str, request: Request) -> Response:
+        calls.slot(name)
+        labels = parse_label_body(await calls.body(request))
+        try:
+            added = await calls.server.add_labels(labels)
+        except DataError as exc:
+            # Well-formed but about requests never logged: not the 404 of an unknown model.
+            raise BadRequest(str(exc), 422) from None
+        body = {"stored": added.stored, "replaced": added.replaced, "unknown": added.unknown}
+        return _json(body, 200)
 
     @app.post("/v1/models/{name}:predict")
     async def v1_predict(name: str, request: Request) -> Response:

@@ -6,16 +6,20 @@ and the fix, never a validation dump or a server error.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from assay.errors import DataError
+from assay.metadata.late_labels import LateLabel, parse_labels
 from assay.serving.batching import Batched
 
 __all__ = [
     "INPUT_NAME",
     "BadRequest",
     "Parsed",
+    "parse_label_body",
     "parse_v1",
     "parse_v2",
     "v1_response",
@@ -125,6 +129,48 @@ def parse_v2(body: Any, header_id: str | None = None) -> Parsed:
     if shape[0] != len(texts):
         raise BadRequest(f"inputs[0].shape is [{shape[0]}] but data holds {len(texts)} texts")
     return Parsed(texts, _request_id(body, header_id))
+
+
+def parse_label_body(body: Any) -> list[LateLabel]:
+    """``{"labels": [{"request_id": ..., "label": ..., "row": 0}, ...]}`` (``row``: which
+    text of the request, from 0; default 0).
+
+    Raises:
+        BadRequest: the body is not that shape; the message names the first wrong field.
+    """
+    body = _object(body)
+    unknown = sorted(set(body) - {"labels"})
+    if unknown:
+        raise BadRequest(f'unknown field {unknown[0]!r}; the body holds only "labels"')
+    items = body.get("labels")
+    if not isinstance(items, list) or not items:
+        raise BadRequest(
+            '"labels" must be a non-empty list: '
+            '{"labels": [{"request_id": "...", "label": "positive", "row": 0}]}'
+        )
+    for i, item in enumerate(items):
+        _check_label(item, f"labels[{i}]")
+    try:
+        return parse_labels(items)
+    except DataError as exc:  # pragma: no cover - _check_label refuses all it would
+        raise BadRequest(str(exc)) from None
+
+
+def _check_label(item: Any, where: str) -> None:
+    # Checked here, not only by parse_labels, to name the JSON path and the JSON type.
+    if not isinstance(item, dict):
+        raise BadRequest(f"{where} must be an object, got {_kind(item)}")
+    extra = sorted(set(item) - {"request_id", "label", "row"})
+    if extra:
+        raise BadRequest(f"{where} has unknown field {extra[0]!r}; fields: request_id, label, row")
+    for key in ("request_id", "label"):
+        value = item.get(key)
+        if not isinstance(value, str) or not value:
+            got = "an empty string" if value == "" else _kind(value)
+            raise BadRequest(f"{where}.{key} must be a non-empty string, got {got}")
+    row = item.get("row", 0)
+    if row is not None and (not isinstance(row, int) or isinstance(row, bool) or row < 0):
+        raise BadRequest(f"{where}.row must be a whole number from 0, got {json.dumps(row)}")
 
 
 def prediction_rows(result: Batched) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from assay.errors import ConfigError
 from assay.metadata import PredictionRecord
+from assay.metadata.late_labels import LabelsAdded, LateLabel, store_labels, unmatched
 from assay.serving.batching import Batched, MicroBatcher
 from assay.serving.metrics import ServerMetrics
 from assay.serving.predlog import PredictionLog
@@ -104,6 +105,26 @@ class ModelServer:
         result = await self.batchers[name].submit(texts)
         self.metrics.batch_rows.labels(name, str(result.model.version)).observe(result.batch_rows)
         return result
+
+    async def add_labels(self, labels: Sequence[LateLabel]) -> LabelsAdded:
+        """Store late labels as ``assay monitor label`` does, once what this server has
+        answered is in the prediction log, so that a label for a request just answered is
+        found.
+
+        Raises:
+            DataError: none of the labels matches a logged request.
+        """
+        store = self.ws.metadata
+        if self.log is not None:
+            await asyncio.to_thread(self.log.flush)
+            # With --workers N, the request may have been answered by another process, whose
+            # writer writes within about its flush interval: wait a few for it, then give up.
+            deadline = time.monotonic() + 4 * self.log.flush_s
+            while time.monotonic() < deadline:
+                if not await asyncio.to_thread(unmatched, store, labels):
+                    break
+                await asyncio.sleep(self.log.flush_s / 2)
+        return await asyncio.to_thread(store_labels, store, labels, user=self.ws.user)
 
     def record(
         self,

@@ -1,7 +1,9 @@
-"""``assay monitor check|alerts|label``: drift and live performance of served models."""
+"""``assay monitor check|alerts|report|label|replay``: drift and live performance of served
+models (``run`` and ``retrains`` are in ``watch``)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import time
 from dataclasses import asdict
@@ -15,13 +17,13 @@ from assay.cli import output
 from assay.errors import ConfigError, DataError
 from assay.monitoring.check import Checked, Window, check_drift, check_performance
 from assay.monitoring.labels import add_labels
+from assay.monitoring.policy import seconds
 
 __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True)
 
 _Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def _since(text: str | None) -> float | None:
@@ -29,8 +31,8 @@ def _since(text: str | None) -> float | None:
     if text is None:
         return None
     text = text.strip()
-    if text[:-1].replace(".", "", 1).isdigit() and text[-1:] in _UNITS:
-        return time.time() - float(text[:-1]) * _UNITS[text[-1]]
+    with contextlib.suppress(ValueError):
+        return time.time() - seconds(text)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -126,6 +128,52 @@ def alerts(
     output.console().print(output.table(None, columns, rows))
 
 
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    ref: Annotated[
+        str,
+        typer.Argument(
+            help="NAME@VERSION, NAME@ALIAS or NAME@latest; a plain NAME: every version."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path(
+        "monitor.html"
+    ),
+    since: Annotated[
+        str | None, typer.Option("--since", help="Windows from then: 24h, 7d or a date.")
+    ] = None,
+    all_versions: Annotated[
+        bool, typer.Option("--all-versions", help="Every version of the model, marked.")
+    ] = False,
+) -> None:
+    """Write a self-contained HTML page of a model version's monitoring over time: drift
+    tests and live performance against evaluation, the checked windows and the alerts."""
+    from assay.report.monitoring import (  # noqa: PLC0415 - matplotlib only when rendering
+        build_monitoring,
+        render_monitoring,
+    )
+
+    start = _since(since)
+    with output.opened(ctx.obj) as ws:
+        found = build_monitoring(ws, ref, since=start, all_versions=all_versions)
+    page = render_monitoring(found)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {out}: {exc.strerror}") from None
+    windows = found["windows"]
+    alarms = sum(w["status"] in ("drift", "drop") for w in windows)
+    open_alerts = sum(a["status"] == "open" for a in found["alerts"])
+    output.console().print(
+        output.escape(
+            f"wrote the monitoring of {found['ref']} to {out} ({len(windows)} window(s), "
+            f"{alarms} alarming; {open_alerts} open alert(s))"
+        )
+    )
+
+
 @app.command("label")
 def label(
     ctx: typer.Context,
@@ -153,3 +201,88 @@ def label(
     if added.unknown:
         shown = ", ".join(added.unknown[:5]) + (" ..." if len(added.unknown) > 5 else "")
         con.print(f"{len(added.unknown)} not in the prediction log, not stored: {shown}")
+
+
+# ---- assay monitor replay: simulated traffic through a running server --------------------
+
+
+@app.command("replay")
+def replay_traffic(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The served model: NAME, NAME@VERSION or NAME@ALIAS.")],
+    input_path: Annotated[Path, typer.Option("--input", "-i", help="CSV file of texts.")],
+    column: Annotated[str, typer.Option("--column", help="The column of texts to send.")],
+    labels: Annotated[
+        str | None, typer.Option("--labels", help="A column of true labels to post after.")
+    ] = None,
+    url: Annotated[
+        str, typer.Option("--url", help="The running server.")
+    ] = "http://127.0.0.1:8080",
+    batch: Annotated[int, typer.Option("--batch", help="Texts per request.")] = 1,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Requests in flight at once.")
+    ] = 1,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Only the first N rows of the file.")
+    ] = None,
+    protocol: Annotated[str, typer.Option("--protocol", help="v1 (KServe) or v2 (OIP).")] = "v1",
+    as_json: _Json = False,
+) -> None:
+    """Send a CSV's texts through a running `assay serve` as live traffic, then post the
+    true labels of the answered requests as late labels (with --labels). Prints what was
+    sent and failed, the labels stored and how often each label was predicted; exits 1
+    when every request failed."""
+    # Loaded here, not at the top, so that other commands do not pay for the HTTP client.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress  # noqa: PLC0415
+
+    from assay.monitoring.replay import alias_version, read_traffic, replay  # noqa: PLC0415
+
+    traffic = read_traffic(input_path, column, labels, limit)
+    with output.opened(ctx.obj) as ws:
+        expected = alias_version(ws, ref)
+    con = output.console()
+    bar = Progress(
+        "replaying",
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=con,
+        transient=True,
+        disable=as_json or not con.is_terminal,  # piped output gets only the summary
+    )
+    task = bar.add_task("replaying", total=len(traffic.texts))
+    with bar:
+        done = replay(
+            url,
+            ref,
+            traffic,
+            batch=batch,
+            concurrency=concurrency,
+            protocol=protocol,
+            expected_alias_version=expected,
+            progress=lambda rows, _total: bar.update(task, completed=rows),
+        )
+    if as_json:
+        output.print_json(asdict(done))
+    else:
+        for warning in done.warnings:
+            con.print(f"[yellow]warning:[/yellow] {output.escape(warning)}")
+        con.print(
+            f"{done.requests} requests ({done.rows} rows) sent to {done.model}@{done.version} "
+            f"at {output.escape(done.url)} in {done.seconds:.1f}s: {done.failed_requests} "
+            f"failed ({done.failed_rows} rows)"
+        )
+        lab = done.labels
+        if lab is not None:
+            con.print(
+                f"labels: {lab.stored} stored ({lab.replaced} replaced earlier ones), "
+                f"{lab.unknown} not in the prediction log, {lab.failed} failed, "
+                f"{lab.skipped} not posted (no label, or the request failed)"
+            )
+        for error in done.errors + (lab.errors if lab else []):
+            con.print(f"  failed: {output.escape(error)}")
+        answered = sum(done.predicted.values()) or 1
+        shares = [(k, n, f"{n / answered:.1%}") for k, n in done.predicted.items()]
+        con.print(output.table("predicted", ["label", "rows", "share"], shares))
+    if done.failed_requests == done.requests:
+        output.error(f"every request to {done.url} failed", "see the errors above")
+        raise typer.Exit(1)

@@ -1,0 +1,100 @@
+"""Late labels matched to the prediction log by request id: the one implementation that
+``assay monitor label`` (through monitoring) and a model server's labels route share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from assay.errors import DataError
+from assay.metadata.monitoring import LabelRecord
+from assay.metadata.repository import MetadataStore
+
+__all__ = ["LabelsAdded", "LateLabel", "parse_labels", "store_labels", "unmatched"]
+
+
+@dataclass(frozen=True, slots=True)
+class LateLabel:
+    """The true class of text ``row`` (from 0) of logged request ``request_id``."""
+
+    request_id: str
+    row: int
+    label: str
+
+    @property
+    def key(self) -> str:
+        """How an unmatched label is named: the request id, with ``#row`` past row 0."""
+        return self.request_id if self.row == 0 else f"{self.request_id}#{self.row}"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelsAdded:
+    """What became of a batch of labels."""
+
+    stored: int
+    replaced: int  # of those stored, how many replaced an earlier label
+    unknown: list[str]  # request ids (or ``id#row``) the prediction log does not hold
+
+
+def parse_labels(rows: Iterable[Mapping[str, object]]) -> list[LateLabel]:
+    """Labels given as ``{"request_id", "label"[, "row"]}`` (``row``: which text of a
+    multi-text request, from 0; default 0), as CSV rows or JSON objects give them.
+
+    Raises:
+        DataError: a row lacks ``request_id`` or ``label``, or its ``row`` is not a
+            non-negative integer.
+    """
+    wanted: list[LateLabel] = []
+    for i, item in enumerate(rows, start=1):
+        request_id, label = item.get("request_id"), item.get("label")
+        if request_id in (None, "") or label in (None, ""):
+            raise DataError(
+                f"label {i} has no request_id or no label",
+                hint="give columns request_id and label (and row for multi-text requests)",
+            )
+        row = item.get("row", 0)
+        try:
+            row_number = int(str(row)) if row not in (None, "") else 0
+        except ValueError:
+            row_number = -1
+        if row_number < 0:
+            raise DataError(f"label {i} has row {row!r}, not a whole number from 0")
+        wanted.append(LateLabel(str(request_id), row_number, str(label)))
+    return wanted
+
+
+def unmatched(store: MetadataStore, labels: Sequence[LateLabel]) -> list[LateLabel]:
+    """The labels whose request (or row of it) the prediction log does not hold."""
+    return _partition(store, labels)[1]
+
+
+def store_labels(store: MetadataStore, labels: Sequence[LateLabel], *, user: str) -> LabelsAdded:
+    """Store the labels that match a logged request, as given by ``user``; list the others.
+
+    Raises:
+        DataError: labels were given but none matched a logged request.
+    """
+    known, unknown = _partition(store, labels)
+    if labels and not known:
+        raise DataError(
+            f"none of the {len(labels)} labels matches a logged request "
+            f"(first: {unknown[0].key!r})",
+            hint="labels are matched by the request id a server answered with (the `id` of "
+            "its response, or the X-Request-ID header sent)",
+        )
+    now = time.time()
+    records = [LabelRecord(lab.request_id, lab.row, lab.label, now, user) for lab in known]
+    replaced = store.add_labels(records)
+    return LabelsAdded(len(records), replaced, [lab.key for lab in unknown])
+
+
+def _partition(
+    store: MetadataStore, labels: Sequence[LateLabel]
+) -> tuple[list[LateLabel], list[LateLabel]]:
+    sizes = store.request_sizes([lab.request_id for lab in labels])
+    known: list[LateLabel] = []
+    unknown: list[LateLabel] = []
+    for lab in labels:
+        (known if lab.row < sizes.get(lab.request_id, 0) else unknown).append(lab)
+    return known, unknown

@@ -72,3 +72,15 @@ def test_bad_input_is_a_clear_error(cli: Invoke, traffic: list[str], project: Pa
     assert recent.code == 0 and "300 rows" in recent.out
     assert "too few rows" in cli("monitor", "check", "pb@1", "--kind", "drift",
                                  "--since", "2999-01-01").out  # fmt: skip
+
+
+def test_close_an_alert_with_a_reason(cli: Invoke, traffic: list[str]) -> None:
+    assert cli("monitor", "check", "pb@1", "--kind", "drift").code == 0
+    assert_clean_error(cli("monitor", "close", "1"), 1, "closing an alert needs a reason")
+    closed = cli("monitor", "close", "1", "--reason", "social posts are out of scope")
+    assert closed.code == 0, closed.err
+    assert "closed alert 1 (drift on pb@1)" in closed.out
+    assert json.loads(cli("monitor", "alerts", "--status", "open", "--json").out) == []
+    assert_clean_error(cli("monitor", "close", "1", "--reason", "again"), 1, "already closed")
+    again = json.loads(cli("monitor", "check", "pb@1", "--kind", "drift", "--json").out)
+    assert again[0]["new_alert"] is True and again[0]["alert"]["id"] == 2

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from tests.cli.conftest import Result, run_subprocess
+from tests.cli.test_serve import free_port, wait_until_ready
 from tests.conftest import ROOT
 
 SESAME = ROOT / "examples" / "sesame"
@@ -85,12 +85,6 @@ def hold_back(folder: Path, every: int = 12) -> list[tuple[str, str]]:
     return held
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     p = Project(tmp_path_factory.mktemp("sesame-monitored"))
@@ -120,16 +114,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.communicate()[1]
-            assert time.monotonic() < deadline, "the server did not get ready"
-            try:
-                if httpx.get(f"{p.url}/v2/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        wait_until_ready(p.url, server)
         yield p
     finally:
         server.terminate()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 
-from assay.metadata import AlertDraft, LabelRecord, MetadataStore, WindowRecord
+import pytest
+
+from assay.errors import RecordNotFoundError
+from assay.metadata import AlertDraft, LabelRecord, MetadataStore, RetrainRecord, WindowRecord
 
 
 def window(status: str = "drift", end: float = 100.0) -> WindowRecord:
@@ -86,3 +90,62 @@ def test_a_window_of_the_log_is_selected_in_the_database(meta: MetadataStore) ->
     newest = meta.predictions("m", version=1, newest=2)
     assert [p.request_id for p in newest] == ["q6", "q8"]  # the latest two, oldest first
     assert meta.predictions("m", newest=0) == []
+
+
+def test_a_closed_alert_is_audited_and_the_same_finding_opens_a_new_one(
+    meta: MetadataStore,
+) -> None:
+    _, first, _ = meta.record_window(window(), draft())
+    assert first is not None
+    closed = meta.close_alert(first.id, "carol", "retrained and promoted")
+    assert closed.status == "closed" and meta.alerts("m", "open") == []
+    entry = [e for e in meta.audit_events() if e.action == "alert.closed"][-1]
+    assert entry.actor == "carol"
+    assert json.loads(entry.body)["payload"]["reason"] == "retrained and promoted"
+    _, again, new = meta.record_window(window(end=200.0), draft())
+    assert new and again is not None and again.id != first.id and again.count == 1
+    with pytest.raises(RecordNotFoundError, match="already closed"):
+        meta.close_alert(first.id, "carol", "twice")
+    with pytest.raises(RecordNotFoundError, match="no alert 99"):
+        meta.close_alert(99, "carol", "none")
+
+
+def test_retrainings_are_recorded_audited_and_found_by_version(meta: MetadataStore) -> None:
+    started = meta.start_retrain(
+        RetrainRecord(model="m", cause="alert", detail={"alerts": [1]}, user="monitor")
+    )
+    assert started.status == "running" and started.id > 0 and started.started_at > 0
+    assert meta.retrain_of("m", 2) is None
+    done = meta.finish_retrain(
+        started.id, status="registered", run_id="r" * 32, version=2,
+        outcome={"gates": "passed", "staging": 2},
+    )  # fmt: skip
+    assert done.status == "registered" and done.finished_at is not None
+    assert meta.retrain_of("m", 2) == done and meta.retrains("m") == [done]
+    assert meta.retrains("other") == []
+    actions = [(e.action, e.subject, e.actor) for e in meta.audit_events()][-2:]
+    assert actions == [
+        ("retrain.started", "model:m", "monitor"),
+        ("retrain.finished", "model:m@2", "monitor"),
+    ]
+
+
+def test_activity_and_labelled_inputs(meta: MetadataStore) -> None:
+    from assay.metadata import PredictionRecord
+
+    meta.log_predictions(
+        [
+            PredictionRecord("a", "m", 1, 10.0, 1.0, "v1", ["x", "y"], [{}, {}]),
+            PredictionRecord("b", "m", 1, 20.0, 1.0, "v1", ["z"], [{}]),
+            PredictionRecord("c", "n", 1, 30.0, 1.0, "v1", ["w"], [{}]),
+        ]
+    )
+    meta.add_labels(
+        [LabelRecord("a", 1, "up", 40.0, "u"), LabelRecord("b", 0, "down", 50.0, "u"),
+         LabelRecord("c", 0, "up", 60.0, "u")]
+    )  # fmt: skip
+    assert meta.activity("m", 1, 0.0) == (2, 2)
+    assert meta.activity("m", 1, 15.0) == (1, 2)
+    assert meta.activity("m", 1, 45.0) == (0, 1)
+    assert meta.activity("m", 2, 0.0) == (0, 0)
+    assert meta.labelled_inputs("m") == [("y", "up"), ("z", "down")]

@@ -259,3 +259,18 @@ def test_a_bad_policy_names_its_field(tmp_path: Path, text: str, problem: str) -
         load_monitor_policy(path)
     with pytest.raises(PolicyError, match="cannot read the monitoring policy"):
         load_monitor_policy(tmp_path / "none.yaml")
+
+
+def test_a_retraining_stopped_at_once_is_recorded_as_interrupted(
+    store: tuple[Workspace, Path], tmp_path: Path
+) -> None:
+    ws, gates = store
+    log_traffic(ws, social_posts(300), per_request=3)
+
+    def stopped(*_: object, **__: object) -> str:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        MonitorLoop(ws, policy(gates), base=tmp_path, launcher=stopped).round()
+    (record,) = ws.metadata.retrains("pb")
+    assert record.status == "interrupted" and record.finished_at is not None

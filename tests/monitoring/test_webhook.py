@@ -20,6 +20,7 @@ from assay.metadata import AlertDraft, AlertRecord, WindowRecord
 from assay.monitoring import Webhook, deliver_pending
 from assay.monitoring.webhook import MAX_WAIT_S
 from assay.workspace import Workspace
+from tests.cli.test_serve import free_port
 
 
 @dataclass
@@ -211,13 +212,6 @@ def test_a_refused_alert_is_not_retried_and_is_offered_again_next_round(
     # Fixed on the receiver's side: the next round delivers it and clears the error.
     assert deliver_pending(workspace, Webhook(receiver.url)).delivered == (alert.id,)
     assert stored(workspace, alert.id).delivery_error is None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 def test_nothing_listening_is_recorded_without_raising(workspace: Workspace) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from assay.errors import RecordNotFoundError
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry
 
@@ -227,6 +228,33 @@ class MonitoringRecords:
         )
         with self._write() as conn:
             conn.execute(a.update().where(a.c.id == alert_id).values(values))
+
+    def close_alert(self, alert_id: int, user: str, reason: str) -> AlertRecord:
+        """Close an open alert (the finding was dealt with), with ``alert.closed`` in the
+        audit log; the same finding raised later opens a new alert.
+
+        Raises:
+            RecordNotFoundError: no open alert has that id.
+        """
+        a = t.alerts
+        with self._write() as conn:
+            row = conn.execute(sa.select(a).where(a.c.id == alert_id)).mappings().first()
+            if row is None or row["status"] != "open":
+                raise RecordNotFoundError(
+                    f"no alert {alert_id}"
+                    if row is None
+                    else f"alert {alert_id} is already closed",
+                    hint="`assay monitor alerts --status open` lists the open ones",
+                )
+            conn.execute(a.update().where(a.c.id == alert_id).values(status="closed"))
+            entry = AuditEntry(
+                "alert.closed",
+                f"model:{row['model']}@{row['version']}",
+                {"alert": alert_id, "reason": reason},
+            )
+            self.audit(conn, [entry], user)
+            closed = conn.execute(sa.select(a).where(a.c.id == alert_id)).mappings().one()
+        return AlertRecord(**dict(closed))
 
 
 def _new_id(result: sa.CursorResult[Any]) -> int:

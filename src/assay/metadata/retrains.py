@@ -26,7 +26,7 @@ class RetrainRecord:
     cause: str
     detail: dict[str, Any]
     user: str
-    status: str = "running"  # running, registered, unchanged, failed
+    status: str = "running"  # running, registered, unchanged, failed, interrupted
     run_id: str | None = None
     version: int | None = None
     outcome: dict[str, Any] = field(default_factory=dict)

@@ -163,12 +163,21 @@ def retrain(
         return ws.metadata.finish_retrain(
             started.id, status="failed", run_id=exc.run_id, outcome=outcome, error=exc.message
         )
+    except KeyboardInterrupt:
+        # Stopped at once (a second SIGTERM, Ctrl-C): the record must not stay "running".
+        ws.metadata.finish_retrain(
+            started.id, status="interrupted", run_id=_run_of(ws, policy, started.id),
+            outcome=outcome, error="interrupted",
+        )  # fmt: skip
+        raise
     except AssayError as exc:
         # A failure outside a step (a parameter, an input file) may still have recorded a run.
-        recorded = ws.metadata.list_runs(experiment=policy.experiment, limit=10)
-        run = next((r.id for r in recorded if r.tags.get("retrain") == str(started.id)), None)
         return ws.metadata.finish_retrain(
-            started.id, status="failed", run_id=run, outcome=outcome, error=exc.message
+            started.id,
+            status="failed",
+            run_id=_run_of(ws, policy, started.id),
+            outcome=outcome,
+            error=exc.message,
         )
     made = [v for v in ws.metadata.model_versions(watched.name) if v.run_id == run_id]
     if not made:
@@ -206,3 +215,9 @@ def _govern(
     except AssayError as exc:
         done["refused"] = exc.message
     return done
+
+
+def _run_of(ws: Workspace, policy: Retrain, retrain_id: int) -> str | None:
+    """The run a retraining started, found by its tag (when the launcher did not return)."""
+    recorded = ws.metadata.list_runs(experiment=policy.experiment, limit=10)
+    return next((r.id for r in recorded if r.tags.get("retrain") == str(retrain_id)), None)

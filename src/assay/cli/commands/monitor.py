@@ -1,5 +1,5 @@
-"""``assay monitor check|alerts|report|label|replay``: drift and live performance of served
-models (``run`` and ``retrains`` are in ``watch``)."""
+"""``assay monitor check|alerts|close|report|label|replay``: drift and live performance of
+served models (``run`` and ``retrains`` are in ``watch``)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import typer
 
 from assay.cli import output
 from assay.errors import ConfigError, DataError
+from assay.monitoring.alerts import close_alert
 from assay.monitoring.check import Checked, Window, check_drift, check_performance
 from assay.monitoring.labels import add_labels
 from assay.monitoring.policy import seconds
@@ -104,6 +105,21 @@ def _checked(c: Checked) -> dict[str, Any]:
         "alert": asdict(c.alert) if c.alert else None,
         "new_alert": c.new,
     }
+
+
+@app.command("close")
+def close(
+    ctx: typer.Context,
+    alert_id: Annotated[int, typer.Argument(help="The alert's id (assay monitor alerts).")],
+    reason: Annotated[str, typer.Option("--reason", help="What was done about it.")] = "",
+) -> None:
+    """Close an open alert, with the reason, in the audit log; the same finding raised again
+    later opens a new alert."""
+    with output.opened(ctx.obj) as ws:
+        closed = close_alert(ws, alert_id, reason)
+    output.console().print(
+        f"closed alert {closed.id} ({closed.kind} on {closed.model}@{closed.version})"
+    )
 
 
 @app.command("alerts")

@@ -45,7 +45,7 @@ def store(project: Path) -> Iterator[Workspace]:
 @pytest.fixture
 def server(store: Workspace) -> Iterator[tuple[str, ModelServer]]:
     """A server of `tiny@1` on the project's store, in a background thread."""
-    with serving(store, ["tiny@1"], ServeOptions()) as served:
+    with serving(store, ["tiny@1"], ServeOptions(accept_labels=True)) as served:
         yield served
 
 
@@ -138,7 +138,7 @@ def test_labels_are_found_whichever_worker_answered(
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
     env.update({"ASSAY_HOME": str(project), "ASSAY_USER": "alice"})
-    command = ["serve", "tiny@1", "--port", str(port), "--workers", "2"]
+    command = ["serve", "tiny@1", "--port", str(port), "--workers", "2", "--accept-labels"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "assay", *command],
         env=env,

@@ -109,7 +109,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     p.url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "-m", "assay", "serve", "sesame@production", "--port", str(port),
-         "--poll-seconds", "0.5"],
+         "--poll-seconds", "0.5", "--accept-labels"],
         cwd=p.folder, env={**p.env, "ASSAY_USER": "server"},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

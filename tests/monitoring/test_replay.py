@@ -55,7 +55,7 @@ def test_replayed_phrasebank_traffic_is_logged_and_labelled(
         [{"sentence": t, "label": y} for t, y in zip(texts, truth, strict=True)],
     )
     seen: list[tuple[int, int]] = []
-    with serving(workspace, ["pb@1"], ServeOptions()) as (url, _):
+    with serving(workspace, ["pb@1"], ServeOptions(accept_labels=True)) as (url, _):
         done = replay(
             url,
             "pb@1",
@@ -88,7 +88,7 @@ def test_v2_protocol_and_an_alias_that_moved_are_reported(
     tiny_ws: Workspace, tmp_path: Path
 ) -> None:
     path = _csv(tmp_path / "t.csv", [{"text": "profit rose strongly"}, {"text": "loss widened"}])
-    with serving(tiny_ws, ["tiny@live"], ServeOptions(poll_s=600)) as (url, _):
+    with serving(tiny_ws, ["tiny@live"], ServeOptions(poll_s=600, accept_labels=True)) as (url, _):
         promote(tiny_ws, "tiny@2", "live")  # the store says 2; the server has not looked yet
         done = replay(
             url,
@@ -110,7 +110,10 @@ def test_refused_requests_are_counted_and_their_labels_not_posted(
 ) -> None:
     rows = [{"text": "profit rose", "y": "up"}, {"text": "x" * 3000, "y": "down"}]
     traffic = read_traffic(_csv(tmp_path / "t.csv", rows), "text", "y")
-    with serving(tiny_ws, ["tiny@1"], ServeOptions(max_body_bytes=1000)) as (url, _):
+    with serving(tiny_ws, ["tiny@1"], ServeOptions(max_body_bytes=1000, accept_labels=True)) as (
+        url,
+        _,
+    ):
         done = replay(url, "tiny", traffic)
     assert (done.requests, done.failed_requests, done.failed_rows) == (2, 1, 1)
     assert len(done.errors) == 1 and done.errors[0].startswith("413: ")
@@ -126,7 +129,7 @@ def test_a_server_that_does_not_answer_or_serve_the_model_is_a_config_error(
     with pytest.raises(ConfigError, match=f"no model server answers at {url}") as caught:
         replay(url, "tiny@1", traffic, timeout_s=5)
     assert "assay serve tiny@1" in str(caught.value.hint)
-    with serving(tiny_ws, ["tiny@live"], ServeOptions()) as (url, _):
+    with serving(tiny_ws, ["tiny@live"], ServeOptions(accept_labels=True)) as (url, _):
         with pytest.raises(ConfigError, match=r"does not serve model 'nope' \(it serves: tiny\)"):
             replay(url, "nope@1", traffic)
         with pytest.raises(ConfigError, match="serves tiny@1, not tiny@2"):

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from assay import Settings
-from assay.errors import PolicyError
+from assay.errors import ConfigError, PolicyError
 from assay.metadata import LabelRecord, RetrainRecord
 from assay.monitoring.loop import MonitorLoop
 from assay.monitoring.policy import MonitorPolicy, load_monitor_policy
@@ -130,6 +131,37 @@ def test_a_failing_retraining_is_recorded_and_the_monitor_goes_on(
     assert "missing.yaml" in (done.retrain.error or "") and done.retrain.run_id
     assert ws.metadata.get_run(done.retrain.run_id).status == "failed"
     assert [e.action for e in ws.metadata.audit_events()][-1] == "retrain.finished"
+    # The alert started no version: after the cooldown it starts another try.
+    later = time.time() + 2 * 3600
+    retry = MonitorLoop(
+        ws, broken, base=tmp_path, launcher=functools.partial(launch, ws), clock=lambda: later
+    ).round()
+    assert retry.retrain is not None and retry.retrain.id == done.retrain.id + 1
+    assert retry.retrain.detail["alerts"] == done.retrain.detail["alerts"]
+
+
+def test_a_retraining_left_running_is_reaped_when_a_monitor_starts(
+    store: tuple[Workspace, Path], tmp_path: Path
+) -> None:
+    ws, gates = store
+    cut = ws.metadata.start_retrain(
+        RetrainRecord(model="pb", cause="schedule", detail={}, user="alice")
+    )
+    assert MonitorLoop(ws, policy(gates), base=tmp_path).reaped == 1
+    (record,) = ws.metadata.retrains("pb")
+    assert record.id == cut.id and record.status == "interrupted"
+    assert "stopped before" in (record.error or "")
+
+
+def test_an_unset_webhook_secret_is_refused(store: tuple[Workspace, Path], tmp_path: Path) -> None:
+    ws, _ = store
+    spec = MonitorPolicy.model_validate(
+        {"model": "pb@production",
+         "webhook": {"url": "http://127.0.0.1:9/a", "secret_env": "HOOK_KEY"}}
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="HOOK_KEY, which is not set"):
+        MonitorLoop(ws, spec, base=tmp_path, env={})
+    assert MonitorLoop(ws, spec, base=tmp_path, env={"HOOK_KEY": "k"}).hook is not None
 
 
 def test_an_unchanged_model_is_recorded_as_unchanged(
@@ -158,7 +190,7 @@ def test_production_moves_by_itself_only_where_the_model_policy_allows_it(
     assert retrained is not None and retrained.outcome.get("production") == 2
     assert workspace.metadata.alias_version("pb", "production") == 2
     moves = workspace.metadata.alias_moves("pb", "production")
-    assert moves[-1].reason.startswith("retraining 1:") and moves[-1].request_id is None
+    assert moves[-1].reason.startswith("automatic: retraining 1:") and moves[-1].request_id is None
 
 
 def test_production_auto_without_the_model_policy_opt_in_is_refused(
@@ -184,16 +216,21 @@ def test_schedule_new_data_and_cooldown(store: tuple[Workspace, Path], tmp_path:
     assert due_cause(ws, spec.retrain, watched, base=tmp_path, now=now) is None
     incoming.mkdir()
     (incoming / ".hidden").write_text("x")
-    assert folder_fingerprint(incoming) is None  # hidden files are not data
+    (incoming / ".git" / "objects").mkdir(parents=True)
+    (incoming / ".git" / "objects" / "blob").write_text("x")
+    assert folder_fingerprint(incoming) is None  # hidden files and folders are not data
     (incoming / "a.csv").write_text("text,label\nup,positive\n")
     cause = due_cause(ws, spec.retrain, watched, base=tmp_path, now=now)
     assert cause is not None and cause.kind == "data" and cause.detail["files"] == 1
     started = ws.metadata.start_retrain(
         RetrainRecord(model="pb", cause="data", detail=cause.detail, user="alice")
     )
+    later = started.started_at + 3 * 3600
+    # While one runs, no other starts, whatever is due.
+    assert due_cause(ws, spec.retrain, watched, base=tmp_path, now=later + 7 * 86400) is None
+    ws.metadata.finish_retrain(started.id, status="unchanged")
     # Within the cooldown nothing is due; after it the same files are not new.
     assert due_cause(ws, spec.retrain, watched, base=tmp_path, now=started.started_at + 60) is None
-    later = started.started_at + 3 * 3600
     assert due_cause(ws, spec.retrain, watched, base=tmp_path, now=later) is None
     (incoming / "a.csv").write_text("text,label\ndown,negative\n")
     changed = due_cause(ws, spec.retrain, watched, base=tmp_path, now=later)
@@ -202,6 +239,10 @@ def test_schedule_new_data_and_cooldown(store: tuple[Workspace, Path], tmp_path:
     week = started.started_at + 7 * 86400
     scheduled = due_cause(ws, spec.retrain, watched, base=tmp_path, now=week)
     assert scheduled is not None and scheduled.kind == "schedule"
+    (incoming / "sub").mkdir()
+    (incoming / "sub" / "b.csv").write_text("text,label\n")
+    nested = folder_fingerprint(incoming)
+    assert nested is not None and nested[1] == 2
 
 
 def test_a_count_window_waits_for_that_many_new_requests(

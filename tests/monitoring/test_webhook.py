@@ -313,3 +313,16 @@ def test_the_repr_shows_no_credentials() -> None:
     text = repr(hook)
     assert "hooks.example.com" in text
     assert not any(s in text for s in ("tok3n", "s3cret", "abc"))
+
+
+def test_a_model_given_delivers_only_its_alerts(workspace: Workspace, receiver: Receiver) -> None:
+    mine = raise_alert(workspace)
+    window = WindowRecord("other", 1, "drift", 0.0, 60.0, 500, "drift", {})
+    _, theirs, _ = workspace.metadata.record_window(
+        window, AlertDraft("other", 1, "drift", "e" * 64, "drift elsewhere", {})
+    )
+    assert theirs is not None
+    done = deliver_pending(workspace, Webhook(receiver.url), model="m")
+    assert done.delivered == (mine.id,)
+    assert [json.loads(r.body)["model"] for r in receiver.received] == ["m"]
+    assert stored(workspace, theirs.id).delivered_at is None

@@ -24,7 +24,7 @@ def _predict(url: str, request_id: str, texts: list[str]) -> None:
 
 
 def test_labels_for_requests_just_answered_are_stored(served: Workspace) -> None:
-    with serving(served, ["tiny@live"], ServeOptions()) as (url, _):
+    with serving(served, ["tiny@live"], ServeOptions(accept_labels=True)) as (url, _):
         _predict(url, "a", [PROFIT, "loss widened"])
         _predict(url, "b", [PROFIT])
         # At once: the prediction log's writer has not run its 0.25 s batch yet.
@@ -56,7 +56,7 @@ def test_labels_for_requests_just_answered_are_stored(served: Workspace) -> None
 
 
 def test_the_route_finds_a_request_the_log_writer_still_holds(served: Workspace) -> None:
-    with serving(served, ["tiny@live"], ServeOptions()) as (url, server):
+    with serving(served, ["tiny@live"], ServeOptions(accept_labels=True)) as (url, server):
         assert server.log is not None
         server.log.flush_s = 60  # the writer would hold the next batch a minute
         _predict(url, "held", [PROFIT])
@@ -70,7 +70,7 @@ def test_the_route_finds_a_request_the_log_writer_still_holds(served: Workspace)
 
 
 def test_labels_matching_no_logged_request_are_a_422(served: Workspace) -> None:
-    with serving(served, ["tiny@live"], ServeOptions()) as (url, _):
+    with serving(served, ["tiny@live"], ServeOptions(accept_labels=True)) as (url, _):
         response = httpx.post(
             f"{url}/v1/models/tiny/labels",
             json={"labels": [{"request_id": "ghost", "label": "up"}]},
@@ -82,7 +82,7 @@ def test_labels_matching_no_logged_request_are_a_422(served: Workspace) -> None:
 
 
 def test_labels_for_a_model_not_served_are_a_404(served: Workspace) -> None:
-    with serving(served, ["tiny@live"], ServeOptions()) as (url, _):
+    with serving(served, ["tiny@live"], ServeOptions(accept_labels=True)) as (url, _):
         response = httpx.post(
             f"{url}/v1/models/nope/labels", json={"labels": [{"request_id": "a", "label": "up"}]}
         )
@@ -116,7 +116,7 @@ def test_labels_for_a_model_not_served_are_a_404(served: Workspace) -> None:
 def test_malformed_label_bodies_are_a_400_naming_the_problem(
     served: Workspace, body: bytes, needle: str
 ) -> None:
-    with serving(served, ["tiny@live"], ServeOptions()) as (url, _):
+    with serving(served, ["tiny@live"], ServeOptions(accept_labels=True)) as (url, _):
         _predict(url, "a", [PROFIT])
         response = httpx.post(
             f"{url}/v1/models/tiny/labels",
@@ -140,3 +140,38 @@ def test_the_prediction_log_flush_waits_for_what_was_queued(served: Workspace) -
     assert served.metadata.request_sizes(["r0", "r1", "r2"]) == {"r0": 1, "r1": 1, "r2": 1}
     log.close()
     assert log.flush()  # closed: nothing is left to wait for
+
+
+def test_the_route_is_off_unless_asked_for_and_then_takes_the_token(served: Workspace) -> None:
+    body = {"labels": [{"request_id": "a", "label": "up"}]}
+    with serving(served, ["tiny@live"], ServeOptions()) as (url, _):
+        _predict(url, "a", [PROFIT])
+        off = httpx.post(f"{url}/v1/models/tiny/labels", json=body)
+        assert off.status_code == 403 and "--accept-labels" in off.json()["error"]
+    guarded = ServeOptions(accept_labels=True, labels_token="s3cret")
+    with serving(served, ["tiny@live"], guarded) as (url, _):
+        for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": "s3cret"}):
+            refused = httpx.post(f"{url}/v1/models/tiny/labels", json=body, headers=headers)
+            assert refused.status_code == 401 and "token" in refused.json()["error"]
+        taken = httpx.post(
+            f"{url}/v1/models/tiny/labels", json=body, headers={"authorization": "Bearer s3cret"}
+        )
+        assert taken.status_code == 200 and taken.json()["stored"] == 1
+    assert served.metadata.labels_for(["a"]) == {("a", 0): "up"}
+
+
+def test_labels_for_another_models_requests_are_not_taken(served: Workspace) -> None:
+    from assay.metadata import PredictionRecord
+
+    served.metadata.log_predictions(
+        [PredictionRecord("elsewhere", "other", 1, 1.0, 1.0, "v1", ["x"], [{}])]
+    )
+    with serving(served, ["tiny@live"], ServeOptions(accept_labels=True)) as (url, _):
+        _predict(url, "mine", [PROFIT])
+        labels = [{"request_id": "elsewhere", "label": "up"}, {"request_id": "mine", "label": "up"}]
+        answer = httpx.post(f"{url}/v1/models/tiny/labels", json={"labels": labels})
+        assert answer.json() == {"stored": 1, "replaced": 0, "unknown": ["elsewhere"]}
+        too_long = [{"request_id": "mine", "label": "x" * 201}]
+        refused = httpx.post(f"{url}/v1/models/tiny/labels", json={"labels": too_long})
+        assert refused.status_code == 400 and "201 characters" in refused.json()["error"]
+    assert served.metadata.labels_for(["elsewhere"]) == {}

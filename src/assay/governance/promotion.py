@@ -198,33 +198,45 @@ def promote(ws: Workspace, ref: str, alias: str, reason: str = "") -> AliasMoveR
 
 
 def promote_automatically(ws: Workspace, ref: str, alias: str, reason: str) -> AliasMoveRecord:
-    """Point ``alias`` at ``ref`` for a retraining, without a person: allowed for an alias
-    that needs no approval, or one that the policy recorded with the version's passed
-    verdict lists under ``approval.automatic``.
+    """Point ``alias`` at ``ref`` for a retraining, without a person. Allowed for an alias
+    that needs no approval; for one that does, only where ``approval.automatic`` lists it
+    both in the policy recorded with the version's passed verdict and in the one recorded
+    with the verdict of the version the alias holds now, which a person approved: a
+    candidate's own run cannot waive four eyes by itself. The move's reason starts with
+    ``automatic:``.
 
     Raises:
-        GovernanceError: gates failed or never ran, or the policy does not allow it.
+        GovernanceError: gates failed or never ran, or the policies do not allow it.
     """
     check_alias(alias)
     require(ws, "developer", "move aliases")
     version = resolve(ws, ref)
     verdict = _require_passed(ws, version, alias) if alias in GATED_ALIASES else None
     verdict = verdict or latest_verdict(ws, version)
-    allowed = ((verdict.policy if verdict else {}).get("approval") or {}).get("automatic", [])
-    if approvals_needed(verdict, alias) and alias not in allowed:
-        raise GovernanceError(
-            f"{version.name}@{version.version} may not move to {alias} without approval",
-            hint=f"list {alias} under approval.automatic in the model's policy to allow it, "
-            "or ask for a review with `assay models request-promotion`",
-        )
+    current = ws.metadata.alias_version(version.name, alias)
+    if approvals_needed(verdict, alias):
+        held = ws.metadata.model_version(version.name, current) if current else None
+        policies = [verdict, latest_verdict(ws, held) if held else None]
+        if not all(alias in _automatic(v) for v in policies):
+            raise GovernanceError(
+                f"{version.name}@{version.version} may not move to {alias} without approval",
+                hint=f"list {alias} under approval.automatic in the model's policy (for the "
+                "version it holds now too), or ask for a review with `assay models "
+                "request-promotion`",
+            )
     return ws.metadata.move_alias(
         version.name,
         alias,
         version.version,
         by=ws.user,
-        reason=reason,
-        expected=ws.metadata.alias_version(version.name, alias),
+        reason=f"automatic: {reason}",
+        expected=current,
     )
+
+
+def _automatic(verdict: GateVerdictRecord | None) -> list[str]:
+    approval = ((verdict.policy if verdict else {}).get("approval")) or {}
+    return list(approval.get("automatic", []))
 
 
 def rollback(

@@ -60,22 +60,38 @@ def parse_labels(rows: Iterable[Mapping[str, object]]) -> list[LateLabel]:
             row_number = -1
         if row_number < 0:
             raise DataError(f"label {i} has row {row!r}, not a whole number from 0")
+        for name, value, most in (("request_id", request_id, 128), ("label", label, 200)):
+            if len(str(value)) > most:
+                raise DataError(
+                    f"label {i} has a {name} of {len(str(value))} characters; at most "
+                    f"{most} are kept"
+                )
         wanted.append(LateLabel(str(request_id), row_number, str(label)))
     return wanted
 
 
-def unmatched(store: MetadataStore, labels: Sequence[LateLabel]) -> list[LateLabel]:
-    """The labels whose request (or row of it) the prediction log does not hold."""
-    return _partition(store, labels)[1]
+def unmatched(
+    store: MetadataStore, labels: Sequence[LateLabel], model: str | None = None
+) -> list[LateLabel]:
+    """The labels whose request (or row of it) the prediction log does not hold (for
+    ``model``, when given)."""
+    return _partition(store, labels, model)[1]
 
 
-def store_labels(store: MetadataStore, labels: Sequence[LateLabel], *, user: str) -> LabelsAdded:
-    """Store the labels that match a logged request, as given by ``user``; list the others.
+def store_labels(
+    store: MetadataStore,
+    labels: Sequence[LateLabel],
+    *,
+    user: str,
+    model: str | None = None,
+) -> LabelsAdded:
+    """Store the labels that match a logged request (of ``model``, when given), as given by
+    ``user``; list the others.
 
     Raises:
         DataError: labels were given but none matched a logged request.
     """
-    known, unknown = _partition(store, labels)
+    known, unknown = _partition(store, labels, model)
     if labels and not known:
         raise DataError(
             f"none of the {len(labels)} labels matches a logged request "
@@ -90,9 +106,9 @@ def store_labels(store: MetadataStore, labels: Sequence[LateLabel], *, user: str
 
 
 def _partition(
-    store: MetadataStore, labels: Sequence[LateLabel]
+    store: MetadataStore, labels: Sequence[LateLabel], model: str | None = None
 ) -> tuple[list[LateLabel], list[LateLabel]]:
-    sizes = store.request_sizes([lab.request_id for lab in labels])
+    sizes = store.request_sizes([lab.request_id for lab in labels], model)
     known: list[LateLabel] = []
     unknown: list[LateLabel] = []
     for lab in labels:

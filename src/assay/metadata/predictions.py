@@ -86,14 +86,17 @@ class PredictionRecords:
             ]
         return found[::-1] if newest is not None else found
 
-    def request_sizes(self, request_ids: Sequence[str]) -> dict[str, int]:
-        """How many texts each of the given logged requests held (absent: not logged)."""
+    def request_sizes(self, request_ids: Sequence[str], model: str | None = None) -> dict[str, int]:
+        """How many texts each of the given logged requests (of ``model`` only, when given)
+        held; absent: not logged."""
         p = t.predictions
         found: dict[str, int] = {}
         with self._read() as conn:
             for start in range(0, len(request_ids), 500):
                 chunk = list(dict.fromkeys(request_ids[start : start + 500]))
                 query = sa.select(p.c.request_id, p.c.inputs).where(p.c.request_id.in_(chunk))
+                if model is not None:
+                    query = query.where(p.c.model == model)
                 for request_id, inputs in conn.execute(query):
                     found[request_id] = max(found.get(request_id, 0), len(inputs or []))
         return found

@@ -143,6 +143,8 @@ def check_performance(
             "performance with",
             hint="register it with register_model(..., metrics=classification_report(...))",
         )
+    # Before the reads: a label stored while this check runs is news for the next one.
+    read_at = time.time()
     logged, _ = logged_rows(ws, record, window)
     known = ws.metadata.labels_for([p.request_id for p in logged])
     truth, predicted = [], []
@@ -153,7 +155,11 @@ def check_performance(
                 predicted.append(str(output.get("label")))
     classes = [str(c) for c in baseline["labels"]]
     drops: dict[str, dict[str, float]] = {}
-    report: dict[str, Any] = {"labelled_rows": len(truth), "tolerance": tolerance}
+    report: dict[str, Any] = {
+        "labelled_rows": len(truth),
+        "tolerance": tolerance,
+        "labels_read_at": read_at,
+    }
     if len(truth) >= min_rows:
         live = classification_report(truth, predicted, classes)
         then, now = flat_metrics(baseline), flat_metrics(live)

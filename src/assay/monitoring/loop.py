@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assay.errors import AssayError
+from assay.errors import AssayError, ConfigError
 from assay.metadata import ModelVersionRecord, RetrainRecord
 from assay.monitoring.check import Checked, Window, check_drift, check_performance
 from assay.monitoring.policy import MonitorPolicy, seconds
-from assay.monitoring.retrain import Launcher, due_cause, retrain
+from assay.monitoring.retrain import Launcher, due_cause, reap_retrains, retrain
 from assay.monitoring.webhook import Delivery, Webhook, deliver_pending
 from assay.registry import resolve
 from assay.workspace import Workspace
@@ -68,10 +68,22 @@ class MonitorLoop:
         self.hook: Webhook | None = None
         if policy.webhook is not None:
             spec = policy.webhook
-            secret = (env if env is not None else dict(os.environ)).get(spec.secret_env or "")
+            secret = None
+            if spec.secret_env is not None:
+                secret = (env if env is not None else dict(os.environ)).get(spec.secret_env)
+                if not secret:
+                    # Sending unsigned alerts to a receiver that checks signatures would lose
+                    # them; one that does not would accept forgeries. Neither silently.
+                    raise ConfigError(
+                        f"webhook.secret_env names {spec.secret_env}, which is not set",
+                        hint=f"export {spec.secret_env}=... (the key the receiver checks), "
+                        "or drop secret_env to send unsigned alerts",
+                    )
             self.hook = Webhook(
                 url=spec.url, timeout_s=spec.timeout_s, retries=spec.retries, secret=secret
             )
+        # One monitor per model: a retraining left "running" was cut off with its process.
+        self.reaped = reap_retrains(ws, policy.model.partition("@")[0])
 
     def round(self) -> Round:
         """One round of checks, delivery and retraining; problems are reported, not raised."""
@@ -84,14 +96,19 @@ class MonitorLoop:
         skipped: list[str] = []
         problems: list[str] = []
         for kind in self.policy.checks:
-            if not self._has_news(watched, kind):
-                skipped.append(kind)
-                continue
             try:
+                if not self._has_news(watched, kind):
+                    skipped.append(kind)
+                    continue
                 checked.append(self._check(watched, kind))
             except AssayError as exc:
                 problems.append(f"{kind} check of {name}: {exc.message}")
-        delivery = deliver_pending(self.ws, self.hook) if self.hook is not None else None
+        delivery = None
+        if self.hook is not None:
+            try:
+                delivery = deliver_pending(self.ws, self.hook, model=watched.name)
+            except AssayError as exc:
+                problems.append(f"webhook: {exc.message}")
         retrained = self._retrain(watched, problems)
         return Round(name, checked, skipped, delivery, retrained, problems)
 
@@ -123,13 +140,23 @@ class MonitorLoop:
         return Window(since=self.clock() - seconds(window))
 
     def _has_news(self, watched: ModelVersionRecord, kind: str) -> bool:
-        """Requests (for drift) or requests or labels (for performance) since the last
-        check of this kind; a window of N requests waits for N new ones."""
+        """Requests answered after the newest one the last check of this kind read (for a
+        count window: as many as it holds), or for performance labels stored since that
+        check began reading them."""
         checked = self.ws.metadata.windows(watched.name, watched.version, kind)
-        since = checked[-1].created_at if checked else 0.0
-        requests, labels = self.ws.metadata.activity(watched.name, watched.version, since)
-        needed = self.policy.window if isinstance(self.policy.window, int) and checked else 1
-        return requests >= needed or (kind == "performance" and labels > 0)
+        if not checked:
+            requests, _ = self.ws.metadata.activity(watched.name, watched.version, 0.0)
+            return requests > 0
+        last = max(checked, key=lambda w: (w.created_at, w.id))
+        requests, _ = self.ws.metadata.activity(watched.name, watched.version, last.end_at)
+        needed = self.policy.window if isinstance(self.policy.window, int) else 1
+        if requests >= needed:
+            return True
+        if kind != "performance":
+            return False
+        read_at = float(last.report.get("labels_read_at", last.created_at))
+        _, labels = self.ws.metadata.activity(watched.name, watched.version, read_at)
+        return labels > 0
 
     def _check(self, watched: ModelVersionRecord, kind: str) -> Checked:
         ref = f"{watched.name}@{watched.version}"

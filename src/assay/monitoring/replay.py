@@ -157,10 +157,12 @@ def replay(
     progress: Progress | None = None,
     timeout_s: float = 30.0,
     transport: httpx.BaseTransport | None = None,
+    labels_token: str | None = None,
 ) -> Replayed:
     """Send ``traffic``'s texts, ``batch`` per request and ``concurrency`` requests at a
     time, to the server at ``url`` serving model ``ref`` (the part before ``@``); then post
-    the labels of the rows answered to its labels route. A refused or unanswered request is
+    the labels of the rows answered to its labels route (with ``labels_token`` as the
+    bearer token, when the server asks for one). A refused or unanswered request is
     counted as failed, not raised.
 
     Raises:
@@ -199,7 +201,7 @@ def replay(
         )
         counts = None
         if traffic.labels is not None:
-            counts = _post_labels(client, parsed.name, traffic.labels, answers)
+            counts = _post_labels(client, parsed.name, traffic.labels, answers, labels_token)
     failed = [a for a in answers if a.error is not None]
     predicted = Counter(label for a in answers for label in a.predicted)
     return Replayed(
@@ -330,8 +332,13 @@ def _refusal(status: int, answer: Any) -> str:
 
 
 def _post_labels(
-    client: httpx.Client, name: str, labels: list[str], answers: Sequence[_Answer]
+    client: httpx.Client,
+    name: str,
+    labels: list[str],
+    answers: Sequence[_Answer],
+    token: str | None,
 ) -> LabelCounts:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
     given = [
         {"request_id": a.request_id, "label": label, "row": row}
         for a in answers
@@ -343,7 +350,9 @@ def _post_labels(
     errors: list[str] = []
     for chunk in _chunks(given, _LABELS_PER_POST):
         try:
-            response = client.post(f"/v1/models/{name}/labels", json={"labels": chunk})
+            response = client.post(
+                f"/v1/models/{name}/labels", json={"labels": chunk}, headers=headers
+            )
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             failed += len(chunk)

@@ -17,7 +17,15 @@ from assay.metadata import ModelVersionRecord, RetrainRecord
 from assay.monitoring.policy import Retrain, seconds
 from assay.workspace import Workspace
 
-__all__ = ["Cause", "Launcher", "due_cause", "folder_fingerprint", "retrain", "write_feedback"]
+__all__ = [
+    "Cause",
+    "Launcher",
+    "due_cause",
+    "folder_fingerprint",
+    "reap_retrains",
+    "retrain",
+    "write_feedback",
+]
 
 
 class Launcher(Protocol):
@@ -50,15 +58,14 @@ def folder_fingerprint(folder: Path) -> tuple[str, int] | None:
     if not folder.is_dir():
         return None
     digest, count = hashlib.sha256(), 0
-    for top, dirs, names in sorted(os.walk(folder)):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(n for n in names if not n.startswith(".")):
-            path = Path(top) / name
-            if not path.is_file():
-                continue
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-            count += 1
+    files = []
+    for top, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # pruned in place: never walked
+        files += [Path(top) / n for n in names if not n.startswith(".")]
+    for path in sorted(f for f in files if f.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        count += 1
     return (digest.hexdigest(), count) if count else None
 
 
@@ -74,9 +81,17 @@ def due_cause(
     kinds the policy names that started none yet, new or changed files in the policy's
     folder, or the schedule. Nothing within the cooldown after the last retraining."""
     history = ws.metadata.retrains(watched.name)
+    if any(h.status == "running" for h in history):
+        return None  # one retraining at a time
     if history and now - history[0].started_at < seconds(policy.cooldown):
         return None
-    started = {a for h in history if h.cause == "alert" for a in h.detail.get("alerts", [])}
+    # An alert whose retraining failed or was cut off starts another after the cooldown.
+    started = {
+        a
+        for h in history
+        if h.cause == "alert" and h.status in {"registered", "unchanged"}
+        for a in h.detail.get("alerts", [])
+    }
     waiting = [
         a
         for a in ws.metadata.alerts(watched.name, "open")
@@ -85,11 +100,13 @@ def due_cause(
     if waiting:
         waiting.sort(key=lambda a: a.id)
         kinds = sorted({a.kind for a in waiting})
+        versions = sorted({a.version for a in waiting})
         return Cause(
             "alert",
-            {"alerts": [a.id for a in waiting], "kinds": kinds, "version": watched.version},
+            {"alerts": [a.id for a in waiting], "kinds": kinds, "versions": versions},
             f"{' and '.join(kinds)} alert{'s' if len(waiting) > 1 else ''} "
-            f"{', '.join(str(a.id) for a in waiting)} on {watched.name}@{watched.version}",
+            f"{', '.join(str(a.id) for a in waiting)} on "
+            + ", ".join(f"{watched.name}@{v}" for v in versions),
         )
     if policy.new_data is not None:
         folder = (base / policy.new_data.folder).resolve()
@@ -106,6 +123,19 @@ def due_cause(
         if now - since >= seconds(policy.schedule):
             return Cause("schedule", {"every": policy.schedule}, f"the {policy.schedule} schedule")
     return None
+
+
+def reap_retrains(ws: Workspace, model: str) -> int:
+    """Record the retrainings of ``model`` still ``running`` as ``interrupted``: called as a
+    monitor starts, when no other one watches the model, they were cut off with the process
+    that started them. Returns how many."""
+    cut = [r for r in ws.metadata.retrains(model) if r.status == "running"]
+    for r in cut:
+        ws.metadata.finish_retrain(
+            r.id, status="interrupted", run_id=r.run_id, outcome=r.outcome,
+            error="the monitor stopped before the retraining ended",
+        )  # fmt: skip
+    return len(cut)
 
 
 def write_feedback(ws: Workspace, model: str, path: Path) -> int:
@@ -144,14 +174,14 @@ def retrain(
     )
     params: dict[str, Any] = dict(policy.params)
     outcome: dict[str, Any] = {"cause": cause.summary}
-    if policy.feedback is not None:
-        path = base / "feedback" / f"{watched.name}-retrain-{started.id}.csv"
-        outcome["feedback_rows"] = write_feedback(ws, watched.name, path)
-        params[policy.feedback] = str(path)
     if cause.kind == "data" and policy.new_data is not None and policy.new_data.param:
         params[policy.new_data.param] = cause.detail["folder"]
     target = policy.pipeline if ":" in policy.pipeline else str(base / policy.pipeline)
     try:
+        if policy.feedback is not None:
+            path = base / "feedback" / f"{watched.name}-retrain-{started.id}.csv"
+            outcome["feedback_rows"] = write_feedback(ws, watched.name, path)
+            params[policy.feedback] = str(path)
         run_id = launcher(
             target,
             params,
@@ -170,6 +200,11 @@ def retrain(
             outcome=outcome, error="interrupted",
         )  # fmt: skip
         raise
+    except OSError as exc:
+        return ws.metadata.finish_retrain(
+            started.id, status="failed", outcome=outcome,
+            error=f"cannot write the feedback file: {exc}",
+        )  # fmt: skip
     except AssayError as exc:
         # A failure outside a step (a parameter, an input file) may still have recorded a run.
         return ws.metadata.finish_retrain(

@@ -148,12 +148,14 @@ def deliver_pending(
     ws: Workspace,
     hook: Webhook,
     *,
+    model: str | None = None,
     deadline_s: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     client: httpx.Client | None = None,
 ) -> Delivery:
-    """POST each never-delivered alert to ``hook`` and record the outcome on the alert.
+    """POST each never-delivered alert (of ``model`` only, when given: each monitoring
+    policy delivers its own model's) to ``hook`` and record the outcome on the alert.
 
     A network problem or a refusing receiver is recorded (``mark_delivered(id, error=...)``)
     and the next alert is tried. No attempt starts after ``deadline_s`` seconds, and none
@@ -177,7 +179,7 @@ def deliver_pending(
     """
     deadline = clock() + deadline_s
     pending = sorted(
-        (a for a in ws.metadata.alerts() if a.delivered_at is None),
+        (a for a in ws.metadata.alerts(model) if a.delivered_at is None),
         key=lambda a: (a.first_at, a.id),
     )
     if not pending:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import time
 from collections.abc import AsyncIterator
@@ -127,10 +128,21 @@ def _v1_routes(app: FastAPI, calls: _Calls) -> None:
 
     @app.post("/v1/models/{name}/labels")
     async def v1_labels(name: str, request: Request) -> Response:
+        options = calls.server.options
+        if not options.accept_labels:
+            raise BadRequest(
+                "this server does not accept labels; start it with `assay serve "
+                "--accept-labels` (or send them with `assay monitor label`)",
+                403,
+            )
+        if options.labels_token is not None:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {options.labels_token}".encode()):
+                raise BadRequest("labels need the server's token: Authorization: Bearer ...", 401)
         calls.slot(name)
         labels = parse_label_body(await calls.body(request))
         try:
-            added = await calls.server.add_labels(labels)
+            added = await calls.server.add_labels(name, labels)
         except DataError as exc:
             # Well-formed but about requests never logged: not the 404 of an unknown model.
             raise BadRequest(str(exc), 422) from None

@@ -152,7 +152,7 @@ def parse_label_body(body: Any) -> list[LateLabel]:
         _check_label(item, f"labels[{i}]")
     try:
         return parse_labels(items)
-    except DataError as exc:  # pragma: no cover - _check_label refuses all it would
+    except DataError as exc:  # a value too long to keep
         raise BadRequest(str(exc)) from None
 
 

@@ -31,6 +31,10 @@ class ServeOptions:
     poll_s: float = 2.0
     log_predictions: bool = True
     retention_days: float | None = 30.0
+    # Late labels feed retraining, so the route that takes them is off unless asked for,
+    # and then needs this bearer token when one is set.
+    accept_labels: bool = False
+    labels_token: str | None = None
 
 
 class ModelServer:
@@ -106,10 +110,10 @@ class ModelServer:
         self.metrics.batch_rows.labels(name, str(result.model.version)).observe(result.batch_rows)
         return result
 
-    async def add_labels(self, labels: Sequence[LateLabel]) -> LabelsAdded:
-        """Store late labels as ``assay monitor label`` does, once what this server has
-        answered is in the prediction log, so that a label for a request just answered is
-        found.
+    async def add_labels(self, name: str, labels: Sequence[LateLabel]) -> LabelsAdded:
+        """Store late labels for requests model ``name`` answered, as ``assay monitor
+        label`` does, once what this server has answered is in the prediction log, so that
+        a label for a request just answered is found.
 
         Raises:
             DataError: none of the labels matches a logged request.
@@ -121,10 +125,10 @@ class ModelServer:
             # writer writes within about its flush interval: wait a few for it, then give up.
             deadline = time.monotonic() + 4 * self.log.flush_s
             while time.monotonic() < deadline:
-                if not await asyncio.to_thread(unmatched, store, labels):
+                if not await asyncio.to_thread(unmatched, store, labels, name):
                     break
                 await asyncio.sleep(self.log.flush_s / 2)
-        return await asyncio.to_thread(store_labels, store, labels, user=self.ws.user)
+        return await asyncio.to_thread(store_labels, store, labels, user=self.ws.user, model=name)
 
     def record(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import os
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -275,6 +276,7 @@ def replay_traffic(
             concurrency=concurrency,
             protocol=protocol,
             expected_alias_version=expected,
+            labels_token=os.environ.get("ASSAY_LABELS_TOKEN") or None,
             progress=lambda rows, _total: bar.update(task, completed=rows),
         )
     if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -43,6 +44,14 @@ def serve(
     retention_days: Annotated[
         float, typer.Option("--retention-days", help="Prediction-log entries kept this long.")
     ] = 30.0,
+    accept_labels: Annotated[
+        bool,
+        typer.Option(
+            "--accept-labels",
+            help="Take late labels on POST /v1/models/NAME/labels (with the bearer token in "
+            "ASSAY_LABELS_TOKEN when it is set).",
+        ),
+    ] = False,
 ) -> None:
     """Serve registry models until Ctrl-C or SIGTERM (requests in flight and the prediction
     log are finished first). An alias being served is followed: when it moves, the new
@@ -54,6 +63,8 @@ def serve(
         poll_s=poll_seconds,
         log_predictions=not no_log,
         retention_days=retention_days,
+        accept_labels=accept_labels,
+        labels_token=os.environ.get("ASSAY_LABELS_TOKEN") or None,
     )
     output.console().print(f"serving {', '.join(refs)} on http://{host}:{port} (Ctrl-C stops)")
     run_server(ctx.obj, refs, options, host=host, port=port, workers=workers)

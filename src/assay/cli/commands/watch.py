@@ -41,7 +41,9 @@ def run_monitor(
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         if stop.is_set():
             raise KeyboardInterrupt  # a second signal: stop now (a run in progress is interrupted)
-        stop.set()
+        # Set from another thread: this handler may run inside ``stop.wait`` while the main
+        # thread holds the event's lock, which ``set`` would then wait for forever.
+        threading.Thread(target=stop.set, name="assay-monitor-stop").start()
 
     con = output.console()
     problems: list[str] = []
@@ -106,7 +108,7 @@ def _print_round(con: Any, done: Round) -> None:
         )
     if done.retrain is not None:
         r = done.retrain
-        con.print(output.escape(f"  retraining {r.id} ({r.detail and r.cause}): {r.status}"))
+        con.print(output.escape(f"  retraining {r.id} ({r.cause}): {r.status}"))
         con.print(output.escape("    " + _outcome(r.version, r.outcome, r.error)))
     for problem in done.problems:
         con.print(output.escape(f"  problem: {problem}"))

@@ -173,3 +173,16 @@ def test_social_posts_raise_alerts_and_a_retraining_that_waits_for_approval(
         time.sleep(0.2)
     verified = project("erin", "audit", "verify")
     assert verified.code == 0, verified.err
+
+    # The evidence report answers "does it keep doing it?" for both versions.
+    for ref in ("sesame@1", "sesame@2"):
+        written = project("erin", "report", ref, "--format", "json", "-o", f"{ref}.json")
+        assert written.code == 0, written.err
+    old = json.loads((project.folder / "sesame@1.json").read_text())["does_it_keep_doing_it"]
+    assert old["monitoring"]["open_alerts"] == 2
+    assert old["monitoring"]["latest drift check"].startswith("drift")
+    assert (
+        old["monitoring"]["retrainings it started"] == f"{retrained['id']}: registered, version 2"
+    )
+    new = json.loads((project.folder / "sesame@2.json").read_text())["does_it_keep_doing_it"]
+    assert new["monitoring"]["made by"].startswith(f"retraining {retrained['id']}: drift and")

@@ -359,6 +359,20 @@ def test_monitoring_results_and_a_dirty_tree_are_shown(evidence: dict[str, Any])
     assert "uncommitted changes" in section(page, "provenance")
 
 
+def test_open_alerts_make_the_monitoring_badge_bad(evidence: dict[str, Any]) -> None:
+    evidence["does_it_keep_doing_it"]["monitoring"] = {
+        "summary": "3 window(s) checked, 1 alarming; 1 open alert(s) of 1",
+        "open_alerts": 1,
+        "made by": "retraining 1: drift alert 1 on m@1 (run abc)",
+    }
+    page = render_html(evidence)
+    assert "1 open alert(s)" in page and "no open alert" not in page
+    keep = section(page, "does-it-keep-doing-it")
+    assert "retraining 1: drift alert 1 on m@1" in keep and "open_alerts" not in keep
+    evidence["does_it_keep_doing_it"]["monitoring"]["open_alerts"] = 0
+    assert "no open alert" in render_html(evidence)
+
+
 def test_the_same_evidence_gives_the_same_page(evidence: dict[str, Any]) -> None:
     assert render_html(evidence) == render_html(copy.deepcopy(evidence))
 

@@ -116,7 +116,7 @@ def build_evidence(ws: Workspace, ref: str, *, verify_audit: bool = True) -> dic
         },
         "does_it_keep_doing_it": {
             "alias_history": [asdict(m) for m in ws.metadata.alias_moves(version.name)],
-            "monitoring": None,
+            "monitoring": _monitoring(ws, version),
         },
         "provenance": {
             "run": {name: getattr(run, name) for name in _RUN_FIELDS},
@@ -174,6 +174,44 @@ def _brief(event: AuditEventRecord) -> dict[str, Any]:
         "action": event.action,
         "subject": event.subject,
     }
+
+
+def _monitoring(ws: Workspace, version: ModelVersionRecord) -> dict[str, Any] | None:
+    """The version's checked windows, alerts and retrainings in a few lines; None when it
+    was never monitored and no retraining made it."""
+    windows = ws.metadata.windows(version.name, version.version)
+    alerts = [a for a in ws.metadata.alerts(version.name) if a.version == version.version]
+    made_by = ws.metadata.retrain_of(version.name, version.version)
+    started = [
+        r for r in ws.metadata.retrains(version.name)
+        if version.version in r.detail.get("versions", [])
+    ]  # fmt: skip
+    if not (windows or alerts or made_by or started):
+        return None
+    alarming = [w for w in windows if w.status in {"drift", "drop"}]
+    open_alerts = [a for a in alerts if a.status == "open"]
+    found: dict[str, Any] = {
+        "summary": f"{len(windows)} window(s) checked, {len(alarming)} alarming; "
+        f"{len(open_alerts)} open alert(s) of {len(alerts)}",
+        "open_alerts": len(open_alerts),
+    }
+    for kind in ("drift", "performance"):
+        last = [w for w in windows if w.kind == kind]
+        if last:
+            found[f"latest {kind} check"] = (
+                f"{last[-1].status} (window {last[-1].id}, {last[-1].rows} rows)"
+            )
+    if alerts:
+        found["alerts"] = "; ".join(f"{a.id} {a.kind} ({a.status}, {a.count}x)" for a in alerts)
+    if made_by is not None:
+        found["made by"] = (
+            f"retraining {made_by.id}: {made_by.outcome.get('cause')} (run {made_by.run_id})"
+        )
+    if started:
+        found["retrainings it started"] = "; ".join(
+            f"{r.id}: {r.status}" + (f", version {r.version}" if r.version else "") for r in started
+        )
+    return found
 
 
 def _validation(ws: Workspace, gate_execution: str | None) -> dict[str, Any] | None:

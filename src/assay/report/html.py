@@ -123,7 +123,12 @@ def _verdict(evidence: Mapping[str, Any]) -> dict[str, _Status]:
     else:
         checked = ("ok", "passed") if validation.get("passed") else ("bad", "FAILED")
     monitoring = _section(evidence, "does_it_keep_doing_it").get("monitoring")
-    watched: _Status = ("ok", "reporting") if monitoring else ("none", "no results yet")
+    if not monitoring:
+        watched: _Status = ("none", "no results yet")
+    elif monitoring.get("open_alerts"):
+        watched = ("bad", f"{monitoring['open_alerts']} open alert(s)")
+    else:
+        watched = ("ok", "no open alert")
     return {
         "gates": gate,
         "approvals": approval,

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +17,7 @@ from assay.serving.server import ModelServer, ServeOptions
 from assay.workspace import Workspace, open_workspace
 from tests.cli.conftest import Invoke
 from tests.cli.test_bad_input import assert_clean_error
-from tests.cli.test_serve import free_port, wait_until_ready
+from tests.cli.test_serve import free_port, serve_process
 from tests.textmodel import tiny
 
 ROWS = [
@@ -113,9 +109,7 @@ def test_replay_mistakes_are_one_clear_line(
     latin = project / "latin.csv"
     latin.write_bytes("text\nvoitto kasvoi 5 % £\n".encode("latin-1"))
     assert_clean_error(replay("tiny@1", latin, "--url", url), 1, "is not UTF-8 text")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     assert_clean_error(
         replay("tiny@1", traffic, "--url", closed),
         2,
@@ -135,25 +129,12 @@ def test_labels_are_found_whichever_worker_answered(
 ) -> None:
     path = project / "many.csv"
     path.write_text("text,label\n" + "".join(f"profit rose {i},up\n" for i in range(60)))
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
     env.update({"ASSAY_HOME": str(project), "ASSAY_USER": "alice"})
-    command = ["serve", "tiny@1", "--port", str(port), "--workers", "2", "--accept-labels"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assay", *command],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url, proc)
-        args = ["--input", str(path), "--column", "text", "--labels", "label", "--url", url]
+    with serve_process(["tiny@1", "--workers", "2", "--accept-labels"], env) as served:
+        args = ["--input", str(path), "--column", "text", "--labels", "label", "--url", served.url]
         result = cli("monitor", "replay", "tiny@1", *args, "--concurrency", "4", "--json")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
+    proc, err = served.proc, served.err
     assert result.code == 0, result.err
     labels = json.loads(result.out)["labels"]
     # Each label is posted to one worker; the other may have answered its request.

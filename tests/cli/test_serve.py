@@ -8,6 +8,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -40,6 +43,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass
+class Served:
+    """A running `assay serve` process; ``err`` is its standard error once it stopped."""
+
+    url: str
+    proc: subprocess.Popen[str]
+    err: str = ""
+
+
+@contextmanager
+def serve_process(
+    args: list[str], env: dict[str, str], cwd: Path | None = None
+) -> Iterator[Served]:
+    """`assay serve ARGS` on a free port, ready; stopped with SIGTERM when the block ends."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assay", "serve", *args, "--port", str(port)],
+        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    served = Served(f"http://127.0.0.1:{port}", proc)
+    try:
+        wait_until_ready(served.url, proc)
+        yield served
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, served.err = proc.communicate(timeout=60)
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path, workers: int) -> None:
     settings = Settings.for_project(tmp_path, user="alice")
@@ -47,29 +78,10 @@ def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path, workers: in
     assay.run(tiny, workspace=ws)
     promote(ws, "tiny@1", "live")
     ws.close()
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
     env.update({"ASSAY_HOME": str(tmp_path), "ASSAY_USER": "alice"})
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "assay",
-            "serve",
-            "tiny@live",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url, proc)
+    with serve_process(["tiny@live", "--workers", str(workers)], env) as served:
+        url = served.url
         v1 = httpx.post(
             f"{url}/v1/models/tiny:predict", json={"instances": ["profit rose strongly"]}
         )
@@ -83,9 +95,7 @@ def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path, workers: in
             },
         )
         assert v2.json()["outputs"][0]["data"] == ["down"]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
+    proc, err = served.proc, served.err
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     ws = open_workspace(settings)

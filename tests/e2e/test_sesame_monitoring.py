@@ -11,8 +11,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ import httpx
 import pytest
 
 from tests.cli.conftest import Result, run_subprocess
-from tests.cli.test_serve import free_port, wait_until_ready
+from tests.cli.test_serve import serve_process
 from tests.conftest import ROOT
 
 SESAME = ROOT / "examples" / "sesame"
@@ -105,20 +103,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
         f"retrain:\n  pipeline: {SESAME}\n  params: {{data: {p.folder / 'corpus'}}}\n"
         "  feedback: feedback\n"
     )
-    port = free_port()
-    p.url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "assay", "serve", "sesame@production", "--port", str(port),
-         "--poll-seconds", "0.5", "--accept-labels"],
-        cwd=p.folder, env={**p.env, "ASSAY_USER": "server"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        wait_until_ready(p.url, server)
+    args = ["sesame@production", "--poll-seconds", "0.5", "--accept-labels"]
+    with serve_process(args, {**p.env, "ASSAY_USER": "server"}, p.folder) as served:
+        p.url = served.url
         yield p
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def monitor_round(p: Project) -> dict:

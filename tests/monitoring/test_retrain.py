@@ -16,9 +16,10 @@ from assay.errors import ConfigError, PolicyError
 from assay.metadata import LabelRecord, RetrainRecord
 from assay.monitoring.loop import MonitorLoop
 from assay.monitoring.policy import MonitorPolicy, load_monitor_policy
-from assay.monitoring.retrain import due_cause, folder_fingerprint
+from assay.monitoring.retrain import due_cause
 from assay.registry import resolve
 from assay.runner.api import launch
+from assay.store import folder_digest
 from assay.workspace import Workspace
 from tests.monitoring.phrasebank import held_back, log_traffic, social_posts
 from tests.monitoring.retrainable import POLICY, in_production
@@ -218,7 +219,7 @@ def test_schedule_new_data_and_cooldown(store: tuple[Workspace, Path], tmp_path:
     (incoming / ".hidden").write_text("x")
     (incoming / ".git" / "objects").mkdir(parents=True)
     (incoming / ".git" / "objects" / "blob").write_text("x")
-    assert folder_fingerprint(incoming) is None  # hidden files and folders are not data
+    assert folder_digest(incoming) is None  # hidden files and folders are not data
     (incoming / "a.csv").write_text("text,label\nup,positive\n")
     cause = due_cause(ws, spec.retrain, watched, base=tmp_path, now=now)
     assert cause is not None and cause.kind == "data" and cause.detail["files"] == 1
@@ -241,7 +242,7 @@ def test_schedule_new_data_and_cooldown(store: tuple[Workspace, Path], tmp_path:
     assert scheduled is not None and scheduled.kind == "schedule"
     (incoming / "sub").mkdir()
     (incoming / "sub" / "b.csv").write_text("text,label\n")
-    nested = folder_fingerprint(incoming)
+    nested = folder_digest(incoming)
     assert nested is not None and nested[1] == 2
 
 

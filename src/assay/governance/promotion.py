@@ -26,7 +26,6 @@ __all__ = [
     "latest_verdict",
     "parse_when",
     "promote",
-    "promote_automatically",
     "request_promotion",
     "review",
     "rollback",
@@ -169,23 +168,41 @@ def review(
     return ws.metadata.get_request(request.id)
 
 
-def promote(ws: Workspace, ref: str, alias: str, reason: str = "") -> AliasMoveRecord:
+def promote(
+    ws: Workspace, ref: str, alias: str, reason: str = "", *, automatic: bool = False
+) -> AliasMoveRecord:
     """Point ``alias`` at ``ref``: ``staging`` and ``production`` need passed gates, and
     aliases the policy names (``production`` always) need an approved request.
 
+    ``automatic``: a move a retraining makes without a person. Where the alias needs
+    approval it is allowed only if ``approval.automatic`` lists the alias both in the
+    policy recorded with the version's verdict and in the one recorded with the verdict of
+    the version the alias holds now, which a person approved: a candidate's own run cannot
+    waive four eyes by itself. The reason then starts with ``automatic:``.
+
     Raises:
-        GovernanceError: gates failed or never ran, no approved request, or the alias moved
-            meanwhile.
+        GovernanceError: gates failed or never ran, no approved request (or, automatic, the
+            policies do not allow it), or the alias moved meanwhile.
     """
     check_alias(alias)
     require(ws, "developer", "move aliases")
     version = resolve(ws, ref)
     verdict = _require_passed(ws, version, alias) if alias in GATED_ALIASES else None
-    request_id = None
-    if approvals_needed(verdict or latest_verdict(ws, version), alias):
-        request = _find_request(ws, ref, alias, "approved")
-        request_id = request.id
+    verdict = verdict or latest_verdict(ws, version)
     current = ws.metadata.alias_version(version.name, alias)
+    request_id = None
+    if approvals_needed(verdict, alias):
+        if not automatic:
+            request_id = _find_request(ws, ref, alias, "approved").id
+        elif not _allows_automatic(ws, version.name, current, verdict, alias):
+            raise GovernanceError(
+                f"{version.name}@{version.version} may not move to {alias} without approval",
+                hint=f"list {alias} under approval.automatic in the model's policy (for the "
+                "version it holds now too), or ask for a review with `assay models "
+                "request-promotion`",
+            )
+    if automatic:
+        reason = f"automatic: {reason}"
     return ws.metadata.move_alias(
         version.name,
         alias,
@@ -197,46 +214,19 @@ def promote(ws: Workspace, ref: str, alias: str, reason: str = "") -> AliasMoveR
     )
 
 
-def promote_automatically(ws: Workspace, ref: str, alias: str, reason: str) -> AliasMoveRecord:
-    """Point ``alias`` at ``ref`` for a retraining, without a person. Allowed for an alias
-    that needs no approval; for one that does, only where ``approval.automatic`` lists it
-    both in the policy recorded with the version's passed verdict and in the one recorded
-    with the verdict of the version the alias holds now, which a person approved: a
-    candidate's own run cannot waive four eyes by itself. The move's reason starts with
-    ``automatic:``.
-
-    Raises:
-        GovernanceError: gates failed or never ran, or the policies do not allow it.
-    """
-    check_alias(alias)
-    require(ws, "developer", "move aliases")
-    version = resolve(ws, ref)
-    verdict = _require_passed(ws, version, alias) if alias in GATED_ALIASES else None
-    verdict = verdict or latest_verdict(ws, version)
-    current = ws.metadata.alias_version(version.name, alias)
-    if approvals_needed(verdict, alias):
-        held = ws.metadata.model_version(version.name, current) if current else None
-        policies = [verdict, latest_verdict(ws, held) if held else None]
-        if not all(alias in _automatic(v) for v in policies):
-            raise GovernanceError(
-                f"{version.name}@{version.version} may not move to {alias} without approval",
-                hint=f"list {alias} under approval.automatic in the model's policy (for the "
-                "version it holds now too), or ask for a review with `assay models "
-                "request-promotion`",
-            )
-    return ws.metadata.move_alias(
-        version.name,
-        alias,
-        version.version,
-        by=ws.user,
-        reason=f"automatic: {reason}",
-        expected=current,
-    )
-
-
-def _automatic(verdict: GateVerdictRecord | None) -> list[str]:
-    approval = ((verdict.policy if verdict else {}).get("approval")) or {}
-    return list(approval.get("automatic", []))
+def _allows_automatic(
+    ws: Workspace,
+    name: str,
+    current: int | None,
+    verdict: GateVerdictRecord | None,
+    alias: str,
+) -> bool:
+    held = ws.metadata.model_version(name, current) if current is not None else None
+    for found in (verdict, latest_verdict(ws, held) if held else None):
+        approval = (found.policy if found else {}).get("approval") or {}
+        if alias not in approval.get("automatic", []):
+            return False
+    return True
 
 
 def rollback(

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from assay.errors import RecordNotFoundError
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry
+from assay.metadata.rows import new_id
 
 __all__ = ["AlertDraft", "AlertRecord", "LabelRecord", "MonitoringRecords", "WindowRecord"]
 
@@ -96,7 +97,7 @@ class MonitoringRecords:
         now = time.time()
         values = {k: v for k, v in asdict(window).items() if k != "id"} | {"created_at": now}
         with self._write() as conn:
-            window_id = _new_id(conn.execute(w.insert().values(values)))
+            window_id = new_id(conn.execute(w.insert().values(values)))
             stored = WindowRecord(**{**values, "id": window_id})
             if alert is None:
                 return stored, None, False
@@ -111,7 +112,7 @@ class MonitoringRecords:
                 )
                 alert_id, new = int(open_one["id"]), False
             else:
-                alert_id = _new_id(
+                alert_id = new_id(
                     conn.execute(
                         a.insert().values(
                             **asdict(alert), status="open", first_at=now, last_at=now, count=1,
@@ -142,6 +143,19 @@ class MonitoringRecords:
             query = query.where(w.c.kind == kind)
         with self._read() as conn:
             return [WindowRecord(**dict(r)) for r in conn.execute(query).mappings()]
+
+    def last_window(self, model: str, version: int, kind: str) -> WindowRecord | None:
+        """The check of this kind stored last for the version (None: never checked)."""
+        w = t.monitor_windows
+        query = (
+            sa.select(w)
+            .where(w.c.model == model, w.c.version == version, w.c.kind == kind)
+            .order_by(w.c.created_at.desc(), w.c.id.desc())
+            .limit(1)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).mappings().first()
+        return WindowRecord(**dict(row)) if row else None
 
     def add_labels(self, labels: Sequence[LabelRecord]) -> int:
         """Store late labels, replacing any given before for the same row. Returns how many
@@ -255,9 +269,3 @@ class MonitoringRecords:
             self.audit(conn, [entry], user)
             closed = conn.execute(sa.select(a).where(a.c.id == alert_id)).mappings().one()
         return AlertRecord(**dict(closed))
-
-
-def _new_id(result: sa.CursorResult[Any]) -> int:
-    key = result.inserted_primary_key
-    assert key is not None  # an insert into a table with an autoincrement key
-    return int(key[0])

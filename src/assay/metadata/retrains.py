@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry
+from assay.metadata.rows import new_id
 
 __all__ = ["RetrainRecord"]
 
@@ -48,15 +49,14 @@ class RetrainRecords:
         r = t.retrains
         now = time.time()
         with self._write() as conn:
-            result = conn.execute(
-                r.insert().values(
-                    model=record.model, cause=record.cause, detail=record.detail,
-                    status="running", outcome={}, started_at=now, user=record.user,
+            retrain_id = new_id(
+                conn.execute(
+                    r.insert().values(
+                        model=record.model, cause=record.cause, detail=record.detail,
+                        status="running", outcome={}, started_at=now, user=record.user,
+                    )
                 )
             )  # fmt: skip
-            key = result.inserted_primary_key
-            assert key is not None  # an insert into a table with an autoincrement key
-            retrain_id = int(key[0])
             self.audit(
                 conn,
                 [AuditEntry("retrain.started", f"model:{record.model}",

@@ -25,6 +25,7 @@ __all__ = [
     "event",
     "execution",
     "metric",
+    "new_id",
     "one_by_prefix",
     "run",
     "version",
@@ -90,3 +91,10 @@ def metric(row: Mapping[Any, Any]) -> MetricRecord:
 
 def version(row: Mapping[Any, Any]) -> ModelVersionRecord:
     return ModelVersionRecord(**_fields(ModelVersionRecord, row))
+
+
+def new_id(result: sa.CursorResult[Any]) -> int:
+    """The key an insert into a table with an autoincrement key gave its row."""
+    key = result.inserted_primary_key
+    assert key is not None  # such a table always has one
+    return int(key[0])

@@ -143,11 +143,10 @@ class MonitorLoop:
         """Requests answered after the newest one the last check of this kind read (for a
         count window: as many as it holds), or for performance labels stored since that
         check began reading them."""
-        checked = self.ws.metadata.windows(watched.name, watched.version, kind)
-        if not checked:
+        last = self.ws.metadata.last_window(watched.name, watched.version, kind)
+        if last is None:
             requests, _ = self.ws.metadata.activity(watched.name, watched.version, 0.0)
             return requests > 0
-        last = max(checked, key=lambda w: (w.created_at, w.id))
         requests, _ = self.ws.metadata.activity(watched.name, watched.version, last.end_at)
         needed = self.policy.window if isinstance(self.policy.window, int) else 1
         if requests >= needed:

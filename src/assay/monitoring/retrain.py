@@ -4,24 +4,22 @@ data), the run it starts, and what becomes of the version that run registers."""
 from __future__ import annotations
 
 import csv
-import hashlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from assay.errors import AssayError, StepFailedError
-from assay.governance import latest_verdict, promote_automatically, request_promotion
+from assay.governance import latest_verdict, promote, request_promotion
 from assay.metadata import ModelVersionRecord, RetrainRecord
 from assay.monitoring.policy import Retrain, seconds
+from assay.store import folder_digest
 from assay.workspace import Workspace
 
 __all__ = [
     "Cause",
     "Launcher",
     "due_cause",
-    "folder_fingerprint",
     "reap_retrains",
     "retrain",
     "write_feedback",
@@ -50,23 +48,6 @@ class Cause:
     kind: str
     detail: dict[str, Any]
     summary: str
-
-
-def folder_fingerprint(folder: Path) -> tuple[str, int] | None:
-    """A hash of the names and bytes of the files under ``folder`` (hidden ones left out),
-    and how many there are; None when the folder does not exist or is empty."""
-    if not folder.is_dir():
-        return None
-    digest, count = hashlib.sha256(), 0
-    files = []
-    for top, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]  # pruned in place: never walked
-        files += [Path(top) / n for n in names if not n.startswith(".")]
-    for path in sorted(f for f in files if f.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-        count += 1
-    return (digest.hexdigest(), count) if count else None
 
 
 def due_cause(
@@ -110,7 +91,7 @@ def due_cause(
         )
     if policy.new_data is not None:
         folder = (base / policy.new_data.folder).resolve()
-        found = folder_fingerprint(folder)
+        found = folder_digest(folder)
         last = next((h for h in history if h.cause == "data"), None)
         if found is not None and (last is None or last.detail.get("fingerprint") != found[0]):
             return Cause(
@@ -239,10 +220,10 @@ def _govern(
     done: dict[str, Any] = {"gates": "passed"}
     try:
         if policy.staging == "auto":
-            promote_automatically(ws, ref, "staging", reason)
+            promote(ws, ref, "staging", reason, automatic=True)
             done["staging"] = version.version
         if policy.production == "auto":
-            promote_automatically(ws, ref, "production", reason)
+            promote(ws, ref, "production", reason, automatic=True)
             done["production"] = version.version
         else:
             request = request_promotion(ws, ref, "production", f"{reason}; waits for approval")

@@ -19,6 +19,7 @@ from assay.metadata import (
     ModelVersionRecord,
 )
 from assay.registry import resolve
+from assay.report.monitoring import counts, latest
 from assay.workspace import Workspace
 
 __all__ = ["SCHEMA", "build_evidence"]
@@ -179,8 +180,8 @@ def _brief(event: AuditEventRecord) -> dict[str, Any]:
 def _monitoring(ws: Workspace, version: ModelVersionRecord) -> dict[str, Any] | None:
     """The version's checked windows, alerts and retrainings in a few lines; None when it
     was never monitored and no retraining made it."""
-    windows = ws.metadata.windows(version.name, version.version)
-    alerts = [a for a in ws.metadata.alerts(version.name) if a.version == version.version]
+    windows = [asdict(w) for w in ws.metadata.windows(version.name, version.version)]
+    alerts = [asdict(a) for a in ws.metadata.alerts(version.name) if a.version == version.version]
     made_by = ws.metadata.retrain_of(version.name, version.version)
     started = [
         r for r in ws.metadata.retrains(version.name)
@@ -188,21 +189,22 @@ def _monitoring(ws: Workspace, version: ModelVersionRecord) -> dict[str, Any] | 
     ]  # fmt: skip
     if not (windows or alerts or made_by or started):
         return None
-    alarming = [w for w in windows if w.status in {"drift", "drop"}]
-    open_alerts = [a for a in alerts if a.status == "open"]
+    n = counts(windows, alerts)
     found: dict[str, Any] = {
-        "summary": f"{len(windows)} window(s) checked, {len(alarming)} alarming; "
-        f"{len(open_alerts)} open alert(s) of {len(alerts)}",
-        "open_alerts": len(open_alerts),
+        "summary": f"{n['windows']} window(s) checked, {n['alarms']} alarming; "
+        f"{n['open_alerts']} open alert(s) of {len(alerts)}",
+        "open_alerts": n["open_alerts"],
     }
     for kind in ("drift", "performance"):
-        last = [w for w in windows if w.kind == kind]
-        if last:
+        last = latest(windows, kind)
+        if last is not None:
             found[f"latest {kind} check"] = (
-                f"{last[-1].status} (window {last[-1].id}, {last[-1].rows} rows)"
+                f"{last['status']} (window {last['id']}, {last['rows']} rows)"
             )
     if alerts:
-        found["alerts"] = "; ".join(f"{a.id} {a.kind} ({a.status}, {a.count}x)" for a in alerts)
+        found["alerts"] = "; ".join(
+            f"{a['id']} {a['kind']} ({a['status']}, {a['count']}x)" for a in alerts
+        )
     if made_by is not None:
         found["made by"] = (
             f"retraining {made_by.id}: {made_by.outcome.get('cause')} (run {made_by.run_id})"

@@ -21,7 +21,7 @@ from assay.report import timeline
 from assay.report.html import _environment, _num
 from assay.workspace import Workspace
 
-__all__ = ["build_monitoring", "monitor_report", "render_monitoring"]
+__all__ = ["build_monitoring", "counts", "latest", "monitor_report", "render_monitoring"]
 
 _BADGE = {"ok": "ok", "drift": "bad", "drop": "bad", timeline.TOO_FEW: "none"}
 
@@ -108,8 +108,8 @@ def render_monitoring(data: Mapping[str, Any]) -> str:
         "m": data,
         "versions": data.get("versions") or [],
         "figures": figures,
-        "counts": _counts(windows, data.get("alerts") or []),
-        "latest": {kind: _latest(windows, kind) for kind in ("drift", "performance")},
+        "counts": counts(windows, data.get("alerts") or []),
+        "latest": {kind: latest(windows, kind) for kind in ("drift", "performance")},
         "rows": [_row(w) for w in windows],
         "alerts": data.get("alerts") or [],
         "badge_class": _BADGE,
@@ -134,9 +134,11 @@ def _period(windows: Sequence[WindowRecord]) -> dict[str, float] | None:
     return {"start": min(w.start_at for w in windows), "end": max(w.end_at for w in windows)}
 
 
-def _counts(
+def counts(
     windows: Sequence[Mapping[str, Any]], alerts: Sequence[Mapping[str, Any]]
 ) -> dict[str, int]:
+    """How many windows (of each kind, alarming, with too few rows) and open alerts: the
+    summary the monitoring report, the evidence report and the CLI give."""
     statuses = [w.get("status") for w in windows]
     return {
         "windows": len(windows),
@@ -148,7 +150,8 @@ def _counts(
     }
 
 
-def _latest(windows: Sequence[Mapping[str, Any]], kind: str) -> Mapping[str, Any] | None:
+def latest(windows: Sequence[Mapping[str, Any]], kind: str) -> Mapping[str, Any] | None:
+    """The newest of ``windows`` (oldest first) of ``kind``."""
     of_kind = [w for w in windows if w.get("kind") == kind]
     return of_kind[-1] if of_kind else None
 

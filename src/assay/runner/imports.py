@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from pathlib import Path
 
 from assay.errors import DataError
 from assay.metadata import ArtifactRecord
-from assay.store import ArtifactStore
+from assay.store import ArtifactStore, folder_files, manifest_bytes
 
 __all__ = ["import_path"]
 
@@ -28,27 +26,16 @@ def import_path(
         DataError: the path does not exist or cannot be read.
     """
     if path.is_dir():
-        files = _files(path)
+        files = folder_files(path)
         members = [_import_file(store, f, where, arg) for f in files]
         manifest = {
             f.relative_to(path).as_posix(): m.digest for f, m in zip(files, members, strict=True)
         }
-        data = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+        data = manifest_bytes(manifest)
         digest = store.put_bytes(data)
         record = ArtifactRecord(digest, "folder", "json", len(data), "pathlib.Path", time.time())
         return record, members
     return _import_file(store, path, where, arg), []
-
-
-def _files(folder: Path) -> list[Path]:
-    found = []
-    for top, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]  # never descend into .git, .venv
-        # A link to nothing has no content to record; it is left out like a hidden file.
-        found += [
-            Path(top) / n for n in names if not n.startswith(".") and (Path(top) / n).exists()
-        ]
-    return sorted(found)
 
 
 def _import_file(store: ArtifactStore, path: Path, where: str, arg: str) -> ArtifactRecord:

@@ -168,6 +168,7 @@ def report(
     tests and live performance against evaluation, the checked windows and the alerts."""
     from assay.report.monitoring import (  # noqa: PLC0415 - matplotlib only when rendering
         build_monitoring,
+        counts,
         render_monitoring,
     )
 
@@ -180,13 +181,11 @@ def report(
         out.write_text(page, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write {out}: {exc.strerror}") from None
-    windows = found["windows"]
-    alarms = sum(w["status"] in ("drift", "drop") for w in windows)
-    open_alerts = sum(a["status"] == "open" for a in found["alerts"])
+    n = counts(found["windows"], found["alerts"])
     output.console().print(
         output.escape(
-            f"wrote the monitoring of {found['ref']} to {out} ({len(windows)} window(s), "
-            f"{alarms} alarming; {open_alerts} open alert(s))"
+            f"wrote the monitoring of {found['ref']} to {out} ({n['windows']} window(s), "
+            f"{n['alarms']} alarming; {n['open_alerts']} open alert(s))"
         )
     )
 

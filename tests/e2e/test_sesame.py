@@ -124,3 +124,21 @@ def test_missing_corpus_folder(tmp_path: Path, env: dict[str, str]) -> None:
     )
     assert result.code == 1
     assert "file not found" in result.err and "--param data=PATH" in result.err
+
+
+def test_shipped_corpus_has_no_malformed_line() -> None:
+    """A cold run used to warn about Sentences_AllAgree.txt line 30 (a lone `1`) every time;
+    the shipped copy drops that line and its NOTE.md records the change."""
+    for path in sorted(CORPUS.glob("Sentences_*.txt")):
+        lines = path.read_bytes().decode("iso-8859-1").split("\n")
+        bad = [
+            number
+            for number, line in enumerate(lines, start=1)
+            if line.strip()
+            and line.rstrip("\r").rpartition("@")[2].strip()
+            not in {"negative", "neutral", "positive"}
+        ]
+        assert bad == [], f"{path.name} lines {bad} are not `sentence@label`"
+    assert "line 30 of the original Sentences_AllAgree.txt" in " ".join(
+        (CORPUS / "NOTE.md").read_text().split()
+    )

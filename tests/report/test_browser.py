@@ -58,7 +58,7 @@ def chromium(path: Path) -> Iterator[tuple[Page, list[str]]]:
     """The page at ``path`` opened as file:// in headless Chromium; every request that is
     not for a file is aborted and its URL recorded in the list."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test installs it (apt-get install chromium)")
     outside: list[str] = []
 
     def route(r: Route) -> None:

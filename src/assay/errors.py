@@ -17,7 +17,8 @@ with ``exit_code``; it never shows a traceback for an ``AssayError``.
     │   ├── IntegrityError        stored bytes no longer match their sha256 digest
     │   └── CodecError            a value cannot be encoded or decoded
     ├── MetadataError             the metadata database cannot be opened or written
-    │   └── RecordNotFoundError   no run, execution or other record with that id
+    │   ├── RecordNotFoundError   no run, execution or other record with that id
+    │   └── StoreNotFoundError    no store where the settings point (nothing is created)
     ├── RegistryError             model registry problems
     │   ├── ModelNotFoundError    an unknown model name, version or alias reference
     │   ├── PolicyError           a policy or model-card file is malformed
@@ -53,6 +54,7 @@ __all__ = [
     "RegistryError",
     "StepFailedError",
     "StoreError",
+    "StoreNotFoundError",
 ]
 
 
@@ -132,6 +134,11 @@ class MetadataError(AssayError):
 
 class RecordNotFoundError(MetadataError):
     """Raised when no run, execution or other record has the id given."""
+
+
+class StoreNotFoundError(MetadataError):
+    """Raised when a command that only reads finds no store where the settings point; it
+    creates none."""
 
 
 class RegistryError(AssayError):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-__all__ = ["Settings", "default_audit_dir", "default_user"]
+__all__ = ["Settings", "default_audit_home", "default_user"]
 
 STORE_DIR = ".assay"
 
@@ -21,10 +20,15 @@ class Settings:
         db_url: SQLAlchemy URL of the metadata database.
         artifact_root: local folder or fsspec URL holding artifact bytes.
         user: identity recorded on every state change; never blank.
-        audit_key: file holding the Ed25519 key that signs audit events, kept apart from
-            the store so that whoever can write the database cannot forge the log.
-        audit_checkpoints: append-only file, or fsspec folder URL, receiving the audit
-            chain's head hash after each change, also apart from the store.
+        audit_key: the file holding the Ed25519 key that signs audit events, when one key
+            is set explicitly; empty (the default) finds each chain's key by its key id in
+            ``audit_home/keys``. Either way the key is kept apart from the store, so that
+            whoever can write the database cannot forge the log.
+        audit_checkpoints: one append-only file, or fsspec folder URL, receiving the audit
+            chain's head hash after each change, when set explicitly; empty (the default)
+            gives each chain its own log in ``audit_home/checkpoints``. Apart from the store.
+        audit_home: the folder of the default keyring and checkpoint logs:
+            ``$XDG_STATE_HOME/assay`` (``~/.local/state/assay``) unless given.
     """
 
     db_url: str
@@ -32,16 +36,14 @@ class Settings:
     user: str
     audit_key: str = ""
     audit_checkpoints: str = ""
+    audit_home: str = ""
 
     def __post_init__(self) -> None:
-        # Anchors default to a folder of the user's state directory named after the database,
-        # so two stores never share them and none lives inside the store it protects.
-        if not (self.audit_key and self.audit_checkpoints):
-            folder = default_audit_dir(self.db_url, os.environ)
-            if not self.audit_key:
-                object.__setattr__(self, "audit_key", str(folder / "signing.key"))
-            if not self.audit_checkpoints:
-                object.__setattr__(self, "audit_checkpoints", str(folder / "checkpoints.jsonl"))
+        # Keys and checkpoints are found by the chain they belong to (its key id and first
+        # event), never by the store's path: a moved or copied store keeps its anchors, and
+        # none of them lives inside the store it protects.
+        if not self.audit_home:
+            object.__setattr__(self, "audit_home", str(default_audit_home(os.environ)))
 
     @classmethod
     def for_project(cls, project_dir: str | Path, *, user: str | None = None) -> Settings:
@@ -63,8 +65,9 @@ class Settings:
         cls, env: Mapping[str, str] | None = None, *, project_dir: str | Path | None = None
     ) -> Settings:
         """Project defaults overridden by ``ASSAY_DB_URL``, ``ASSAY_ARTIFACT_ROOT``,
-        ``ASSAY_USER``, ``ASSAY_AUDIT_DIR`` (or ``ASSAY_AUDIT_KEY`` and
-        ``ASSAY_AUDIT_CHECKPOINTS`` one by one).
+        ``ASSAY_USER``, ``ASSAY_AUDIT_DIR`` (one key and one checkpoint log in that folder)
+        or ``ASSAY_AUDIT_KEY`` and ``ASSAY_AUDIT_CHECKPOINTS`` one by one; ``XDG_STATE_HOME``
+        moves the default keyring and checkpoint logs.
 
         The project folder is ``project_dir`` when given, else ``ASSAY_HOME``, else the
         current directory.
@@ -74,21 +77,31 @@ class Settings:
         base = cls.for_project(project, user=default_user(env))
         db_url = env.get("ASSAY_DB_URL") or base.db_url
         folder = Path(env["ASSAY_AUDIT_DIR"]) if env.get("ASSAY_AUDIT_DIR") else None
-        folder = folder or default_audit_dir(db_url, env)
         return cls(
             db_url=db_url,
             artifact_root=env.get("ASSAY_ARTIFACT_ROOT") or base.artifact_root,
             user=base.user,
-            audit_key=env.get("ASSAY_AUDIT_KEY") or str(folder / "signing.key"),
+            audit_key=env.get("ASSAY_AUDIT_KEY") or (str(folder / "signing.key") if folder else ""),
             audit_checkpoints=env.get("ASSAY_AUDIT_CHECKPOINTS")
-            or str(folder / "checkpoints.jsonl"),
+            or (str(folder / "checkpoints.jsonl") if folder else ""),
+            audit_home=str(default_audit_home(env)),
+        )
+
+    def audit_key_location(self) -> str:
+        """Where the signing key is: the explicit file, or the keyring's pattern."""
+        return self.audit_key or str(Path(self.audit_home) / "keys" / "<key id>.key")
+
+    def audit_checkpoint_location(self) -> str:
+        """Where checkpoints go: the explicit log, or the per-chain pattern."""
+        return self.audit_checkpoints or str(
+            Path(self.audit_home) / "checkpoints" / "<key id>-<event 1 hash>.jsonl"
         )
 
 
-def default_audit_dir(db_url: str, env: Mapping[str, str]) -> Path:
-    """Where a store's audit anchors live by default: ``$XDG_STATE_HOME/assay/audit/ID``."""
+def default_audit_home(env: Mapping[str, str]) -> Path:
+    """The folder of the default audit keyring and checkpoints: ``$XDG_STATE_HOME/assay``."""
     state = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local/state")
-    return Path(state) / "assay" / "audit" / hashlib.sha256(db_url.encode()).hexdigest()[:16]
+    return Path(state) / "assay"
 
 
 def default_user(env: Mapping[str, str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,15 +107,17 @@ def test_reordered_events_are_caught(ws: Workspace) -> None:
     assert first(verify_chain(ws)) == "event 4: it was sealed as event 5 (moved)"
 
 
-def test_whole_chain_rewritten_with_recomputed_hashes_is_caught(ws: Workspace) -> None:
-    # Whoever can write the database rewrites history: bob approved nothing, mallory did.
-    forger = SigningKey.load_or_create(Path(ws.metadata.engine.url.database).parent / "forged.key")
+def rewrite_chain(
+    ws: Workspace, key: SigningKey, *, key_id: str, renamed: tuple[str, ...] = ("bob",)
+) -> None:
+    """Rewrite history as whoever can write the database would: what ``renamed`` did, mallory
+    did; every hash recomputed and signed with ``key``, the columns naming ``key_id``."""
     events = ws.metadata.audit_events()
     prev = "0" * 64
     with ws.metadata.engine.begin() as conn:
         for ev in events:
             body = json.loads(ev.body)
-            actor = "mallory" if ev.actor == "bob" else ev.actor
+            actor = "mallory" if ev.actor in renamed else ev.actor
             entry = AuditEntry(body["action"], body["subject"], body["payload"])
             new_body = event_body(ev.seq, ev.at, actor, entry, prev)
             digest = sha256_hex(new_body.encode())
@@ -129,20 +132,55 @@ def test_whole_chain_rewritten_with_recomputed_hashes_is_caught(ws: Workspace) -
                     "p": prev,
                     "h": digest,
                     "seq": ev.seq,
-                    "s": forger.sign(digest.encode()),
-                    "k": forger.public.key_id,
+                    "s": key.sign(digest.encode()),
+                    "k": key_id,
                 },
             )
             prev = digest
-        conn.execute(sa.text("UPDATE audit_head SET hash = :h"), {"h": prev})
+        conn.execute(
+            sa.text("UPDATE audit_head SET hash = :h, key_id = :k"), {"h": prev, "k": key_id}
+        )
+
+
+def test_whole_chain_rewritten_with_recomputed_hashes_is_caught(ws: Workspace) -> None:
+    forger = SigningKey.load_or_create(Path(ws.metadata.engine.url.database).parent / "forged.key")
+    original = ws.metadata.audit_events()[0].key_id
+    assert original is not None
+    rewrite_chain(ws, forger, key_id=original)
     report = verify_chain(ws)
     assert first(report) == "event 1: its signature does not verify with the store's audit key"
     assert any("differs from the checkpoint" in p.message for p in report.problems)
+    # Naming the forger's key instead: it is in none of the places assay trusts.
+    rewrite_chain(ws, forger, key_id=forger.public.key_id)
+    with pytest.raises(AuditError, match=f"signed with key {forger.public.key_id}.*looked in"):
+        verify_chain(ws)
+
+
+def test_chain_rewritten_from_event_1_with_its_own_key_is_caught(
+    ws: Workspace, settings: Settings
+) -> None:
+    # The holder of the key rewrites the chain, event 1 included, and goes on with assay, so
+    # the rewritten chain gets checkpoints of its own: the real chain's are still there.
+    real = ws.metadata.audit_events()[0]
+    key_id = real.key_id
+    assert key_id is not None
+    key = SigningKey.load(Path(settings.audit_home) / "keys" / f"{key_id}.key")
+    rewrite_chain(ws, key, key_id=key_id, renamed=("alice", "bob"))
+    assert ws.metadata.audit_events()[0].hash != real.hash
+    ws.metadata.grant_role("eve", "viewer", "alice")
+    report = verify_chain(ws)
+    assert [str(p) for p in report.problems] == [
+        f"key {key_id} also signed checkpoints of another chain, whose event 1 is "
+        f"{real.hash[:12]}: this chain was rewritten from event 1 on, or the key "
+        "signs another store too"
+    ]
 
 
 def test_removed_checkpoints_are_caught(ws: Workspace, settings: Settings) -> None:
-    Path(settings.audit_checkpoints).unlink()
-    assert first(verify_chain(ws)) == "no checkpoint of the chain exists outside the store"
+    shutil.rmtree(Path(settings.audit_home) / "checkpoints")
+    message = first(verify_chain(ws))
+    assert message.startswith("no checkpoint of the chain exists outside the store (looked in ")
+    assert str(Path(settings.audit_home) / "checkpoints") in message
 
 
 def test_flipped_artifact_bytes_are_caught(ws: Workspace) -> None:

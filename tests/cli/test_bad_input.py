@@ -78,7 +78,12 @@ def test_failing_step_is_one_line_and_recorded(cli: Invoke, project: Path) -> No
     runs = json.loads(cli("runs", "list", "--json").out)
     assert runs[0]["status"] == "failed"
     shown = cli("runs", "show", runs[0]["id"])
-    assert "Traceback" in shown.out and "KeyError" in shown.out
+    assert "error: step 's' failed: KeyError: 'column'" in shown.out
+    assert "Traceback" not in shown.out  # one line; the traceback when asked for
+    assert f"assay runs show {runs[0]['id'][:12]} --traceback" in shown.out
+    full = cli("runs", "show", runs[0]["id"], "--traceback")
+    assert "Traceback" in full.out and "KeyError" in full.out
+    assert "Traceback" in json.loads(cli("runs", "show", runs[0]["id"], "--json").out)["traceback"]
 
 
 def test_unknown_records(cli: Invoke) -> None:
@@ -196,7 +201,52 @@ def test_store_settings_that_cannot_work(
     assert_clean_error(cli("runs", "list"), 1, "database URL")
     monkeypatch.delenv("ASSAY_DB_URL")
     monkeypatch.setenv("ASSAY_ARTIFACT_ROOT", "nosuchscheme://bucket/x")
-    assert_clean_error(cli("run", "text"), 1, "cannot use artifact location", "assay[s3]")
+    assert_clean_error(
+        cli("run", "text"),
+        1,
+        "cannot use artifact location",
+        "pip install 'assay[s3]'",
+        "from a checkout: pip install -e '.[s3]'",
+    )
+
+
+def test_a_missing_postgresql_driver_names_the_extra(
+    cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # imports of it now fail
+    monkeypatch.setenv("ASSAY_DB_URL", "postgresql+psycopg://nobody@127.0.0.1:1/nodriver")
+    assert_clean_error(
+        cli("init"),
+        1,
+        "cannot use database URL",
+        "pip install 'assay[postgres]'",
+        "from a checkout: pip install -e '.[postgres]'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("where", "clause", "why"),
+    [
+        ("metrics.accuracy > abc", "'metrics.accuracy > abc'", "abc is not a number"),
+        (
+            "params.C = 1 and metrics.accuracy = true",
+            "'metrics.accuracy = true'",
+            "true is not a number",
+        ),
+        ("metrics.accuracy >= '0.5'", "\"metrics.accuracy >= '0.5'\"", "'0.5' is not a number"),
+        ("metrics.accuracy like '1%'", "\"metrics.accuracy like '1%'\"", "like compares text"),
+    ],
+)
+def test_a_metric_compared_with_anything_but_a_number_is_an_error(
+    cli: Invoke, where: str, clause: str, why: str
+) -> None:
+    assert cli("run", "text").code == 0
+    for command in (("runs", "list"), ("runs", "export", "-O", "runs.csv")):
+        result = cli(*command, "--where", where)
+        assert_clean_error(result, 2, f"in {clause}, {why}, and metrics are numbers")
+        assert result.out == ""  # not an empty table
 
 
 def test_a_database_from_a_newer_assay_is_refused(cli: Invoke, project: Path) -> None:

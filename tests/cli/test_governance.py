@@ -134,3 +134,40 @@ def test_audit_verify_and_export(cli: Invoke, toy: Path, project: Path) -> None:
     )
     report = json.loads(cli("audit", "verify", "--json").out)
     assert report["ok"] is False and report["problems"][0]["seq"] == 2
+
+
+def test_an_unknown_model_is_named_before_any_table(cli: Invoke, toy: Path) -> None:
+    assert cli("run", "toy").code == 0
+    wrong = cli("models", "list", "tyo")
+    assert_clean_error(wrong, 1, "unknown model 'tyo'", "did you mean 'toy'? models: toy")
+    assert wrong.out == ""
+
+
+def test_archive_hides_a_version_from_lists_and_latest(cli: Invoke, toy: Path) -> None:
+    assert cli("run", "toy").code == 0
+    assert cli("run", "toy", "--param", "quality=0.5").code == 0  # toy@2 fails its gates
+    listed = cli("models", "list")
+    assert "toy@2" in listed.out and "FAILED" in listed.out and "passed" in listed.out
+    assert json.loads(cli("models", "show", "toy@latest", "--json").out)["version"]["version"] == 1
+    archived = cli("models", "archive", "toy@2", "--reason", "failed its gates")
+    assert archived.code == 0 and "archived toy@2" in archived.out
+    listed = cli("models", "list")
+    assert "toy@2" not in listed.out and "1 archived version not shown (--all shows)" in listed.out
+    assert "toy@2 (archived)" in cli("models", "list", "--all").out
+    every = json.loads(cli("models", "list", "--all", "--json").out)
+    assert [(v["gates"], v["archive_reason"]) for v in every] == [
+        ("passed", None),
+        ("failed", "failed its gates"),
+    ]
+    assert_clean_error(cli("models", "archive", "toy@1"), 1, "archive needs a reason")
+    assert cli("models", "promote", "toy@1", "--to", "candidate").code == 0
+    assert_clean_error(
+        cli("models", "archive", "toy@1", "--reason", "cleanup"),
+        1,
+        "toy@1 holds the alias candidate",
+        "move toy@candidate to another version first",
+    )
+    restored = cli("models", "restore", "toy@2", "--reason", "kept to compare")
+    assert restored.code == 0 and "restored toy@2" in restored.out
+    assert "not shown" not in cli("models", "list").out
+    assert cli("audit", "verify").code == 0

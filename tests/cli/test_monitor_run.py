@@ -44,9 +44,15 @@ def monitored(project: Path) -> Path:
     return path
 
 
+def outside_the_store(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if ".assay" not in p.relative_to(folder).parts)
+
+
 def test_one_round_retrains_and_the_version_shows_why(cli: Invoke, monitored: Path) -> None:
+    before = outside_the_store(monitored.parent)
     ran = cli("monitor", "run", "--policy", str(monitored), "--once")
     assert ran.code == 0, ran.err
+    assert ran.out.startswith("monitoring pb@production: one round\n")  # no "Ctrl-C stops"
     assert "round on pb@1:" in ran.out
     assert "drift: drift (300 rows" in ran.out and "performance: drop (300 rows" in ran.out
     assert "retraining 1 (alert): registered" in ran.out
@@ -57,6 +63,13 @@ def test_one_round_retrains_and_the_version_shows_why(cli: Invoke, monitored: Pa
     assert [(r["id"], r["cause"], r["status"], r["version"]) for r in listed] == [
         (1, "alert", "registered", 2)
     ]
+    # The feedback went into the store, and the lineage names it as the run's input.
+    assert outside_the_store(monitored.parent) == before
+    feedback = listed[0]["outcome"]["feedback"]
+    upstream = json.loads(cli("lineage", "pb@2", "--json").out)
+    assert f"artifact:{feedback}" in {n["id"] for n in upstream["nodes"]}
+    fed = json.loads(cli("lineage", feedback, "--down", "--json").out)
+    assert listed[0]["run_id"] in {n.get("run_id") for n in fed["nodes"]}
     table = cli("monitor", "retrains").out
     assert "alert" in table and "registered" in table
     shown = cli("models", "show", "pb@2")
@@ -104,4 +117,5 @@ def test_sigterm_stops_the_monitor_cleanly(monitored: Path, project: Path) -> No
     finally:
         proc.kill()
     assert proc.returncode == 0, err
+    assert out.startswith("monitoring pb@production every 1h (Ctrl-C stops)")
     assert "drift: drift" in out and "stopped after 1 round" in out

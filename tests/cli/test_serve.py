@@ -45,11 +45,13 @@ def free_port() -> int:
 
 @dataclass
 class Served:
-    """A running `assay serve` process; ``err`` is its standard error once it stopped."""
+    """A running `assay serve` process; ``out`` and ``err`` are what it printed once it
+    stopped."""
 
     url: str
     proc: subprocess.Popen[str]
     err: str = ""
+    out: str = ""
 
 
 @contextmanager
@@ -68,7 +70,7 @@ def serve_process(
         yield served
     finally:
         proc.send_signal(signal.SIGTERM)
-        _, served.err = proc.communicate(timeout=60)
+        served.out, served.err = proc.communicate(timeout=60)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -98,6 +100,7 @@ def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path, workers: in
     proc, err = served.proc, served.err
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+    assert served.out.startswith(f"serving tiny@live on {url} (Ctrl-C stops)")
     ws = open_workspace(settings)
     try:
         assert len(ws.metadata.predictions("tiny")) == 2
@@ -105,19 +108,40 @@ def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path, workers: in
         ws.close()
 
 
-def test_serve_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["sesam@production"], 1, "error: unknown model 'sesam'"),
+        (["tiny@production"], 1, "has no alias 'production'"),
+        (["tiny@1", "--max-batch", "0"], 2, "Invalid value for '--max-batch'"),
+        (["tiny@1", "--max-wait-ms", "-1"], 2, "Invalid value for '--max-wait-ms'"),
+        (["tiny@1", "--max-body-kb", "0"], 2, "Invalid value for '--max-body-kb'"),
+        (["tiny@1", "--workers", "0"], 2, "Invalid value for '--workers'"),
+        (["tiny@1", "--port", "70000"], 2, "Invalid value for '--port'"),
+        (["tiny@1", "--retention-days", "-3"], 2, "Invalid value for '--retention-days'"),
+    ],
+)
+def test_serve_refuses_unknown_names_and_bad_values_before_printing_anything(
+    tmp_path: Path, args: list[str], code: int, needle: str
+) -> None:
+    settings = Settings.for_project(tmp_path, user="alice")
+    ws = open_workspace(settings)
+    assay.run(tiny, workspace=ws)
+    ws.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
     env.update({"ASSAY_HOME": str(tmp_path), "ASSAY_USER": "alice"})
     result = subprocess.run(
-        [sys.executable, "-m", "assay", "serve", "nope@production"],
+        [sys.executable, "-m", "assay", "serve", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert result.returncode == 1
-    assert result.stderr.startswith("error: unknown model 'nope'")
+    assert result.returncode == code, result.stderr
+    assert needle in result.stderr
+    assert result.stdout == ""  # no "serving ... on http://..." banner before the error
+    assert "Traceback" not in result.stderr
 
 
 def test_models_show_says_which_form_a_version_is_served_from(

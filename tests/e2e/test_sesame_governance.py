@@ -119,11 +119,11 @@ def test_sesame_served_from_production_swaps_to_an_approved_version_under_load(
     import subprocess
     import sys
     import threading
-    import time
 
     import httpx
 
     from tests.cli.test_serve import free_port, wait_until_ready
+    from tests.waiting import wait_until
 
     trained = store("carol", "run", str(SESAME), "--param", "alpha=0.00012", "--json")
     assert trained.code == 0, trained.err
@@ -150,14 +150,22 @@ def test_sesame_served_from_production_swaps_to_an_approved_version_under_load(
     )
     stop = threading.Event()
     sentence = "Operating profit rose to EUR 13.1 mn from EUR 8.7 mn in the corresponding period."
+    answered: list[tuple[int, str]] = []  # by every client, in order (append is atomic)
 
-    def load() -> list[tuple[int, str]]:
-        seen = []
+    def load() -> None:
         with httpx.Client(timeout=30) as client:
             while not stop.is_set():
                 r = client.post(f"{url}/v1/models/sesame:predict", json={"instances": [sentence]})
-                seen.append((r.status_code, r.json().get("model_version", "")))
-        return seen
+                answered.append((r.status_code, r.json().get("model_version", "")))
+
+    def seen(version: str) -> bool:
+        for future in futures:
+            if future.done():
+                future.result()  # a client that stopped early says why
+        return any(v == version for _, v in answered)
+
+    def serving_version() -> str:
+        return str(httpx.get(f"{url}/v1/models/sesame").json()["version"])
 
     try:
         wait_until_ready(url, server)
@@ -171,18 +179,27 @@ def test_sesame_served_from_production_swaps_to_an_approved_version_under_load(
         assert v2["id"] == "a1" and v2["outputs"][0]["data"] == ["positive"]
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             futures = [pool.submit(load) for _ in range(4)]
-            time.sleep(1)
-            assert store("carol", "models", "request-promotion", "sesame@2").code == 0
-            assert store("dave", "models", "approve", "sesame@2", "--comment", "ok").code == 0
-            assert store("carol", "models", "promote", "sesame@2", "--to", "production").code == 0
-            swapped = time.monotonic() + 90  # the new version loads in the background
-            while time.monotonic() < swapped:
-                if httpx.get(f"{url}/v1/models/sesame").json()["version"] == "2":
-                    break
-                time.sleep(0.2)
-            time.sleep(1)
-            stop.set()
-            results = [r for f in futures for r in f.result()]
+            try:
+                wait_until(
+                    lambda: seen("1"), message="no request was answered before the promotion"
+                )
+                assert store("carol", "models", "request-promotion", "sesame@2").code == 0
+                assert store("dave", "models", "approve", "sesame@2", "--comment", "ok").code == 0
+                assert (
+                    store("carol", "models", "promote", "sesame@2", "--to", "production").code == 0
+                )
+                wait_until(  # the new version loads in the background
+                    lambda: serving_version() == "2",
+                    timeout=90,
+                    interval=0.2,
+                    message="the server did not swap to sesame@2",
+                )
+                wait_until(lambda: seen("2"), message="no request was answered by sesame@2")
+            finally:
+                stop.set()  # else leaving the pool waits on the clients forever
+            for future in futures:
+                future.result()
+        results = list(answered)
     finally:
         stop.set()
         server.send_signal(signal.SIGTERM)

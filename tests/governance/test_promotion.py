@@ -22,6 +22,7 @@ from assay.governance import (
 from assay.registry import resolve
 from assay.workspace import Workspace
 from tests.governance.conftest import Train
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -124,14 +125,17 @@ def test_two_approvers_and_rejection(
 
 
 def test_rollback_and_history_at_a_date(team: Callable[[str], Workspace], train: Train) -> None:
-    for weight in (1.0, 2.0):
+    def train_and_promote(weight: float) -> None:
         v = train(weight=weight)
         request_promotion(team("dave"), f"toy@{v.version}")
         review(team("bob"), f"toy@{v.version}", approve=True, comment="ok")
         promote(team("dave"), f"toy@{v.version}", "production")
-        if weight == 1.0:
-            between = time.time()
-            time.sleep(0.01)
+
+    train_and_promote(1.0)
+    between = time.time()
+    # The next move must be stamped after `between`, even on a coarse clock.
+    wait_until(lambda: time.time() > between, message="the clock did not move")
+    train_and_promote(2.0)
     with pytest.raises(GovernanceError, match="needs a reason"):
         rollback(team("dave"), "toy")
     back = rollback(team("dave"), "toy", reason="v2 misbehaves")

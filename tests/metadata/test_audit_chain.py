@@ -41,7 +41,7 @@ def test_concurrent_writers_extend_one_chain(ws: Workspace) -> None:
     assert all(b.prev_hash == a.hash for a, b in pairwise(events))
     assert {e.subject for e in events} == {f"user:user{i}" for i in range(40)}
     assert ws.metadata.audit_head() == (40, events[-1].hash)
-    assert max(c.seq for c in ws.anchor.checkpoints()) == 40
+    assert max(c.seq for c in ws.anchor.checkpoints("", "")) == 40
     report = verify_chain(ws)
     assert report.ok, report.problems
 
@@ -51,4 +51,4 @@ def test_a_failed_write_leaves_no_event_and_no_checkpoint(ws: Workspace) -> None
     with pytest.raises(Exception, match="moved to version"):
         ws.metadata.move_alias("m", "production", 1, by="alice", reason="", expected=5)
     assert [e.seq for e in ws.metadata.audit_events()] == [1]
-    assert [c.seq for c in ws.anchor.checkpoints()] == [1]
+    assert [c.seq for c in ws.anchor.checkpoints("", "")] == [1]

@@ -18,14 +18,16 @@ from assay.metadata import (
 )
 
 
-def make_run(run_id: str, status: str = "running", pid: int = 1) -> RunRecord:
+def make_run(
+    run_id: str, status: str = "running", pid: int = 1, started_at: float | None = None
+) -> RunRecord:
     return RunRecord(
         id=run_id,
         pipeline="p",
         source="p.py",
         status=status,
         params={"a": 1},
-        started_at=time.time(),
+        started_at=time.time() if started_at is None else started_at,
         user="alice",
         host="h",
         pid=pid,
@@ -74,9 +76,9 @@ def test_finish_run_records_status_and_error(meta: MetadataStore) -> None:
 
 
 def test_list_runs_is_newest_first(meta: MetadataStore) -> None:
-    for i in range(3):
-        meta.insert_run(make_run(f"run{i}"))
-        time.sleep(0.01)
+    # Inserted out of order: the list follows when each run started, not when it was stored.
+    for run_id, started_at in [("run0", 1000.0), ("run2", 3000.0), ("run1", 2000.0)]:
+        meta.insert_run(make_run(run_id, started_at=started_at))
     assert [r.id for r in meta.list_runs(limit=2)] == ["run2", "run1"]
 
 

@@ -73,6 +73,11 @@ def test_a_small_window_is_reported_as_such_never_as_drift() -> None:
     report = compare_frames(table(5_000, 1), table(50, 2, shift=3.0), min_rows=100)
     assert report.drifted == []
     assert {c.status for c in report.columns} == {"too few rows"}
+    # Not tested is not "p = 1, effect 0": no number stands for a test that never ran.
+    for column in report.to_dict()["columns"]:
+        assert column["p_value"] is None and column["adjusted_p_value"] is None
+        assert column["statistic"] is None and column["effect_size"] is None
+        assert column["details"]["reason"] == "50 rows, fewer than 100 (5000 in the reference)"
 
 
 def test_numeric_statistics_agree_with_their_definitions() -> None:

@@ -4,23 +4,30 @@ production; every link is recorded and audited."""
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import threading
 import time
+import uuid
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from assay import Settings
+from assay.core import sha256_hex
 from assay.errors import ConfigError, PolicyError
+from assay.lineage import upstream
 from assay.metadata import LabelRecord, RetrainRecord
 from assay.monitoring.loop import MonitorLoop
 from assay.monitoring.policy import MonitorPolicy, load_monitor_policy
 from assay.monitoring.retrain import due_cause
 from assay.registry import resolve
 from assay.runner.api import launch
-from assay.store import folder_digest
-from assay.workspace import Workspace
+from assay.store import ArtifactStore, BlobStorage, MemoryBlobStorage, folder_digest
+from assay.workspace import Workspace, open_workspace
 from tests.monitoring.phrasebank import held_back, log_traffic, social_posts
 from tests.monitoring.retrainable import POLICY, in_production
 
@@ -119,6 +126,106 @@ def test_same_source_traffic_raises_nothing_and_retrains_nothing(
 
 def _never(*_: object, **__: object) -> str:
     raise AssertionError("no retraining was due")
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*"))
+
+
+def run_inputs(ws: Workspace, run_id: str | None) -> set[tuple[str, str, str]]:
+    """(step, input name, digest) of every artifact the run's steps read."""
+    steps = {e.id: e.step for e in ws.metadata.executions(run_id or "")}
+    return {
+        (steps[ev.execution_id], ev.name, ev.digest)
+        for ev in ws.metadata.events_of(list(steps))
+        if ev.direction == "input"
+    }
+
+
+def policy_folder(tmp_path: Path) -> Path:
+    """A folder holding only the monitoring policy: what a checkout next to the code is."""
+    base = tmp_path / "project"
+    base.mkdir()
+    (base / "monitor.yaml").write_text("model: pb@production\n")
+    return base
+
+
+def test_feedback_is_an_artifact_of_the_store_and_an_input_of_the_run(
+    store: tuple[Workspace, Path], settings: Settings, tmp_path: Path
+) -> None:
+    ws, gates = store
+    label_all(ws, log_traffic(ws, social_posts(300), per_request=3), "positive")
+    base = policy_folder(tmp_path)
+    before = files_under(base)
+    loop = MonitorLoop(ws, policy(gates), base=base, launcher=functools.partial(launch, ws))
+    retrained = loop.round().retrain
+
+    assert files_under(base) == before  # nothing written next to the policy or the code
+    assert retrained is not None and retrained.status == "registered"
+    digest = retrained.outcome["feedback"]
+    rows = list(csv.reader(io.StringIO(ws.artifacts.get_bytes(digest).decode())))
+    assert rows[0] == ["text", "label"] and len(rows) == 301
+    assert retrained.outcome["feedback_rows"] == 300 and {r[1] for r in rows[1:]} == {"positive"}
+    # The run read those very bytes, from inside the store: its lineage names them.
+    assert ("add_feedback", "feedback", digest) in run_inputs(ws, retrained.run_id)
+    run = ws.metadata.get_run(retrained.run_id or "")
+    assert Path(run.params["feedback"]).is_relative_to(settings.artifact_root)
+    assert ws.metadata.get_artifact(digest).size == len(ws.artifacts.get_bytes(digest))
+    assert f"artifact:{digest}" in upstream(ws, "pb@2").nodes
+
+
+def test_feedback_on_an_object_store_is_read_from_a_copy_removed_after_the_run(
+    tmp_path: Path,
+) -> None:
+    local = Settings.for_project(tmp_path, user="alice")
+    settings = replace(local, artifact_root=f"memory://assay-{uuid.uuid4().hex}")
+    ws = open_workspace(settings)
+    gates = in_production(ws, settings, tmp_path)
+    label_all(ws, log_traffic(ws, social_posts(300), per_request=3), "positive")
+    base = policy_folder(tmp_path)
+    before = files_under(base)
+    seen: list[tuple[Path, bytes]] = []
+
+    def launcher(target: str, params: dict[str, Any], **how: Any) -> str:
+        path = Path(params["feedback"])
+        seen.append((path, path.read_bytes()))
+        return launch(ws, target, params, **how)
+
+    retrained = MonitorLoop(ws, policy(gates), base=base, launcher=launcher).round().retrain
+    ws.close()
+
+    assert retrained is not None and retrained.status == "registered", retrained
+    ((path, data),) = seen
+    assert not path.exists() and not path.parent.exists()  # live texts do not linger
+    assert not path.is_relative_to(base) and files_under(base) == before
+    assert not (tmp_path / ".assay" / "artifacts").exists()
+    digest = retrained.outcome["feedback"]
+    assert sha256_hex(data) == digest and ws.artifacts.get_bytes(digest) == data
+    assert ("add_feedback", "feedback", digest) in run_inputs(ws, retrained.run_id)
+
+
+class _FullDisk(MemoryBlobStorage):
+    """Reads what ``blobs`` holds; every write fails as a full disk does."""
+
+    def __init__(self, blobs: BlobStorage) -> None:
+        super().__init__()
+        self.read = blobs.read  # type: ignore[method-assign]
+        self.exists = blobs.exists  # type: ignore[method-assign]
+
+    def write(self, key: str, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+
+def test_feedback_that_cannot_be_stored_fails_the_retraining_not_the_monitor(
+    store: tuple[Workspace, Path], tmp_path: Path
+) -> None:
+    ws, gates = store
+    label_all(ws, log_traffic(ws, social_posts(300), per_request=3), "positive")
+    full = replace(ws, artifacts=ArtifactStore(_FullDisk(ws.artifacts.blobs)))
+    done = MonitorLoop(full, policy(gates), base=tmp_path, launcher=_never).round()
+    assert done.retrain is not None and done.retrain.status == "failed"
+    assert "cannot store the feedback" in (done.retrain.error or "")
+    assert "No space left" in (done.retrain.error or "")
 
 
 def test_a_failing_retraining_is_recorded_and_the_monitor_goes_on(

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyClassifier
@@ -7,8 +10,9 @@ from sklearn.dummy import DummyClassifier
 import assay
 from assay import pipeline, register_model, step
 from assay.errors import ModelNotFoundError, RegistryError
-from assay.registry import ModelRef, load_model, parse_ref, resolve
+from assay.registry import ModelRef, check_alias, load_model, parse_ref, resolve
 from assay.workspace import Workspace
+from tests.governed import toy, write_project
 
 
 @step(outputs={"model": "model"})
@@ -26,6 +30,7 @@ def dummy(strategy: str = "most_frequent", name: str = "dummy") -> None:
     [
         ("m", ModelRef("m", None)),
         ("m@latest", ModelRef("m", None)),
+        ("m@newest", ModelRef("m", None, newest=True)),
         ("m@3", ModelRef("m", 3)),
         (" sesame@12 ", ModelRef("sesame", 12)),
     ],
@@ -77,3 +82,45 @@ def test_invalid_model_name_is_refused_before_anything_runs(workspace: Workspace
     ):
         assay.run(dummy, {"name": "no spaces allowed"}, workspace=workspace)
     assert workspace.metadata.list_runs() == []
+
+
+def test_latest_and_newest_are_reserved_words_not_aliases() -> None:
+    assert str(parse_ref("m@newest")) == "m@newest"
+    for word in ("latest", "newest"):
+        with pytest.raises(RegistryError, match=f"invalid alias '{word}'"):
+            check_alias(word)
+
+
+def train_toy(ws: Workspace, folder: Path, **params: Any) -> None:
+    policy, card = write_project(folder)
+    assay.run(toy, {"policy": policy, "card": card, **params}, workspace=ws)
+
+
+def test_latest_skips_a_version_that_failed_its_gates(workspace: Workspace, tmp_path: Path) -> None:
+    train_toy(workspace, tmp_path / "toy")  # toy@1 passes its gates
+    train_toy(workspace, tmp_path / "toy", quality=0.6, weight=2.0)  # toy@2 fails min macro_f1
+    assert resolve(workspace, "toy@latest").version == 1
+    assert resolve(workspace, "toy").version == 1
+    assert resolve(workspace, "toy@newest").version == 2  # asked for explicitly
+    assert resolve(workspace, "toy@2").version == 2
+    train_toy(workspace, tmp_path / "toy", quality=0.9, weight=3.0)  # toy@3 passes again
+    assert resolve(workspace, "toy@latest").version == 3
+
+
+def test_latest_names_the_newest_version_and_why_when_none_qualifies(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    train_toy(workspace, tmp_path / "toy", quality=0.5)
+    with pytest.raises(
+        ModelNotFoundError,
+        match=r"no version of 'toy' qualifies as toy@latest: the newest, toy@1, failed",
+    ) as raised:
+        resolve(workspace, "toy@latest")
+    assert "toy@newest" in (raised.value.hint or "")
+    assert resolve(workspace, "toy@newest").version == 1
+
+
+def test_an_unknown_model_suggests_the_closest_name(workspace: Workspace) -> None:
+    assay.run(dummy, {"name": "sesame"}, workspace=workspace)
+    with pytest.raises(ModelNotFoundError, match="unknown model 'sesam'.*did you mean 'sesame'"):
+        resolve(workspace, "sesam@latest")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,8 +13,28 @@ import pytest
 import assay
 from assay import log_metrics, pipeline, step
 from assay.errors import AssayError, DataError, DefinitionError, StepFailedError
+from assay.runner import parallel
 from assay.workspace import Workspace
 from tests import pipelines as p
+
+
+@pytest.fixture
+def failure_collected(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set once the parallel scheduler has collected a failed step, after which it starts
+    nothing new: a step running beside the failing one waits for it instead of sleeping.
+    No public hook marks that moment (the observer hears of a failure before the scheduler
+    does), so the scheduler's wait for finished steps is wrapped."""
+    collected = threading.Event()
+    real_wait = parallel.wait
+
+    def wait(*args: Any, **kwargs: Any) -> Any:
+        done, pending = real_wait(*args, **kwargs)
+        if any(not f.cancelled() and f.exception() is not None for f in done):
+            collected.set()
+        return done, pending
+
+    monkeypatch.setattr(parallel, "wait", wait)
+    return collected
 
 
 def test_run_records_params_environment_and_status(workspace: Workspace) -> None:
@@ -82,10 +102,12 @@ def test_a_failing_step_fails_the_run_and_keeps_the_traceback(workspace: Workspa
     assert executions["explode"].traceback and "ValueError" in executions["explode"].traceback
 
 
-def test_a_failing_parallel_run_finishes_steps_in_flight(workspace: Workspace) -> None:
+def test_a_failing_parallel_run_finishes_steps_in_flight(
+    workspace: Workspace, failure_collected: threading.Event
+) -> None:
     @step
     def slow() -> int:
-        time.sleep(0.2)
+        assert failure_collected.wait(timeout=30), "the scheduler never saw broken fail"
         return 1
 
     @step
@@ -214,14 +236,17 @@ def test_path_parameters_are_recorded_as_absolute_paths(
     assert workspace.metadata.get_run(result.run_id).params == {"path": str(tmp_path / "in.txt")}
 
 
-def test_the_recorded_traceback_belongs_to_the_recorded_error(workspace: Workspace) -> None:
+def test_the_recorded_traceback_belongs_to_the_recorded_error(
+    workspace: Workspace, failure_collected: threading.Event
+) -> None:
     @step
     def quick() -> int:
         raise ValueError("quick failure")
 
     @step
     def late() -> int:
-        time.sleep(0.3)
+        # A second failure, while the first is being handled.
+        assert failure_collected.wait(timeout=30), "the scheduler never saw quick fail"
         raise KeyError("late failure")
 
     @pipeline

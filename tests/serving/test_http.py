@@ -10,6 +10,7 @@ from assay.governance import promote
 from assay.serving.http import serving
 from assay.serving.server import ServeOptions
 from assay.workspace import Workspace
+from tests.waiting import wait_until
 
 PROFIT = "profit rose strongly again"
 
@@ -118,28 +119,36 @@ def test_alias_move_swaps_without_failing_a_request_and_everything_is_logged(
     import threading
 
     stop = threading.Event()
+    answered: list[tuple[int, str]] = []  # by every client, in order (append is atomic)
     with serving(served, ["tiny@live"], ServeOptions(poll_s=0.1)) as (url, server):
 
-        def load() -> list[tuple[int, str]]:
-            seen = []
+        def load() -> None:
             with httpx.Client() as client:
                 while not stop.is_set():
                     r = client.post(f"{url}/v1/models/tiny:predict", json={"instances": [PROFIT]})
-                    seen.append((r.status_code, r.json().get("model_version", "")))
-            return seen
+                    answered.append((r.status_code, r.json().get("model_version", "")))
+
+        def seen(version: str) -> bool:
+            for future in futures:
+                if future.done():
+                    future.result()  # a client that stopped early says why
+            return any(v == version for _, v in answered)
 
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             futures = [pool.submit(load) for _ in range(4)]
-            import time
-
-            time.sleep(0.5)
-            promote(served, "tiny@2", "live")
-            deadline = time.monotonic() + 10
-            while server.slots["tiny"].current.version != 2 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(0.5)
-            stop.set()
-            results = [r for f in futures for r in f.result()]
+            try:
+                wait_until(lambda: seen("1"), message="no request was answered before the move")
+                promote(served, "tiny@2", "live")
+                wait_until(
+                    lambda: server.slots["tiny"].current.version == 2,
+                    message="the server did not load tiny@2",
+                )
+                wait_until(lambda: seen("2"), message="no request was answered by tiny@2")
+            finally:
+                stop.set()  # else leaving the pool waits on the clients forever
+            for future in futures:
+                future.result()
+    results = list(answered)
     assert results and all(code == 200 for code, _ in results)
     versions = [v for _, v in results]
     assert versions[0] == "1" and "2" in versions

@@ -8,6 +8,8 @@ server's strict field validation, so a misspelt or misplaced field fails here.
 from __future__ import annotations
 
 import copy
+import fnmatch
+import importlib.metadata
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +25,9 @@ from assay.metadata import ModelVersionRecord
 from assay.registry import resolve
 from assay.serving.kserve import (
     DOCKERFILE,
+    DOCKERIGNORE,
     INFERENCE_SERVICE,
+    AssayPackage,
     KServeOptions,
     kserve_manifests,
     kserve_name,
@@ -85,7 +89,7 @@ def test_the_schema_is_a_schema_of_kserve_and_kubernetes_types() -> None:
 def test_a_promoted_model_gets_a_valid_inference_service(toy_store: Workspace) -> None:
     record = resolve(toy_store, "toy@production")
     files = kserve_manifests(record, "toy@production", KServeOptions(name=kserve_name("toy")))
-    assert set(files) == {INFERENCE_SERVICE, DOCKERFILE}
+    assert set(files) == {INFERENCE_SERVICE, DOCKERFILE, DOCKERIGNORE}
     doc = yaml.safe_load(files[INFERENCE_SERVICE])
     assert problems(ISVC, doc) == []
     assert doc["apiVersion"] == "serving.kserve.io/v1beta1"
@@ -231,24 +235,110 @@ def test_a_wrong_or_unknown_field_fails_validation(
 
 
 def test_the_dockerfile_runs_assay_serve_as_a_non_root_user() -> None:
-    text = kserve_manifests(version(), "sesame@production", KServeOptions(name="sesame"))[
-        DOCKERFILE
-    ]
+    text = kserve_manifests(
+        version(), "sesame@production", KServeOptions(name="sesame"), AssayPackage("1.2.3")
+    )[DOCKERFILE]
     instructions = dockerfile_instructions(text)
     known = {"FROM", "WORKDIR", "COPY", "RUN", "ARG", "ENV", "USER", "EXPOSE", "ENTRYPOINT"}
     assert {keyword for keyword, _ in instructions} <= known
-    assert instructions[0][0] == "FROM"
-    froms = [arg for keyword, arg in instructions if keyword == "FROM"]
-    assert froms[-1] == "python:3.11-slim"  # the image that runs
-    assert all(f.startswith("python:3.11-slim") for f in froms)
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    assert [k for k, _ in instructions].count("FROM") == 1
     users = [arg for keyword, arg in instructions if keyword == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}
     assert users[-1].split(":")[0].isdigit()  # numeric, so runAsNonRoot can be checked
     assert ("EXPOSE", "8080") in instructions
     entrypoints = [arg for keyword, arg in instructions if keyword == "ENTRYPOINT"]
     assert [json.loads(e) for e in entrypoints] == [["assay", "serve"]]
-    assert any("pip install" in arg and ".whl" in arg for k, arg in instructions if k == "RUN")
-    assert any("pip wheel" in arg and " ." in arg for k, arg in instructions if k == "RUN")
+
+
+def test_the_image_installs_the_pinned_assay_and_copies_nothing_of_the_project() -> None:
+    files = kserve_manifests(
+        version(), "sesame@production", KServeOptions(name="sesame"), AssayPackage("1.2.3")
+    )
+    instructions = dockerfile_instructions(files[DOCKERFILE])
+    assert [arg for keyword, arg in instructions if keyword in {"COPY", "ADD"}] == []
+    assert not any("pip wheel" in arg for _, arg in instructions)
+    assert ("ARG", "EXTRAS=postgres") in instructions
+    assert ("RUN", 'pip install "assay[${EXTRAS}]==1.2.3"') in instructions
+    for path in STORE_AND_PROJECT:
+        assert ignored(files[DOCKERIGNORE], path), path
+    assert not ignored(files[DOCKERIGNORE], "Dockerfile")
+
+
+def test_a_wheel_in_the_build_context_is_installed_instead() -> None:
+    wheel = "assay-1.2.3-py3-none-any.whl"
+    files = kserve_manifests(
+        version(), "sesame@3", KServeOptions(name="sesame"), AssayPackage("1.2.3", wheel)
+    )
+    instructions = dockerfile_instructions(files[DOCKERFILE])
+    assert [arg for keyword, arg in instructions if keyword in {"COPY", "ADD"}] == [
+        f"{wheel} /tmp/"
+    ]
+    assert ("RUN", f'pip install "/tmp/{wheel}[${{EXTRAS}}]" && rm /tmp/{wheel}') in instructions
+    assert not any("==" in arg for keyword, arg in instructions if keyword == "RUN")
+    assert not ignored(files[DOCKERIGNORE], wheel)
+    assert ignored(files[DOCKERIGNORE], "assay-0.9.0-py3-none-any.whl")  # an older one stays out
+    for path in STORE_AND_PROJECT:
+        assert ignored(files[DOCKERIGNORE], path), path
+
+
+def test_by_default_the_running_assay_version_is_pinned() -> None:
+    files = kserve_manifests(version(), "sesame@production", KServeOptions(name="sesame"))
+    pinned = f'RUN pip install "assay[${{EXTRAS}}]=={importlib.metadata.version("assay")}"'
+    assert pinned in files[DOCKERFILE].splitlines()
+
+
+@pytest.mark.parametrize(
+    ("package", "needle"),
+    [
+        ({"version": ""}, "invalid assay version ''"),
+        ({"version": "1.0; rm -rf /"}, "invalid assay version"),
+        ({"version": "1.0", "wheel": "../assay-1.0-py3-none-any.whl"}, "invalid assay wheel"),
+        ({"version": "1.0", "wheel": "other-1.0-py3-none-any.whl"}, "invalid assay wheel"),
+        ({"version": "1.0", "wheel": "assay-1.0.tar.gz"}, "invalid assay wheel"),
+    ],
+)
+def test_an_uninstallable_package_is_refused(package: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        AssayPackage(**package)
+    assert needle in info.value.message and info.value.hint
+
+
+# What a build context must not send: the store, history, environments, caches, project code
+# and data (the model comes from the store, not from the build context).
+STORE_AND_PROJECT = (
+    ".assay/assay.db",
+    ".assay/artifacts/ab/cd",
+    ".git/HEAD",
+    ".venv/bin/python",
+    "venv/lib/site.py",
+    "__pycache__/x.pyc",
+    ".pytest_cache/v",
+    "pipeline.py",
+    "toy/pipeline.py",
+    "data/phrases.csv",
+    "inferenceservice.yaml",
+)
+
+
+def ignored(dockerignore: str, path: str) -> bool:
+    """Whether Docker leaves ``path`` out of the build context, by ``dockerignore``'s rules.
+
+    The last matching pattern decides, ``!`` lets a path back in, and a pattern that matches
+    a folder matches everything under it (wildcards within a path segment are enough here).
+    """
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    verdict = False
+    for raw in dockerignore.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        keep = line.startswith("!")
+        pattern = line.removeprefix("!").strip("/")
+        if any(fnmatch.fnmatchcase(p, pattern) for p in prefixes):
+            verdict = not keep
+    return verdict
 
 
 def dockerfile_instructions(text: str) -> list[tuple[str, str]]:

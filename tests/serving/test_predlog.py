@@ -8,22 +8,31 @@ from typing import Any
 
 from assay.metadata import PredictionRecord
 from assay.serving.predlog import PredictionLog
+from tests.waiting import wait_until
 
 
 class CountingStore:
-    """Records each batch it is asked to write; can be told to fail or to be slow."""
+    """Records each batch it is asked to write; can be told to fail, or to hold every write
+    until ``release`` is set (a database that cannot keep up)."""
 
-    def __init__(self, delay_s: float = 0.0, fail: bool = False) -> None:
+    def __init__(self, fail: bool = False, hold: bool = False) -> None:
         self.batches: list[list[PredictionRecord]] = []
-        self.delay_s, self.fail = delay_s, fail
+        self.fail = fail
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
         self.lock = threading.Lock()
 
     def log_predictions(self, records: list[PredictionRecord]) -> None:
-        time.sleep(self.delay_s)
+        assert self.release.wait(timeout=60), "the test never released the store"
         if self.fail:
             raise OSError("disk full")
         with self.lock:
             self.batches.append(list(records))
+
+    def rows(self) -> int:
+        with self.lock:
+            return sum(len(b) for b in self.batches)
 
 
 def record(i: int) -> PredictionRecord:
@@ -32,13 +41,17 @@ def record(i: int) -> PredictionRecord:
 
 def test_requests_arriving_together_are_written_in_one_transaction() -> None:
     store = CountingStore()
-    log = PredictionLog(store, flush_s=0.5)  # type: ignore[arg-type]
-    for i in range(200):
-        log.put(record(i))
-        time.sleep(0.001)  # arriving over ~0.2 s, well inside one flush interval
+    log = PredictionLog(store, flush_s=60)  # type: ignore[arg-type]
+    for wave in range(4):
+        for i in range(50 * wave, 50 * (wave + 1)):
+            log.put(record(i))
+        # The next wave arrives only once the writer holds this one: a writer that wrote
+        # whatever it found queued would make a transaction per wave.
+        wait_until(log._queue.empty, message="the writer did not take the queued records")
+    assert store.batches == []  # the interval is still open
     log.close()
-    assert sum(len(b) for b in store.batches) == 200 and log.written == 200
-    assert len(store.batches) <= 2, [len(b) for b in store.batches]
+    assert store.rows() == 200 and log.written == 200
+    assert [len(b) for b in store.batches] == [200]
     assert [r.request_id for b in store.batches for r in b] == [str(i) for i in range(200)]
 
 
@@ -47,23 +60,28 @@ def test_a_full_batch_is_written_without_waiting_for_the_interval() -> None:
     log = PredictionLog(store, batch=50, flush_s=60)  # type: ignore[arg-type]
     for i in range(120):
         log.put(record(i))
-    deadline = time.monotonic() + 5
-    while sum(len(b) for b in store.batches) < 100 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: store.rows() >= 100, message="two full batches were not written")
     assert [len(b) for b in store.batches][:2] == [50, 50]  # written long before 60 s
     log.close()
     assert log.written == 120
 
 
 def test_a_slow_or_failing_store_drops_and_counts_rather_than_blocking() -> None:
-    slow: Any = CountingStore(delay_s=0.3)
-    log = PredictionLog(slow, capacity=5, batch=1, flush_s=0)
-    started = time.monotonic()
-    for i in range(40):
-        log.put(record(i))
-    assert time.monotonic() - started < 2  # puts never wait on the database
+    stuck: Any = CountingStore(hold=True)
+    log = PredictionLog(stuck, capacity=5, batch=1, flush_s=0)
+
+    def put_all() -> None:
+        for i in range(40):
+            log.put(record(i))
+
+    putting = threading.Thread(target=put_all, daemon=True)
+    putting.start()
+    putting.join(timeout=30)
+    assert not putting.is_alive(), "put waited for the database"
+    stuck.release.set()
     log.close()
     assert log.dropped > 0 and log.written + log.dropped == 40
+    assert stuck.rows() == log.written
     failing: Any = CountingStore(fail=True)
     broken = PredictionLog(failing)
     broken.put(record(1))

@@ -49,3 +49,21 @@ def test_open_artifact_store_picks_the_backend(tmp_path: Path) -> None:
     memory = open_artifact_store("memory://assay-test-open")
     digest = memory.put_bytes(b"hello")
     assert memory.get_bytes(digest) == b"hello"
+
+
+def test_a_local_file_is_the_stored_file_on_a_folder(tmp_path: Path) -> None:
+    store = ArtifactStore(LocalBlobStorage(tmp_path))
+    digest = store.put_bytes(b"text,label\nup,positive\n")
+    with store.local_file(digest) as path:
+        assert path == tmp_path / ArtifactStore.key(digest) and path.name == digest
+    assert path.read_bytes() == b"text,label\nup,positive\n"  # the store's own, kept
+
+
+def test_a_local_file_of_other_storage_is_a_copy_removed_on_exit() -> None:
+    store = ArtifactStore(MemoryBlobStorage())
+    digest = store.put_bytes(b"text,label\n")
+    with store.local_file(digest) as path:
+        assert path.name == digest and path.read_bytes() == b"text,label\n"
+    assert not path.exists() and not path.parent.exists()
+    with pytest.raises(ArtifactNotFoundError), store.local_file("0" * 64):
+        pass

@@ -1,4 +1,4 @@
-"""The checkpoint log: signed head hashes appended to a file or object-store folder."""
+"""Checkpoint logs: signed head hashes of a chain, appended to a file or object-store folder."""
 
 from __future__ import annotations
 
@@ -9,27 +9,32 @@ from pathlib import Path
 
 from assay.errors import AuditError
 
-__all__ = ["Checkpoint", "CheckpointLog"]
+__all__ = ["Checkpoint", "CheckpointLog", "CheckpointLogs"]
 
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """Event ``seq`` of the chain had hash ``hash``; signed by key ``key_id``."""
+    """Event ``seq`` of the chain whose event 1 has hash ``chain`` had hash ``hash``;
+    signed by key ``key_id``. ``chain`` is empty in checkpoints written before they named
+    their chain."""
 
     seq: int
     hash: str
     at: float
     key_id: str
     signature: str
+    chain: str = ""
 
     def message(self) -> bytes:
         """The bytes the signature covers."""
-        return checkpoint_message(self.seq, self.hash)
+        return checkpoint_message(self.seq, self.hash, self.chain)
 
 
-def checkpoint_message(seq: int, digest: str) -> bytes:
-    """What a checkpoint's signature covers: its position and hash."""
-    return f"assay-checkpoint:{seq}:{digest}".encode()
+def checkpoint_message(seq: int, digest: str, chain: str = "") -> bytes:
+    """What a checkpoint's signature covers: its chain (when named), position and hash."""
+    if not chain:
+        return f"assay-checkpoint:{seq}:{digest}".encode()
+    return f"assay-checkpoint:{chain}:{seq}:{digest}".encode()
 
 
 class CheckpointLog:
@@ -112,3 +117,49 @@ class CheckpointLog:
             with fs.open(name, "r") as source:
                 lines.append(source.read())
         return lines
+
+
+class CheckpointLogs:
+    """Where each chain's checkpoints are: one explicit log that every chain written to it
+    shares, or else one log per chain in ``folder``, named ``KEYID-FIRST.jsonl`` after the
+    chain's key id and the first 16 hex digits of its event 1 hash.
+
+    A chain is identified by what it is, not by where its store is: a moved or copied store
+    finds its checkpoints, and a new store in the same place starts a log of its own. Logs
+    that earlier versions of assay kept per database URL (``legacy/*/checkpoints.jsonl``)
+    are read too.
+    """
+
+    def __init__(self, explicit: str, folder: Path, legacy: Path | None = None) -> None:
+        self.explicit = explicit
+        self.folder = folder
+        self.legacy = legacy
+
+    def log(self, key_id: str, first: str) -> CheckpointLog:
+        """The log that the chain ``(key_id, first)`` appends to."""
+        if self.explicit:
+            return CheckpointLog(self.explicit)
+        return CheckpointLog(str(self.folder / f"{key_id}-{first[:16]}.jsonl"))
+
+    def read(self, key_id: str, first: str, *, other_chains: bool) -> list[Checkpoint]:
+        """The checkpoints of the chain ``(key_id, first)``: the explicit log whole (other
+        chains' records included), or the chain's own log, with ``other_chains`` every log
+        of that key (so that a chain rewritten from event 1 is caught where a key signs one
+        chain only), and that key's records in the logs of earlier versions.
+
+        Raises:
+            AuditError: a log cannot be read, or holds a line that is not a checkpoint.
+        """
+        if self.explicit:
+            return CheckpointLog(self.explicit).read()
+        if not key_id:
+            return []
+        pattern = f"{key_id}-*.jsonl" if other_chains else f"{key_id}-{first[:16]}.jsonl"
+        found = []
+        if self.folder.is_dir():
+            for path in sorted(self.folder.glob(pattern)):
+                found += CheckpointLog(str(path)).read()
+        if self.legacy is not None and self.legacy.is_dir():
+            for path in sorted(self.legacy.glob("*/checkpoints.jsonl")):
+                found += [cp for cp in CheckpointLog(str(path)).read() if cp.key_id == key_id]
+        return found

@@ -57,9 +57,9 @@ class PublicKey:
         if path.exists():
             return SigningKey.load(path).public
         raise AuditError(
-            f"no audit signing key at {path}",
-            hint="point ASSAY_AUDIT_KEY (or ASSAY_AUDIT_DIR) at the key this store was signed "
-            "with; assay creates it on the first change to a store",
+            f"no audit signing key at {path} (nor its public half {public.name})",
+            hint="point ASSAY_AUDIT_KEY (or ASSAY_AUDIT_DIR) at the key, or its .pub, "
+            "that this store was signed with",
         )
 
 
@@ -94,6 +94,11 @@ class SigningKey:
         return cls(loaded)
 
     @classmethod
+    def generate(cls) -> SigningKey:
+        """A new random key, held in memory until saved."""
+        return cls(Ed25519PrivateKey.generate())
+
+    @classmethod
     def load_or_create(cls, path: Path) -> SigningKey:
         """Read the key at ``path``, creating it (readable by its owner only) when missing.
 
@@ -101,14 +106,21 @@ class SigningKey:
         """
         if path.exists():
             return cls.load(path)
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
+        return cls.generate().save(path)
+
+    def save(self, path: Path) -> SigningKey:
+        """Write this key to ``path`` (owner-only) and its public half to ``path`` with
+        ``.pub``, unless a key is there already; returns the key that is at ``path`` now.
+
+        Raises:
+            AuditError: the folder cannot be written.
+        """
+        pem = self.key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        created = cls(key)
-        public = created.public.key.public_bytes(
+        public = self.public.key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         try:
@@ -126,7 +138,7 @@ class SigningKey:
                 os.link(tmp, path)
             except FileExistsError:
                 pub_tmp.unlink(missing_ok=True)
-                return cls.load(path)
+                return self.load(path)
             finally:
                 tmp.unlink()
             pub_tmp.replace(path.with_suffix(".pub"))
@@ -135,7 +147,7 @@ class SigningKey:
                 f"cannot create the audit signing key {path}: {exc.strerror}",
                 hint="set ASSAY_AUDIT_DIR or ASSAY_AUDIT_KEY to a writable folder or file",
             ) from None
-        return created
+        return self
 
 
 def _read(path: Path, *, private: bool) -> object:
@@ -144,7 +156,7 @@ def _read(path: Path, *, private: bool) -> object:
     except OSError as exc:
         raise AuditError(
             f"cannot read the audit key {path}: {exc.strerror}",
-            hint="check ASSAY_AUDIT_KEY / ASSAY_AUDIT_DIR and the file's permissions",
+            hint="check the file's permissions, and ASSAY_AUDIT_KEY / ASSAY_AUDIT_DIR if set",
         ) from None
     try:
         if private:

@@ -9,7 +9,8 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from assay.anchor.checkpoints import Checkpoint, CheckpointLog, checkpoint_message
+from assay.anchor.checkpoints import Checkpoint, CheckpointLogs, checkpoint_message
+from assay.anchor.keyring import Keyring
 from assay.anchor.keys import PublicKey, SigningKey
 from assay.errors import AuditError
 
@@ -26,39 +27,55 @@ class Anchor(Protocol):
 
     def sign(self, digest: str) -> str: ...
 
-    def checkpoint(self, seq: int, digest: str) -> None: ...
+    def checkpoint(self, seq: int, digest: str, first: str) -> None: ...
 
-    def public_key(self) -> PublicKey:
-        """The key signatures must verify with (never created by asking)."""
+    def public_key(self, key_id: str) -> PublicKey:
+        """The key the chain signed by ``key_id`` must verify with (never created by asking).
+
+        Raises:
+            AuditError: it cannot be found; the message names the key id and where it looked.
+        """
         ...
 
-    def checkpoints(self) -> list[Checkpoint]:
-        """Every checkpoint written so far."""
+    def checkpoints(self, key_id: str, first: str) -> list[Checkpoint]:
+        """The checkpoints that the chain signed by ``key_id`` whose event 1 has hash
+        ``first`` may own, and those of other chains that its key must not have signed
+        (see :meth:`CheckpointLogs.read`)."""
+        ...
+
+    def checkpoint_location(self, key_id: str, first: str) -> str:
+        """Where that chain's checkpoints are written, for messages."""
         ...
 
 
 class FileSealer:
-    """Signs with the key at ``key_path`` (created on first use) and appends checkpoints.
+    """Signs with a key kept in files and appends checkpoints to logs, all outside the store.
 
-    The key is read only when the first event is signed, so commands that only read the
-    store never need it.
+    ``key`` is one explicit key file (created on first use when missing), or empty: then
+    each chain's key is found by its id in the keyring under ``home`` and a new chain gets a
+    new key. ``checkpoints`` is one explicit log, or empty: then each chain has its own log
+    under ``home``. The key is read only when the first event is signed, so commands that
+    only read the store never need it.
     """
 
-    def __init__(self, key_path: str | Path, checkpoints: str) -> None:
-        self.key_path = Path(key_path)
-        self.log = CheckpointLog(checkpoints)
+    def __init__(self, key: str | Path, checkpoints: str, home: str | Path) -> None:
+        root = Path(home)
+        self.key_path = Path(key) if key else None
+        # Earlier versions kept a key and a log per database URL in home/audit/ID/.
+        self.keyring = Keyring(root / "keys", legacy=root / "audit")
+        self.logs = CheckpointLogs(checkpoints, root / "checkpoints", legacy=root / "audit")
         self._key: SigningKey | None = None
         self._key_id = ""
+        # Whether the key has signed a committed chain: a new chain then needs a new key.
+        self._committed = False
         self._lock = threading.Lock()
 
     @property
     def signing_key(self) -> SigningKey:
         """The private key, loaded (or created) once."""
         with self._lock:
-            if self._key is None:
-                self._key = SigningKey.load_or_create(self.key_path)
-                self._key_id = self._key.public.key_id
-            return self._key
+            key = self._key or self._use(self._fresh_key(), committed=False)
+            return key
 
     @property
     def key_id(self) -> str:
@@ -66,37 +83,73 @@ class FileSealer:
 
     def prepare(self, expected_key_id: str | None) -> None:
         with self._lock:
-            if self._key is None:
-                if expected_key_id and not self.key_path.exists():
-                    # A new key now would make every earlier signature unverifiable.
-                    raise AuditError(
-                        f"this store's audit log is signed with key {expected_key_id}, and "
-                        f"there is no key at {self.key_path}",
-                        hint="set ASSAY_AUDIT_DIR (or ASSAY_AUDIT_KEY) to where that key is kept",
-                    )
-                self._key = SigningKey.load_or_create(self.key_path)
-                self._key_id = self._key.public.key_id
+            if self.key_path is not None:
+                self._prepare_file(self.key_path, expected_key_id)
+            elif expected_key_id:
+                if self._key_id != expected_key_id:
+                    self._use(self.keyring.signing_key(expected_key_id), committed=True)
+            elif self._key is None or self._committed:
+                self._use(self._fresh_key(), committed=False)
+
+    def _prepare_file(self, path: Path, expected_key_id: str | None) -> None:
+        if self._key is None:
+            if expected_key_id and not path.exists():
+                # A new key now would make every earlier signature unverifiable.
+                raise AuditError(
+                    f"this store's audit log is signed with key {expected_key_id}, and there "
+                    f"is no key at {path} (set by ASSAY_AUDIT_KEY or ASSAY_AUDIT_DIR)",
+                    hint=f"point ASSAY_AUDIT_KEY (or ASSAY_AUDIT_DIR) at key {expected_key_id}, "
+                    "or unset them to find it by its id in the keyring",
+                )
+            self._use(SigningKey.load_or_create(path), committed=bool(expected_key_id))
         if expected_key_id and self._key_id != expected_key_id:
             raise AuditError(
-                f"the audit key at {self.key_path} is {self._key_id}, but this store's audit "
-                f"log is signed with {expected_key_id}",
-                hint="set ASSAY_AUDIT_DIR (or ASSAY_AUDIT_KEY) to where the store's key is kept",
+                f"the audit key at {path} is {self._key_id}, but this store's audit log "
+                f"is signed with {expected_key_id}",
+                hint=f"point ASSAY_AUDIT_KEY (or ASSAY_AUDIT_DIR) at key {expected_key_id}, "
+                "or unset them to find it by its id in the keyring",
             )
+
+    def _fresh_key(self) -> SigningKey:
+        if self.key_path is not None:
+            return SigningKey.load_or_create(self.key_path)
+        return self.keyring.create()
+
+    def _use(self, key: SigningKey, *, committed: bool) -> SigningKey:
+        self._key, self._key_id, self._committed = key, key.public.key_id, committed
+        return key
 
     def sign(self, digest: str) -> str:
         return self.signing_key.sign(digest.encode())
 
-    def checkpoint(self, seq: int, digest: str) -> None:
-        self.log.append(_signed_checkpoint(self.signing_key, seq, digest))
+    def checkpoint(self, seq: int, digest: str, first: str) -> None:
+        key = self.signing_key
+        self._committed = True
+        self.logs.log(key.public.key_id, first).append(_signed_checkpoint(key, seq, digest, first))
 
-    def public_key(self) -> PublicKey:
+    def public_key(self, key_id: str) -> PublicKey:
         with self._lock:
-            if self._key is not None:
+            if self._key is not None and self._key_id == key_id:
                 return self._key.public
-        return PublicKey.load(self.key_path)
+        if self.key_path is None:
+            return self.keyring.public_key(key_id)
+        try:
+            return PublicKey.load(self.key_path)
+        except AuditError as exc:
+            raise AuditError(
+                f"this store's audit log is signed with key {key_id or '(none named)'}, and "
+                f"{exc.message}",
+                hint=f"point ASSAY_AUDIT_KEY (or ASSAY_AUDIT_DIR) at key {key_id} or its "
+                ".pub, or unset them to find it by its id in the keyring",
+            ) from None
 
-    def checkpoints(self) -> list[Checkpoint]:
-        return self.log.read()
+    def checkpoints(self, key_id: str, first: str) -> list[Checkpoint]:
+        # A keyring key is made for one chain: another chain signed with it is a rewrite.
+        # An explicit key may sign several stores, so only this chain's log is read.
+        return self.logs.read(key_id, first, other_chains=self.key_path is None)
+
+    def checkpoint_location(self, key_id: str, first: str) -> str:
+        return self.logs.log(key_id, first).location
 
 
 class MemorySealer:
@@ -117,21 +170,25 @@ class MemorySealer:
     def sign(self, digest: str) -> str:
         return self.key.sign(digest.encode())
 
-    def checkpoint(self, seq: int, digest: str) -> None:
-        self.written.append(_signed_checkpoint(self.key, seq, digest))
+    def checkpoint(self, seq: int, digest: str, first: str) -> None:
+        self.written.append(_signed_checkpoint(self.key, seq, digest, first))
 
-    def public_key(self) -> PublicKey:
+    def public_key(self, key_id: str) -> PublicKey:
         return self.key.public
 
-    def checkpoints(self) -> list[Checkpoint]:
+    def checkpoints(self, key_id: str, first: str) -> list[Checkpoint]:
         return list(self.written)
 
+    def checkpoint_location(self, key_id: str, first: str) -> str:
+        return "memory"
 
-def _signed_checkpoint(key: SigningKey, seq: int, digest: str) -> Checkpoint:
+
+def _signed_checkpoint(key: SigningKey, seq: int, digest: str, first: str) -> Checkpoint:
     return Checkpoint(
         seq=seq,
         hash=digest,
         at=time.time(),
         key_id=key.public.key_id,
-        signature=key.sign(checkpoint_message(seq, digest)),
+        signature=key.sign(checkpoint_message(seq, digest, first)),
+        chain=first,
     )

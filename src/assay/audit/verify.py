@@ -68,14 +68,19 @@ def verify_chain(ws: Workspace, *, artifacts: bool = True) -> VerifyReport:
     kept outside the store, the chain against every checkpoint, the registry's state
     against the chain, and (with ``artifacts``) the bytes of every artifact it names.
 
+    The chain names its key (event 1's key id) and, with event 1's hash, its checkpoints,
+    so the anchors are found wherever the store is. A chain with no events needs no key.
+
     Raises:
         AuditError: the public key or the checkpoints cannot be read at all.
     """
     report = VerifyReport()
-    key = ws.anchor.public_key()
-    report.key_id = key.key_id
     events = ws.metadata.audit_events()
     report.events = len(events)
+    key_id = next((ev.key_id for ev in events if ev.key_id), "")
+    first = events[0].hash if events else ""
+    key = ws.anchor.public_key(key_id) if key_id else None
+    report.key_id = key.key_id if key else ""
     hashes = _check_links(events, key, report)
     head_seq, head_hash = ws.metadata.audit_head()
     report.head_seq, report.head_hash = head_seq, head_hash
@@ -88,7 +93,28 @@ def verify_chain(ws: Workspace, *, artifacts: bool = True) -> VerifyReport:
                 f"event is {last_seq} ({last_hash[:12]}): events were removed or added",
             )
         )
-    _check_checkpoints(ws.anchor.checkpoints(), key, hashes, last_seq, report)
+    checkpoints = ws.anchor.checkpoints(key_id, first)
+    ours = [cp for cp in checkpoints if cp.chain in ("", first)]
+    if not events and checkpoints:
+        # A chain that is gone entirely (or an explicit log that another store writes too).
+        report.problems.append(
+            Problem(
+                None,
+                "the store has no audit events, but checkpoints outside it name events up "
+                f"to {max(cp.seq for cp in checkpoints)}",
+            )
+        )
+    elif events:
+        if not ours:
+            where = ws.anchor.checkpoint_location(key_id, first)
+            report.problems.append(
+                Problem(
+                    None,
+                    f"no checkpoint of the chain exists outside the store (looked in {where})",
+                )
+            )
+        _check_checkpoints(ours, key, hashes, report)
+        _check_other_chains([cp for cp in checkpoints if cp not in ours], key, report)
     payloads = dict(_payloads(events))
     _check_state(ws, events, payloads, report)
     if artifacts:
@@ -99,7 +125,7 @@ def verify_chain(ws: Workspace, *, artifacts: bool = True) -> VerifyReport:
 
 
 def _check_links(
-    events: list[AuditEventRecord], key: PublicKey, report: VerifyReport
+    events: list[AuditEventRecord], key: PublicKey | None, report: VerifyReport
 ) -> dict[int, str]:
     hashes: dict[int, str] = {}
     expected_seq, prev = 1, GENESIS
@@ -137,7 +163,7 @@ def _check_links(
             )
         if not ev.signature:
             report.problems.append(Problem(ev.seq, "it is not signed"))
-        elif ev.key_id != key.key_id or not key.verify(ev.hash.encode(), ev.signature):
+        elif not _signed_by(key, ev.key_id, ev.hash.encode(), ev.signature):
             report.problems.append(
                 Problem(ev.seq, "its signature does not verify with the store's audit key")
             )
@@ -145,22 +171,20 @@ def _check_links(
     return hashes
 
 
+def _signed_by(key: PublicKey | None, key_id: str | None, data: bytes, signature: str) -> bool:
+    return key is not None and key_id == key.key_id and key.verify(data, signature)
+
+
 def _check_checkpoints(
     checkpoints: list[Checkpoint],
-    key: PublicKey,
+    key: PublicKey | None,
     hashes: dict[int, str],
-    last_seq: int,
     report: VerifyReport,
 ) -> None:
     report.checkpoints = len(checkpoints)
-    if not checkpoints:
-        if hashes:
-            report.problems.append(
-                Problem(None, "no checkpoint of the chain exists outside the store")
-            )
-        return
+    last_seq = max(hashes, default=0)
     for cp in checkpoints:
-        if cp.key_id != key.key_id or not key.verify(cp.message(), cp.signature):
+        if not _signed_by(key, cp.key_id, cp.message(), cp.signature):
             report.problems.append(Problem(cp.seq, "its checkpoint signature does not verify"))
             continue
         report.checkpoint_seq = max(report.checkpoint_seq, cp.seq)
@@ -174,8 +198,31 @@ def _check_checkpoints(
             )
         elif stored != cp.hash:
             report.problems.append(
-                Problem(cp.seq, "it differs from the checkpoint taken when it was written")
+                Problem(
+                    cp.seq,
+                    "it differs from the checkpoint taken when it was written (edited, or "
+                    "another copy of this store, or a restored backup, went on from here)",
+                )
             )
+
+
+def _check_other_chains(
+    checkpoints: list[Checkpoint], key: PublicKey | None, report: VerifyReport
+) -> None:
+    # Checkpoints of another chain that this chain's own key signed: where a key signs one
+    # chain only, the chain was rewritten from event 1 on, and the real one is recorded.
+    chains = sorted(
+        {cp.chain for cp in checkpoints if _signed_by(key, cp.key_id, cp.message(), cp.signature)}
+    )
+    for chain in chains:
+        report.problems.append(
+            Problem(
+                None,
+                f"key {report.key_id} also signed checkpoints of another chain, whose event 1 "
+                f"is {chain[:12]}: this chain was rewritten from event 1 on, or the key signs "
+                "another store too",
+            )
+        )
 
 
 def _parse(body: str) -> dict[str, Any] | None:

@@ -1,5 +1,5 @@
 """The command line: parse arguments, build Settings, call the domain, print; no logic here."""
 
-from assay.cli.app import build_app, main
+from assay.cli.app import build_app, build_command, main
 
-__all__ = ["build_app", "main"]
+__all__ = ["build_app", "build_command", "main"]

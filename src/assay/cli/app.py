@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.core import TyperGroup, TyperOption
 
 from assay.cli import output
 from assay.cli.commands import (
@@ -31,7 +33,10 @@ from assay.cli.commands import (
 )
 from assay.errors import AssayError
 
-__all__ = ["build_app", "main"]
+if TYPE_CHECKING:
+    from typer._click.core import Command
+
+__all__ = ["build_app", "build_command", "main"]
 
 
 def build_app() -> typer.Typer:
@@ -94,11 +99,37 @@ def build_app() -> typer.Typer:
     return app
 
 
+def build_command() -> Command:
+    """The command line of :func:`build_app`, with its help made readable (see _tidy_help)."""
+    command = typer.main.get_command(build_app())
+    _tidy_help(command)
+    return command
+
+
+def _tidy_help(command: Command) -> None:
+    # Typer's Rich help prints a value type (<bool>) after flags, which take no value, and
+    # keeps the single line breaks inside paragraphs after the first, so a docstring wrapped
+    # in the source breaks mid-sentence on screen. Flags get an empty metavar (all that is
+    # printed for them), and every paragraph becomes one line for Rich to wrap.
+    if command.help:
+        command.help = "\n\n".join(
+            part if part.startswith("\b") else " ".join(part.split())
+            for part in inspect.cleandoc(command.help).split("\n\n")
+        )
+    help_option = command.get_help_option(typer.Context(command))
+    for param in [*command.params, help_option]:
+        if isinstance(param, TyperOption) and param.is_flag:
+            param.metavar = ""
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            _tidy_help(sub)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``assay`` script: exit 1 for a failure, 2 for a usage mistake."""
-    app = build_app()
+    command = build_command()
     try:
-        code = app(args=argv, prog_name="assay", standalone_mode=False)
+        code = command.main(args=argv, prog_name="assay", standalone_mode=False)
     except typer.TyperException as exc:  # usage mistakes: typer prints them with the usage line
         exc.show()  # type: ignore[attr-defined]
         sys.exit(exc.exit_code)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assay.errors import StoreNotFoundError
 from assay.settings import Settings
 from assay.workspace import Workspace, open_workspace
 
@@ -25,7 +26,9 @@ __all__ = [
     "duration",
     "error",
     "escape",
+    "existing",
     "human_size",
+    "note",
     "number",
     "opened",
     "print_json",
@@ -49,6 +52,11 @@ def error(message: str, hint: str | None = None) -> None:
     """Print ``error: MESSAGE (HINT)`` on one line to standard error."""
     text = f"error: {message}" + (f" ({hint})" if hint else "")
     Console(stderr=True, highlight=False, soft_wrap=True).print(escape(text), style="red")
+
+
+def note(message: str) -> None:
+    """Print a remark about the output (what it left out) on standard error."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(escape(message), style="dim")
 
 
 def print_json(value: Any) -> None:
@@ -115,10 +123,26 @@ def duration(start: float | None, end: float | None) -> str:
 
 
 @contextlib.contextmanager
-def opened(settings: Settings) -> Iterator[Workspace]:
-    """The workspace of ``settings``, closed when the block ends."""
-    ws = open_workspace(settings)
+def opened(settings: Settings, *, create: bool = True) -> Iterator[Workspace]:
+    """The workspace of ``settings``, closed when the block ends; created when missing
+    unless ``create`` is false (then see :func:`existing`)."""
+    try:
+        ws = open_workspace(settings, create=create)
+    except StoreNotFoundError as exc:
+        raise StoreNotFoundError(exc.message, hint=_NO_STORE_HINT) from None
     try:
         yield ws
     finally:
         ws.close()
+
+
+def existing(settings: Settings) -> contextlib.AbstractContextManager[Workspace]:
+    """The workspace of ``settings`` for a command that only reads: a missing store is an
+    error (``StoreNotFoundError``) and nothing is created."""
+    return opened(settings, create=False)
+
+
+_NO_STORE_HINT = (
+    "create one with `assay init` or `assay run PIPELINE`, or point at an existing one "
+    "with --home DIR, ASSAY_HOME or ASSAY_DB_URL"
+)

@@ -1,5 +1,6 @@
-"""Governance: roles, policy gates, model cards, four-eyes promotion and alias history."""
+"""Governance: roles, policy gates, model cards, four-eyes promotion, alias history, archiving."""
 
+from assay.governance.archive import archive, restore
 from assay.governance.cards import ModelCard, load_card_file
 from assay.governance.gates import GateResult, evaluate_gates
 from assay.governance.policy import Policy, load_policy
@@ -25,6 +26,7 @@ __all__ = [
     "ModelCard",
     "Policy",
     "alias_at",
+    "archive",
     "check_gates",
     "delete_artifact",
     "evaluate_gates",
@@ -39,6 +41,7 @@ __all__ = [
     "protecting_versions",
     "request_promotion",
     "require",
+    "restore",
     "review",
     "revoke",
     "roles_of",

@@ -15,7 +15,7 @@ from assay.metadata import (
     PromotionRequestRecord,
     ReviewRecord,
 )
-from assay.registry import check_alias, resolve
+from assay.registry import check_alias, known_model, resolve
 from assay.workspace import Workspace
 
 __all__ = [
@@ -244,7 +244,7 @@ def rollback(
     require(ws, "developer", "roll back aliases")
     if not reason.strip():
         raise GovernanceError("a rollback needs a reason", hint="add --reason 'why'")
-    resolve(ws, name)
+    known_model(ws, name)
     current = ws.metadata.alias_version(name, alias)
     earlier = [
         m.version
@@ -285,7 +285,7 @@ def history(
     ws: Workspace, name: str, alias: str | None = None, at: float | None = None
 ) -> list[AliasMoveRecord]:
     """Every move of ``name``'s aliases (or one alias) up to ``at``, oldest first."""
-    resolve(ws, name)
+    known_model(ws, name)
     return ws.metadata.alias_moves(name, alias, until=at)
 
 

@@ -35,6 +35,9 @@ class GovernanceContext(Protocol):
     @property
     def inputs(self) -> Mapping[str, ArtifactRecord]: ...
 
+    @property
+    def registering(self) -> bool: ...
+
     def add_verdict(self, verdict: GateVerdictRecord) -> None: ...
 
 
@@ -108,7 +111,8 @@ def check_gates(
 
     The verdict, with each gate's evidence, is recorded with this step; a version that
     failed cannot move to ``staging`` or ``production``. The step runs on every run (never
-    from the cache), since the production version it compares with may have changed.
+    from the cache), since the production version it compares with may have changed. In a
+    run that registers nothing (a sweep's trial) it checks the policy file only.
     """
     ctx = _context("check_gates")
     ws = ctx.workspace
@@ -119,6 +123,9 @@ def check_gates(
             f"{policy}: field gates.model_card_fields: {unknown[0]!r} is not a model-card field",
             hint=f"fields: {', '.join(sorted(card_fields()))}",
         )
+    if not ctx.registering:
+        # A sweep's trial: no version was written, so there is nothing to hold a verdict.
+        return {"model": None, "passed": None, "failed": [], "skipped": "no version registered"}
     version = _registered(ws, registration)
     if rules.model is not None and rules.model != version.name:
         raise PolicyError(

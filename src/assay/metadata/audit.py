@@ -41,8 +41,9 @@ class Sealer(Protocol):
         """Signature of an event hash."""
         ...
 
-    def checkpoint(self, seq: int, digest: str) -> None:
-        """Record, outside the database, that event ``seq`` has hash ``digest``."""
+    def checkpoint(self, seq: int, digest: str, first: str) -> None:
+        """Record, outside the database, that event ``seq`` of the chain whose event 1 has
+        hash ``first`` has hash ``digest``."""
         ...
 
 
@@ -105,6 +106,12 @@ def append_audit(
     seq, prev, chain_key = conn.exec_driver_sql(
         f"SELECT seq, hash, key_id FROM audit_head WHERE id = 1{lock}"  # noqa: S608
     ).one()
+    # Event 1's hash, with the key id, names the chain and so its checkpoints. Read after
+    # the lock, in a statement of its own: on PostgreSQL one that waited for the lock still
+    # sees the snapshot from before the wait, where a first event may not exist yet.
+    first = ""
+    if seq and sealer is not None:
+        first = conn.exec_driver_sql("SELECT hash FROM audit_events WHERE seq = 1").scalar() or ""
     if sealer is not None:
         sealer.prepare(chain_key)  # refuses, inside the transaction, a key that is not the chain's
     now = time.time()
@@ -119,6 +126,8 @@ def append_audit(
             (seq, now, actor, entry.action, entry.subject, body, prev, digest, signature, key_id)
         )
         prev = digest
+        if seq == 1:
+            first = digest
     columns = "seq, at, actor, action, subject, body, prev_hash, hash, signature, key_id"
     conn.exec_driver_sql(
         f"INSERT INTO audit_events ({columns}) VALUES ({', '.join([mark] * 10)})",  # noqa: S608
@@ -128,12 +137,13 @@ def append_audit(
         f"UPDATE audit_head SET seq = {mark}, hash = {mark}, key_id = {mark} WHERE id = 1",  # noqa: S608
         (seq, prev, sealer.key_id if sealer else chain_key),
     )
-    conn.info[HEAD_KEY] = (seq, prev)
+    conn.info[HEAD_KEY] = (seq, prev, first)
 
 
-def take_head(conn: sa.Connection) -> tuple[int, str] | None:
-    """The head a finished transaction appended, if any (and forget it)."""
-    head: tuple[int, str] | None = conn.info.pop(HEAD_KEY, None)
+def take_head(conn: sa.Connection) -> tuple[int, str, str] | None:
+    """The head a finished transaction appended, if any (and forget it): its ``seq``, its
+    hash, and the hash of the chain's event 1."""
+    head: tuple[int, str, str] | None = conn.info.pop(HEAD_KEY, None)
     return head
 
 

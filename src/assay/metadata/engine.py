@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from assay.core import dumps_json, loads_json
-from assay.errors import MetadataError
+from assay.errors import MetadataError, StoreNotFoundError
 from assay.metadata.audit import GENESIS, Sealer
 from assay.metadata.repository import MetadataStore
 from assay.metadata.schema import SCHEMA_REVISION, audit_head, metadata, store_info
@@ -26,14 +26,21 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def open_metadata(
-    url: str, *, actor: str | None = None, sealer: Sealer | None = None
+    url: str,
+    *,
+    actor: str | None = None,
+    sealer: Sealer | None = None,
+    create: bool = True,
 ) -> MetadataStore:
     """Open (creating and migrating if needed) the metadata database at ``url``.
 
     ``actor`` is who the audit log names for changes without a user of their own;
-    ``sealer`` signs audit events and checkpoints the chain outside the database.
+    ``sealer`` signs audit events and checkpoints the chain outside the database. With
+    ``create`` false, a store that does not exist yet is an error and nothing is made: no
+    SQLite file or folder, no tables in a server database.
 
     Raises:
+        StoreNotFoundError: ``create`` is false and there is no assay store at ``url``.
         MetadataError: the database cannot be reached, created or migrated.
     """
     try:
@@ -45,8 +52,12 @@ def open_metadata(
             "postgresql+psycopg://user@host/db",
         ) from None
     is_sqlite = parsed.get_backend_name() == "sqlite"
-    if is_sqlite and parsed.database and parsed.database != ":memory:":
-        folder = Path(parsed.database).parent
+    in_memory = is_sqlite and parsed.database in (None, "", ":memory:")
+    if not create and is_sqlite and (in_memory or not Path(str(parsed.database)).is_file()):
+        # Connecting would create the file, so its absence is checked first.
+        raise _no_store(parsed)
+    if create and is_sqlite and not in_memory:
+        folder = Path(str(parsed.database)).parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -54,13 +65,15 @@ def open_metadata(
                 f"cannot create the store folder {folder}: {exc.strerror}",
                 hint="set ASSAY_HOME or ASSAY_DB_URL to a writable location",
             ) from None
-    in_memory = is_sqlite and parsed.database in (None, "", ":memory:")
     try:
         # Every in-memory database is a new one; a file or server is one engine per process.
         engine = _new_engine(url) if in_memory else _shared_engine(url)
     except (sa.exc.ArgumentError, ImportError) as exc:
-        raise MetadataError(f"cannot use database URL {url!r}: {exc}") from None
+        hint = _driver_hint(parsed) if isinstance(exc, ImportError) else None
+        raise MetadataError(f"cannot use database URL {url!r}: {exc}", hint=hint) from None
     try:
+        if not create and _current_revision(engine) is None:
+            raise _no_store(parsed)
         migrate(engine)
     except sa.exc.DBAPIError as exc:
         raise MetadataError(
@@ -70,6 +83,31 @@ def open_metadata(
             "an assay database",
         ) from None
     return MetadataStore(engine, serialize=in_memory, actor=actor, sealer=sealer)
+
+
+def _no_store(parsed: sa.URL) -> StoreNotFoundError:
+    if parsed.get_backend_name() != "sqlite":
+        server = parsed.render_as_string(hide_password=True)
+        problem = f"the database {server} holds no assay store"
+    elif parsed.database in (None, "", ":memory:"):
+        problem = "no assay store in a new in-memory database"
+    else:
+        problem = f"no assay store at {parsed.database}"
+    return StoreNotFoundError(
+        problem,
+        hint="create one with `assay init` or a first `assay run`, or point at an existing "
+        "one with ASSAY_HOME or ASSAY_DB_URL",
+    )
+
+
+def _driver_hint(parsed: sa.URL) -> str | None:
+    # The PostgreSQL driver is an extra; the hint fits an installed package and a checkout.
+    if parsed.get_backend_name() != "postgresql":
+        return None
+    return (
+        "install its driver: pip install 'assay[postgres]' "
+        "(from a checkout: pip install -e '.[postgres]')"
+    )
 
 
 @functools.lru_cache(maxsize=16)

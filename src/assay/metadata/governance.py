@@ -153,7 +153,8 @@ class GovernanceRecords:
         moved it meanwhile, nothing is written.
 
         Raises:
-            GovernanceError: the alias no longer points at ``expected``.
+            GovernanceError: the alias no longer points at ``expected``, or ``version`` is
+                archived.
         """
         a = t.model_aliases
         now = time.time()
@@ -164,6 +165,15 @@ class GovernanceRecords:
                 raise GovernanceError(
                     f"{name}@{alias} was moved to version {current} meanwhile",
                     hint="look at `assay models history` and try again",
+                )
+            mv = t.model_versions
+            archived = conn.execute(
+                sa.select(mv.c.archived_at).where(mv.c.name == name, mv.c.version == version)
+            ).scalar()
+            if version is not None and archived is not None:
+                raise GovernanceError(
+                    f"{name}@{version} is archived; an alias cannot point at it",
+                    hint=f"`assay models restore {name}@{version} --reason ...` brings it back",
                 )
             if current is not None:
                 conn.execute(a.delete().where(*where))

@@ -129,6 +129,10 @@ class ModelVersionRecord:
     created_at: float
     created_by: str
     info: dict[str, Any] = field(default_factory=dict)
+    # Set while the version is archived: who archived it, when and why.
+    archived_at: float | None = None
+    archived_by: str | None = None
+    archive_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,16 +200,28 @@ class MetadataStore(
         order: Sequence[Order] = (),
     ) -> list[RunRecord]:
         """Runs matching the filters, in ``order`` and then newest first."""
-        q = sa.select(t.runs).order_by(*order_by(order)).limit(limit)
-        if pipeline:
-            q = q.where(t.runs.c.pipeline == pipeline)
-        if experiment:
-            q = q.where(t.runs.c.experiment == experiment)
-        if where is not None:
-            q = q.where(compile_filter(where))
+        q = _matching(sa.select(t.runs), pipeline, experiment, where)
+        q = q.order_by(*order_by(order)).limit(limit)
+        with self._searching() as conn:
+            return [rec.run(r) for r in conn.execute(q).mappings()]
+
+    def count_runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        experiment: str | None = None,
+        where: Filter | None = None,
+    ) -> int:
+        """How many runs match the filters: what ``list_runs`` finds without a limit."""
+        q = _matching(sa.select(sa.func.count()).select_from(t.runs), pipeline, experiment, where)
+        with self._searching() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    @contextmanager
+    def _searching(self) -> Iterator[sa.Connection]:
         try:
             with self._read() as conn:
-                return [rec.run(r) for r in conn.execute(q).mappings()]
+                yield conn
         except sa.exc.DataError as exc:  # PostgreSQL refusing to read text as a number
             raise ParameterError(
                 "the search compares a field as a number, but a run holds "
@@ -292,3 +304,13 @@ class MetadataStore(
                 for run_id, key, value in rows:
                     latest[run_id][key] = math.nan if value is None else value
         return latest
+
+
+def _matching(
+    q: sa.Select[Any], pipeline: str | None, experiment: str | None, where: Filter | None
+) -> sa.Select[Any]:
+    if pipeline:
+        q = q.where(t.runs.c.pipeline == pipeline)
+    if experiment:
+        q = q.where(t.runs.c.experiment == experiment)
+    return q if where is None else q.where(compile_filter(where))

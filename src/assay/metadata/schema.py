@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 # The Alembic head this code reads and writes; a test checks it against the migrations.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 metadata = sa.MetaData()
 
@@ -145,6 +145,10 @@ model_versions = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("info", sa.JSON, nullable=False),
+    # Archived (revision 0006): hidden from listings and NAME@latest, kept as evidence.
+    sa.Column("archived_at", sa.Float),
+    sa.Column("archived_by", sa.String(200)),
+    sa.Column("archive_reason", sa.Text),
     sa.UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
     sa.Index("ix_model_versions_digest", "name", "digest"),
 )

@@ -17,6 +17,7 @@ from assay.metadata import (
     PredictionRecord,
     WindowRecord,
 )
+from assay.monitoring.performance import live_performance
 from assay.monitoring.steps import TEXT
 from assay.monitoring.text import text_drift, words
 from assay.registry import load_scorer, reference_data, resolve
@@ -119,22 +120,22 @@ def check_performance(
     ref: str,
     window: Window,
     *,
+    alpha: float = 0.01,
     tolerance: float = 0.05,
     min_rows: int = 100,
     min_class_rows: int = 20,
 ) -> Checked:
     """Score the logged predictions of ``ref``'s version in ``window`` that have late labels
-    (accuracy, macro-F1, per-class recall) and compare them with its evaluation metrics; a
-    drop of more than ``tolerance`` in any of them raises a performance alert. A class with
-    fewer than ``min_class_rows`` labelled rows is not compared; fewer than ``min_rows``
+    (accuracy, macro-F1, per-class recall) against its evaluation metrics, and raise a
+    performance alert for the metrics that fell short by more than ``tolerance`` beyond
+    chance: one-sided tests, Holm-corrected at ``alpha`` (see ``live_performance``). A class
+    with fewer than ``min_class_rows`` labelled rows is not tested; fewer than ``min_rows``
     labelled rows in all: stored as ``too few rows``, no alert.
 
     Raises:
         DataError: the version was registered without evaluation metrics to compare with.
         ModelNotFoundError: ``ref`` names no version.
     """
-    from assay.evaluation import classification_report, flat_metrics  # noqa: PLC0415
-
     record = resolve(ws, ref)
     baseline = record.info.get("metrics") or {}
     if "per_class" not in baseline or "labels" not in baseline:
@@ -153,40 +154,37 @@ def check_performance(
             if (p.request_id, row) in known and isinstance(output, dict):
                 truth.append(known[(p.request_id, row)])
                 predicted.append(str(output.get("label")))
-    classes = [str(c) for c in baseline["labels"]]
-    drops: dict[str, dict[str, float]] = {}
-    report: dict[str, Any] = {
-        "labelled_rows": len(truth),
-        "tolerance": tolerance,
-        "labels_read_at": read_at,
-    }
-    if len(truth) >= min_rows:
-        live = classification_report(truth, predicted, classes)
-        then, now = flat_metrics(baseline), flat_metrics(live)
-        compared = ["accuracy", "macro_f1"] + [
-            f"recall_{c}" for c in classes if live["per_class"][c]["support"] >= min_class_rows
-        ]
-        for name in compared:
-            if then[name] - now[name] > tolerance:
-                drops[name] = {"evaluation": then[name], "live": now[name]}
-        report |= {"live": live, "compared": compared, "drops": drops}
-        status = "drop" if drops else "ok"
-    else:
-        status = "too few rows"
-    stored = _window(record, "performance", window, logged, len(truth), status, report)
+    found = live_performance(
+        baseline,
+        truth,
+        predicted,
+        alpha=alpha,
+        tolerance=tolerance,
+        min_rows=min_rows,
+        min_class_rows=min_class_rows,
+    )
+    report = found.to_dict() | {"labels_read_at": read_at}
+    stored = _window(record, "performance", window, logged, len(truth), found.status, report)
     alert = None
+    drops = {m.metric: m for m in found.metrics if m.status == "drop"}
     if drops:
-        worst = max(drops, key=lambda k: drops[k]["evaluation"] - drops[k]["live"])
+        worst = max(drops.values(), key=lambda m: m.drop or 0.0)
         alert = AlertDraft(
             model=record.name,
             version=record.version,
             kind="performance",
             fingerprint=_fingerprint(record, "performance", sorted(drops)),
             summary=(
-                f"{record.name}@{record.version}: live {worst} {drops[worst]['live']:.3f} "
-                f"against {drops[worst]['evaluation']:.3f} at evaluation"
+                f"{record.name}@{record.version}: live {worst.metric} {worst.live:.3f} "
+                f"against {worst.evaluation:.3f} at evaluation (adjusted p "
+                f"{worst.adjusted_p_value:.2g})"
             ),
-            details={"drops": drops, "labelled_rows": len(truth)},
+            details={
+                "drops": report["drops"],
+                "labelled_rows": len(truth),
+                "alpha": alpha,
+                "tolerance": tolerance,
+            },
         )
     saved, raised, new = ws.metadata.record_window(stored, alert)
     return Checked(saved, raised, new)

@@ -16,16 +16,18 @@ __all__ = ["ColumnDrift", "DriftReport", "column_tests", "compare_frames", "deci
 @dataclass(frozen=True, slots=True)
 class ColumnDrift:
     """One column's verdict: the test, its raw and multiplicity-adjusted p-value, an effect
-    size, and ``status``: ``drift``, ``ok`` or ``too few rows`` (never a drift)."""
+    size, and ``status``: ``drift``, ``ok`` or ``too few rows`` (never a drift). A test that
+    did not run has no statistic, p-value or effect size (``None``), and
+    ``details["reason"]`` says why."""
 
     column: str
     kind: str  # numeric or categorical
     test: str
-    statistic: float
-    p_value: float
-    adjusted_p_value: float
+    statistic: float | None  # None: not tested
+    p_value: float | None
+    adjusted_p_value: float | None
     effect: str
-    effect_size: float
+    effect_size: float | None
     status: str
     reference_rows: int
     current_rows: int
@@ -160,16 +162,22 @@ def column_tests(
 
 
 def too_few(base: dict[str, Any], test: str, min_rows: int) -> dict[str, Any]:
-    """A test that was not run: fewer than ``min_rows`` rows on a side."""
+    """A test that was not run: fewer than ``min_rows`` rows on a side. It gets no numbers,
+    so that nothing reads it as a test that found no drift."""
+    current, reference = base["current_rows"], base["reference_rows"]
+    if current < min_rows:
+        reason = f"{current} rows, fewer than {min_rows} ({reference} in the reference)"
+    else:
+        reason = f"{reference} rows in the reference, fewer than {min_rows}"
     return {
         **base,
         "test": test,
-        "statistic": 0.0,
-        "p_value": 1.0,
+        "statistic": None,
+        "p_value": None,
         "effect": "",
-        "effect_size": 0.0,
+        "effect_size": None,
         "status": "too few rows",
-        "details": {"min_rows": min_rows},
+        "details": {"min_rows": min_rows, "reason": reason},
     }
 
 
@@ -182,7 +190,7 @@ def decide(found: list[dict[str, Any]], alpha: float) -> DriftReport:
         found[i]["adjusted_p_value"] = p
         found[i]["status"] = "drift" if p < alpha else "ok"
     for f in found:
-        f.setdefault("adjusted_p_value", 1.0)
+        f.setdefault("adjusted_p_value", None)
     return DriftReport(alpha, [ColumnDrift(**f) for f in found])
 
 

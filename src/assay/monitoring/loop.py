@@ -163,7 +163,7 @@ class MonitorLoop:
         if kind == "drift":
             return check_drift(self.ws, ref, self._window(), alpha=p.alpha, min_rows=p.min_rows)
         return check_performance(
-            self.ws, ref, self._window(), tolerance=p.tolerance, min_rows=p.min_rows
+            self.ws, ref, self._window(), alpha=p.alpha, tolerance=p.tolerance, min_rows=p.min_rows
         )
 
     def _retrain(self, watched: ModelVersionRecord, problems: list[str]) -> RetrainRecord | None:

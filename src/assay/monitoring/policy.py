@@ -76,7 +76,9 @@ class Retrain(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     feedback: str | None = None
     """A pipeline parameter given a CSV of the logged inputs with late labels (columns
-    ``text`` and ``label``), so the new version also learns from live traffic."""
+    ``text`` and ``label``), so the new version also learns from live traffic. The CSV is
+    an artifact of the store, read from there (from a temporary copy on an object store),
+    never written next to the policy or the code."""
     # Not ``on``: YAML reads that key as the boolean true.
     alerts: list[_Kind] = Field(default_factory=_both)
     """The kinds of alert that start a retraining."""

@@ -4,12 +4,14 @@ data), the run it starts, and what becomes of the version that run registers."""
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from assay.errors import AssayError, StepFailedError
+from assay.errors import AssayError, StepFailedError, StoreError
 from assay.governance import latest_verdict, promote, request_promotion
 from assay.metadata import ModelVersionRecord, RetrainRecord
 from assay.monitoring.policy import Retrain, seconds
@@ -22,7 +24,7 @@ __all__ = [
     "due_cause",
     "reap_retrains",
     "retrain",
-    "write_feedback",
+    "store_feedback",
 ]
 
 
@@ -119,16 +121,27 @@ def reap_retrains(ws: Workspace, model: str) -> int:
     return len(cut)
 
 
-def write_feedback(ws: Workspace, model: str, path: Path) -> int:
-    """Write the logged inputs of ``model`` that have late labels to ``path`` as a CSV of
-    ``text`` and ``label``; returns how many rows."""
+def store_feedback(ws: Workspace, model: str) -> tuple[str, int]:
+    """Store the logged inputs of ``model`` that have late labels, as a CSV of ``text`` and
+    ``label``, in the artifact store; returns its digest and how many rows.
+
+    Raises:
+        StoreError: the artifact store cannot take the bytes.
+    """
     rows = ws.metadata.labelled_inputs(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        writer.writerows(rows)
-    return len(rows)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["text", "label"])
+    writer.writerows(rows)
+    try:
+        digest = ws.artifacts.put_bytes(text.getvalue().encode())
+    except OSError as exc:
+        raise StoreError(
+            f"cannot store the feedback of {model}: {exc.strerror or exc}",
+            hint="free space on the artifact root or fix its permissions; the next trigger "
+            "after the cooldown tries again",
+        ) from None
+    return digest, len(rows)
 
 
 def retrain(
@@ -159,17 +172,20 @@ def retrain(
         params[policy.new_data.param] = cause.detail["folder"]
     target = policy.pipeline if ":" in policy.pipeline else str(base / policy.pipeline)
     try:
-        if policy.feedback is not None:
-            path = base / "feedback" / f"{watched.name}-retrain-{started.id}.csv"
-            outcome["feedback_rows"] = write_feedback(ws, watched.name, path)
-            params[policy.feedback] = str(path)
-        run_id = launcher(
-            target,
-            params,
-            experiment=policy.experiment,
-            tags={"retrain": str(started.id), "cause": cause.kind},
-            note=f"retraining {started.id}: {cause.summary}",
-        )
+        with ExitStack() as files:
+            if policy.feedback is not None:
+                digest, rows = store_feedback(ws, watched.name)
+                outcome |= {"feedback": digest, "feedback_rows": rows}
+                # The pipeline reads the stored bytes, so the run records the feedback
+                # artifact as its input and nothing is written next to the policy or code.
+                params[policy.feedback] = str(files.enter_context(ws.artifacts.local_file(digest)))
+            run_id = launcher(
+                target,
+                params,
+                experiment=policy.experiment,
+                tags={"retrain": str(started.id), "cause": cause.kind},
+                note=f"retraining {started.id}: {cause.summary}",
+            )
     except StepFailedError as exc:
         return ws.metadata.finish_retrain(
             started.id, status="failed", run_id=exc.run_id, outcome=outcome, error=exc.message
@@ -181,10 +197,10 @@ def retrain(
             outcome=outcome, error="interrupted",
         )  # fmt: skip
         raise
-    except OSError as exc:
+    except OSError as exc:  # the run could not write its records or artifacts
         return ws.metadata.finish_retrain(
-            started.id, status="failed", outcome=outcome,
-            error=f"cannot write the feedback file: {exc}",
+            started.id, status="failed", run_id=_run_of(ws, policy, started.id),
+            outcome=outcome, error=str(exc),
         )  # fmt: skip
     except AssayError as exc:
         # A failure outside a step (a parameter, an input file) may still have recorded a run.

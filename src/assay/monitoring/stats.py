@@ -1,5 +1,6 @@
-"""Two-sample drift statistics: Kolmogorov-Smirnov, PSI and Wasserstein for numbers,
-chi-square and Jensen-Shannon for categories, and Holm's correction across columns."""
+"""Drift and performance statistics: two-sample Kolmogorov-Smirnov, PSI and Wasserstein for
+numbers, chi-square and Jensen-Shannon for categories, one-sided shortfall tests of live
+scores (an exact binomial for rates, a bootstrap for macro-F1), and Holm's correction."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CategoricalDrift", "NumericDrift", "categorical_drift", "holm", "numeric_drift"]
+__all__ = [
+    "CategoricalDrift",
+    "NumericDrift",
+    "categorical_drift",
+    "holm",
+    "macro_f1",
+    "macro_f1_shortfall",
+    "numeric_drift",
+    "rate_shortfall",
+]
 
 # Fewer than this many expected observations in a chi-square cell make its p-value unreliable
 # (Cochran's rule); such categories are pooled into one before testing.
@@ -17,6 +27,7 @@ _MIN_EXPECTED = 5.0
 _PSI_BINS = 10
 _PSI_FLOOR = 1e-4  # a bin empty on one side would make PSI infinite
 _QUANTILES = 2_001  # grid on which the Wasserstein distance is integrated
+_DRAWN_CELLS = 1 << 22  # bootstrap counts held at once: resamples x confusion cells
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +152,73 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adjusted[i] = running
     return [float(x) for x in adjusted]
+
+
+def rate_shortfall(hits: int, rows: int, level: float) -> float:
+    """One-sided exact binomial p-value of "the rate is at least ``level``" given ``hits`` of
+    ``rows``: P(X <= hits) for X ~ Binomial(rows, level). Exact, so never more alarms than
+    its level promises, however few the rows; a ``level`` at or below 0 cannot be missed."""
+    from scipy.stats import binom  # noqa: PLC0415
+
+    if level <= 0.0:
+        return 1.0
+    return float(min(1.0, binom.cdf(hits, rows, min(level, 1.0))))
+
+
+def macro_f1(true_counts: Any, predicted_counts: Any, hits: Any) -> Any:
+    """Macro-F1 from per-class counts (last axis: the classes), with scikit-learn's
+    ``zero_division=0``: a class neither present nor predicted scores 0."""
+    both = np.asarray(true_counts, dtype=np.float64) + predicted_counts
+    f1 = np.divide(2.0 * np.asarray(hits, dtype=np.float64), both, out=np.zeros_like(both),
+                   where=both > 0)  # fmt: skip
+    return f1.mean(axis=-1)
+
+
+def macro_f1_shortfall(
+    confusion: Any, scored: int, level: float, *, resamples: int = 4_999, seed: int = 0
+) -> float:
+    """Bias-corrected percentile-bootstrap p-value of "macro-F1 is at least ``level``".
+
+    ``confusion`` counts the window's rows by true label (rows) and prediction (columns);
+    its first ``scored`` classes are those macro-F1 averages, any further row or column
+    holds labels outside them. Resampling rows with replacement is a multinomial draw over
+    the table's cells, so the cost does not grow with the rows; a fixed ``seed`` makes the
+    same window give the same p-value.
+
+    Macro-F1 of a sample is biased low (a ratio of counts), and a resample of it is biased
+    low once more; the plain percentile test counts that bias twice and alarms too often
+    on small windows. The correction (Efron's BC) measures it as the share of resamples
+    below the window's own value: the p-value is the largest alpha at which the
+    bias-corrected upper confidence bound of macro-F1 is still below ``level``.
+    """
+    from scipy.stats import norm  # noqa: PLC0415
+
+    if level <= 0.0:
+        return 1.0
+    table = np.asarray(confusion, dtype=np.int64)
+    rows = int(table.sum())
+    cells = np.flatnonzero(table)  # an empty cell stays empty in every resample
+    truth, predicted = np.divmod(cells, table.shape[1])
+    classes = np.arange(scored)
+    is_true = (truth[:, None] == classes).astype(np.int64)
+    is_predicted = (predicted[:, None] == classes).astype(np.int64)
+    is_hit = is_true * (truth == predicted)[:, None]
+    counts = table.flat[cells]
+    observed = float(macro_f1(counts @ is_true, counts @ is_predicted, counts @ is_hit))
+    rng = np.random.default_rng(seed)
+    below_level = below_observed = ties = 0
+    chunk = max(1, _DRAWN_CELLS // len(cells))
+    for start in range(0, resamples, chunk):
+        draws = rng.multinomial(rows, counts / rows, size=min(chunk, resamples - start))
+        scores = macro_f1(draws @ is_true, draws @ is_predicted, draws @ is_hit)
+        below_level += int(np.count_nonzero(scores < level))
+        below_observed += int(np.count_nonzero(scores < observed))
+        ties += int(np.count_nonzero(scores == observed))
+    edge = 1 / (resamples + 1)  # the resamples cannot tell shares closer to 0 or 1
+
+    def z(share: float) -> float:
+        return float(norm.ppf(min(max(share, edge), 1 - edge)))
+
+    # F1 of a few rows takes few values: ties with the window's own count half (mid-rank).
+    bias = z((below_observed + ties / 2) / resamples)
+    return float(norm.sf(z(below_level / resamples) - 2 * bias))

@@ -1,4 +1,4 @@
-"""The model registry: models, versions and the references (``NAME@latest``) resolving to them."""
+"""The model registry: models, versions and the references (``NAME@latest``) naming them."""
 
 from assay.registry.scoring import load_scorer
 from assay.registry.steps import register_model
@@ -8,6 +8,8 @@ from assay.registry.versions import (
     ModelRef,
     check_alias,
     check_name,
+    gate_results,
+    known_model,
     load_model,
     parse_ref,
     reference_data,
@@ -22,6 +24,8 @@ __all__ = [
     "ModelRef",
     "check_alias",
     "check_name",
+    "gate_results",
+    "known_model",
     "load_model",
     "load_scorer",
     "parse_ref",

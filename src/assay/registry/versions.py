@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ __all__ = [
     "ModelRef",
     "check_alias",
     "check_name",
+    "gate_results",
+    "known_model",
     "load_model",
     "parse_ref",
     "registration",
@@ -33,33 +36,41 @@ SERVING_FORM = "serving_form"
 REFERENCE = "reference"
 ALIAS_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 _ALIAS = re.compile(ALIAS_PATTERN)
+# Words a reference may end in that are not aliases: the newest version that did not fail
+# its gates, and the newest whatever its gates.
+_RESERVED = ("latest", "newest")
 
 
 @dataclass(frozen=True, slots=True)
 class ModelRef:
-    """A parsed model reference: a name with a version number, an alias, or neither (latest)."""
+    """A parsed model reference: a name with a version number, an alias, or neither (the
+    latest, or with ``newest`` the newest whatever its gates)."""
 
     name: str
     version: int | None
     alias: str | None = None
+    newest: bool = False
 
     def __str__(self) -> str:
         if self.alias is not None:
             return f"{self.name}@{self.alias}"
-        return f"{self.name}@{self.version if self.version is not None else 'latest'}"
+        if self.version is not None:
+            return f"{self.name}@{self.version}"
+        return f"{self.name}@{'newest' if self.newest else 'latest'}"
 
 
 def check_alias(alias: str) -> str:
     """Return ``alias`` if it is a valid alias name.
 
     Raises:
-        RegistryError: it is not (aliases are lower-case words; ``latest`` is reserved).
+        RegistryError: it is not (aliases are lower-case words; ``latest`` and ``newest``
+            are reserved).
     """
-    if not _ALIAS.match(alias) or alias == "latest":
+    if not _ALIAS.match(alias) or alias in _RESERVED:
         raise RegistryError(
             f"invalid alias {alias!r}",
-            hint="use a lower-case word of letters, digits, '_' and '-' (not 'latest'), "
-            "such as candidate, staging or production",
+            hint="use a lower-case word of letters, digits, '_' and '-' (not 'latest' or "
+            "'newest'), such as candidate, staging or production",
         )
     return alias
 
@@ -79,7 +90,7 @@ def check_name(name: str) -> str:
 
 
 def parse_ref(ref: str) -> ModelRef:
-    """Parse ``NAME``, ``NAME@latest``, ``NAME@VERSION`` or ``NAME@ALIAS``.
+    """Parse ``NAME``, ``NAME@latest``, ``NAME@newest``, ``NAME@VERSION`` or ``NAME@ALIAS``.
 
     Raises:
         ModelNotFoundError: the reference is malformed.
@@ -93,6 +104,8 @@ def parse_ref(ref: str) -> ModelRef:
     check_name(name)
     if not sep or version == "latest":
         return ModelRef(name, None)
+    if version == "newest":
+        return ModelRef(name, None, newest=True)
     if version.isdigit() and int(version) >= 1:
         return ModelRef(name, int(version))
     if _ALIAS.match(version):
@@ -108,22 +121,25 @@ def parse_ref(ref: str) -> ModelRef:
 def resolve(ws: Workspace, ref: str) -> ModelVersionRecord:
     """The model version ``ref`` points at.
 
+    ``NAME@VERSION`` names any version, archived or not. ``NAME@latest`` (or a plain
+    ``NAME``) is the newest version that is not archived and whose newest gate verdict did
+    not fail (a version never gated counts); ``NAME@newest`` is the newest not archived,
+    whatever its gates.
+
     Raises:
-        ModelNotFoundError: an unknown model or version, or a malformed reference.
+        ModelNotFoundError: an unknown model or version, a malformed reference, or no
+            version that ``@latest`` or ``@newest`` may name.
     """
     parsed = parse_ref(ref)
+    if parsed.version is None and parsed.alias is None:
+        return _newest_eligible(ws, known_model(ws, parsed.name), gated=not parsed.newest)
     version = parsed.version
     if parsed.alias is not None:
         version = ws.metadata.alias_version(parsed.name, parsed.alias)
-    record = None
-    if parsed.alias is None or version is not None:
-        record = ws.metadata.model_version(parsed.name, version)
+    record = ws.metadata.model_version(parsed.name, version) if version is not None else None
     if record is not None:
         return record
-    names = ws.metadata.model_names()
-    if parsed.name not in names:
-        known = ", ".join(names) or "none yet; a pipeline registers one"
-        raise ModelNotFoundError(f"unknown model {parsed.name!r}", hint=f"models: {known}")
+    known_model(ws, parsed.name)
     if parsed.alias is not None:
         current = ws.metadata.aliases(parsed.name)
         known = ", ".join(f"{a.alias} -> {a.version}" for a in current) or "none yet"
@@ -131,10 +147,64 @@ def resolve(ws: Workspace, ref: str) -> ModelVersionRecord:
             f"model {parsed.name!r} has no alias {parsed.alias!r}",
             hint=f"aliases: {known}; `assay models promote` sets one",
         )
-    latest = ws.metadata.model_version(parsed.name, None)
+    newest = ws.metadata.model_version(parsed.name, None)
     raise ModelNotFoundError(
         f"model {parsed.name!r} has no version {parsed.version}",
-        hint=f"the latest is {parsed.name}@{latest.version if latest else '?'}",
+        hint=f"the newest is {parsed.name}@{newest.version if newest else '?'}",
+    )
+
+
+def known_model(ws: Workspace, name: str) -> str:
+    """Return ``name`` if a model of that name is registered.
+
+    Raises:
+        ModelNotFoundError: none is; the hint suggests the closest known name.
+    """
+    names = ws.metadata.model_names()
+    if name in names:
+        return name
+    if not names:
+        raise ModelNotFoundError(
+            f"unknown model {name!r}", hint="models: none yet; a pipeline registers one"
+        )
+    close = difflib.get_close_matches(name, names, n=1)
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    raise ModelNotFoundError(f"unknown model {name!r}", hint=f"{guess}models: {', '.join(names)}")
+
+
+def gate_results(ws: Workspace, name: str) -> dict[int, bool]:
+    """Whether each gated version of ``name`` passed its newest gate verdict; versions
+    never gated are not in it."""
+    newest: dict[int, bool] = {}
+    for verdict in ws.metadata.verdicts(name):  # oldest first: the last one stays
+        newest[verdict.version] = verdict.passed
+    return newest
+
+
+def _newest_eligible(ws: Workspace, name: str, *, gated: bool) -> ModelVersionRecord:
+    versions = ws.metadata.model_versions(name)
+    if not versions:  # a model row is written with its first version; never seen, but cheap
+        raise ModelNotFoundError(f"model {name!r} has no versions")
+    results = gate_results(ws, name) if gated else {}
+    failed = {version for version, passed in results.items() if not passed}
+    for record in reversed(versions):
+        if record.archived_at is None and record.version not in failed:
+            return record
+    newest = versions[-1]
+    ref = f"{name}@{newest.version}"
+    if newest.archived_at is not None:
+        why = f"is archived ({newest.archive_reason})"
+        hint = f"name it {ref}, or `assay models restore {ref} --reason ...`"
+    else:
+        why = "failed its gates"
+        hint = (
+            f"name it {ref} or {name}@newest to use it anyway; "
+            f"`assay models show {ref}` shows the failed gates"
+        )
+    which = "latest" if gated else "newest"
+    raise ModelNotFoundError(
+        f"no version of {name!r} qualifies as {name}@{which}: the newest, {ref}, {why}",
+        hint=hint,
     )
 
 

@@ -32,6 +32,7 @@ def run(
     experiment: str = "default",
     tags: Mapping[str, Any] | None = None,
     note: str | None = None,
+    register: bool = True,
 ) -> RunResult:
     """Run ``pipeline`` with ``params`` and record everything in the store.
 
@@ -47,6 +48,9 @@ def run(
         experiment: the experiment the run belongs to (runs are grouped and compared by it).
         tags: labels of the run, name to text.
         note: free text about the run.
+        register: write the versions ``register_model`` asks for, with their gate
+            verdicts; False (a sweep's trials) leaves the registry as it is, while the
+            model, its metrics and its lineage are recorded as usual.
 
     Raises:
         ParameterError: invalid parameters.
@@ -79,6 +83,7 @@ def run(
             experiment=experiment,
             tags=labels,
             note=note,
+            register=register,
         )
     finally:
         if workspace is None:  # a workspace given by the caller stays open

@@ -8,14 +8,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from assay.core import sha256_hex
 from assay.errors import DataError, DefinitionError
 from assay.metadata import ArtifactRecord, GateVerdictRecord, MetricRecord, Registration
-from assay.registry import registration
+from assay.registry import check_name, registration
 from assay.tracking import check_params, check_tags, same_value
 from assay.tracking.values import MAX_NAME
 from assay.workspace import Workspace
 
-__all__ = ["ExecutionContext"]
+__all__ = ["ExecutionContext", "withheld_key"]
 
 
 class ExecutionContext:
@@ -31,6 +32,7 @@ class ExecutionContext:
         inputs: Mapping[str, ArtifactRecord],
         run_params: dict[str, Any],
         lock: threading.Lock,
+        register: bool = True,
     ) -> None:
         self._ws = ws
         self._run_id = run_id
@@ -44,6 +46,13 @@ class ExecutionContext:
         self.registrations: list[Registration] = []
         self.verdicts: list[GateVerdictRecord] = []
         self.side_outputs: dict[str, tuple[Any, str | None]] = {}
+        self._register = register
+        self.withheld = False  # the step asked to register while registering was off
+
+    @property
+    def registering(self) -> bool:
+        """Whether this run writes model versions and gate verdicts (a sweep trial does not)."""
+        return self._register
 
     @property
     def workspace(self) -> Workspace:
@@ -60,8 +69,9 @@ class ExecutionContext:
         return self._inputs
 
     def add_verdict(self, verdict: GateVerdictRecord) -> None:
-        """Write a gate verdict with this step's record."""
-        self.verdicts.append(verdict)
+        """Write a gate verdict with this step's record (none in a run that registers none)."""
+        if self._register:
+            self.verdicts.append(verdict)
 
     @property
     def run_id(self) -> str:
@@ -118,6 +128,9 @@ class ExecutionContext:
                 f"step {self._step_name!r} has no artifact input {input_name!r} to register",
                 hint="pass the model as the output of an earlier step",
             ) from None
+        if not self._register:
+            self.withheld = True
+            return {"name": check_name(name), "digest": artifact.digest}
         # Written with this step's execution record, so a step that fails after asking
         # registers nothing.
         self.registrations.append(
@@ -131,3 +144,10 @@ class ExecutionContext:
             )
         )
         return {"name": name, "digest": artifact.digest}
+
+
+def withheld_key(key: str) -> str:
+    """The cache key of a step that asked to register while registering was off: a later
+    run that registers then runs the step again instead of reusing a registration that was
+    never written."""
+    return sha256_hex(f"withheld:{key}".encode())

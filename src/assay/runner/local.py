@@ -19,7 +19,7 @@ from assay.metadata import (
     ExecutionBundle,
 )
 from assay.runner import environment
-from assay.runner.context import ExecutionContext
+from assay.runner.context import ExecutionContext, withheld_key
 from assay.runner.imports import import_path
 from assay.runner.parallel import run_parallel
 from assay.runner.records import describe, events_of, execution_record, named_outputs
@@ -41,6 +41,7 @@ def run_dag(
     experiment: str = "default",
     tags: Mapping[str, str] | None = None,
     note: str | None = None,
+    register: bool = True,
 ) -> RunResult:
     """Run every node of ``dag``, recording the run, its executions, artifacts and lineage.
 
@@ -63,7 +64,7 @@ def run_dag(
     )
     run_id = record.id
     ws.metadata.insert_run(record)
-    state = _RunState(ws, run_id, use_cache, observer, dag, params)
+    state = _RunState(ws, run_id, use_cache, observer, dag, params, register)
     if observer:
         observer.run_started(run_id, [n.name for n in dag.nodes])
     try:
@@ -100,10 +101,12 @@ class _RunState:
         observer: RunObserver | None,
         dag: Dag,
         params: Mapping[str, Any],
+        register: bool = True,
     ) -> None:
         self.ws = ws
         self.run_id = run_id
         self.use_cache = use_cache
+        self.register = register
         self.observer = observer
         self.outputs: dict[str, dict[str, ArtifactRecord]] = {}
         self.values: dict[tuple[str, str], Any] = {}
@@ -184,6 +187,8 @@ class _RunState:
         started: float,
     ) -> bool:
         cached = self.ws.metadata.find_cached(key)
+        if cached is None and not self.register:
+            cached = self.ws.metadata.find_cached(withheld_key(key))
         # A cached execution may hold side outputs too (``add_output``); it needs every
         # declared one.
         if cached is None or not {o.name for o in node.step.outputs} <= set(cached.outputs):
@@ -249,6 +254,7 @@ class _RunState:
             inputs=inputs,
             run_params=self.run_params,
             lock=self.lock,
+            register=self.register,
         )
         try:
             kwargs = {arg: self._load(a) for arg, a in inputs.items() if arg in node.inputs}
@@ -256,11 +262,16 @@ class _RunState:
             with use_context(ctx):
                 result = node.step.func(**kwargs)
             produced = self._store_outputs(node, execution_id, result, ctx.side_outputs)
-        except Exception as exc:
-            self._record_failure(node, execution_id, key, inputs, params, started, exc, ctx)
-            raise self._failure(node, exc) from exc
+        except BaseException as exc:  # Ctrl-C too: the run then shows the step it stopped in
+            status = "failed" if isinstance(exc, Exception) else "interrupted"
+            self._record_failure(node, execution_id, key, inputs, params, started, exc, ctx, status)
+            if isinstance(exc, Exception):
+                raise self._failure(node, exc) from exc
+            raise
         ended = time.time()
         self.flush()
+        if ctx.withheld:
+            key = withheld_key(key)
         self.ws.metadata.record_execution(
             execution_record(
                 self.run_id,
@@ -322,8 +333,9 @@ class _RunState:
         inputs: Mapping[str, ArtifactRecord],
         params: Mapping[str, Any],
         started: float,
-        exc: Exception,
+        exc: BaseException,
         ctx: ExecutionContext,
+        status: str = "failed",
     ) -> None:
         self.flush()
         record = execution_record(
@@ -333,7 +345,7 @@ class _RunState:
             key,
             params,
             started,
-            "failed",
+            status,
             time.time(),
             logged_params=ctx.params,
         )
@@ -347,7 +359,7 @@ class _RunState:
             metrics=ctx.metrics,  # what the step logged before it failed is kept
         )
         if self.observer:
-            self.observer.step_finished(node.name, "failed", time.time() - started)
+            self.observer.step_finished(node.name, status, time.time() - started)
 
     def _failure(self, node: Node, exc: Exception) -> StepFailedError:
         text = "".join(traceback.format_exception(exc))
@@ -355,7 +367,7 @@ class _RunState:
             message, hint = exc.message, exc.hint
         else:
             message = describe(exc)
-            hint = f"see the traceback with `assay runs show {self.run_id[:12]}`"
+            hint = f"see the traceback with `assay runs show {self.run_id[:12]} --traceback`"
         return StepFailedError(
             f"step {node.name!r} failed: {message}",
             step=node.name,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
@@ -27,6 +28,17 @@ _ENV = "ASSAY_SERVE_CONFIG"
 
 
 class _Server(uvicorn.Server):
+    def __init__(
+        self, config: uvicorn.Config, on_listening: Callable[[int], None] | None = None
+    ) -> None:
+        super().__init__(config)
+        self._on_listening = on_listening
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self._on_listening is not None:
+            self._on_listening(self.servers[0].sockets[0].getsockname()[1])
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         # A stop that was asked for (SIGTERM, Ctrl-C) shuts down gracefully and exits 0,
         # instead of uvicorn's re-raising the signal afterwards; a second one forces it.
@@ -54,28 +66,34 @@ def serve(
     host: str,
     port: int,
     workers: int = 1,
+    on_listening: Callable[[int], None] | None = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM; requests in flight and the prediction log are finished
     before returning. With ``workers`` above 1, that many processes share the port, each
-    with its models, batcher and prediction-log writer.
+    with its models, batcher and prediction-log writer. ``on_listening`` is called once
+    every reference is resolved and the port is open, with the port (what a banner waits
+    for).
 
     Raises:
         ConfigError: the port or the number of workers is out of range.
+        StoreNotFoundError: there is no store where ``settings`` point.
         ModelNotFoundError: a reference resolves to nothing (checked before listening).
     """
     if not 0 <= port <= 65535:
         raise ConfigError(f"port {port} is out of range", hint="use a port from 1 to 65535")
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
-    ws = open_workspace(settings)
+    ws = open_workspace(settings, create=False)
     try:
         if workers == 1:
-            _Server(_config(ModelServer(ws, refs, options), host, port)).run()
+            _Server(_config(ModelServer(ws, refs, options), host, port), on_listening).run()
             return
         for ref in refs:  # fail here, once, before the workers load the models themselves
             resolve(ws, ref)
     finally:
         ws.close()
+    if on_listening is not None:  # every reference resolves; uvicorn opens the port next
+        on_listening(port)
     os.environ[_ENV] = json.dumps(
         {
             "settings": dataclasses.asdict(settings),
@@ -98,7 +116,7 @@ def serve(
 def app_from_env() -> Any:
     """The application of one worker process, from what ``serve`` left in the environment."""
     config = json.loads(os.environ[_ENV])
-    ws = open_workspace(Settings(**config["settings"]))
+    ws = open_workspace(Settings(**config["settings"]), create=False)
     return create_app(ModelServer(ws, config["refs"], ServeOptions(**config["options"])))
 
 

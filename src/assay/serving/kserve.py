@@ -1,10 +1,15 @@
 """KServe deployment: an InferenceService whose predictor runs ``assay serve``, and the
-Dockerfile of the image it runs.
+Dockerfile (with its ``.dockerignore``) of the image it runs.
 
 The predictor serves the registry *reference* it was given (``sesame@production``), so a
 promotion moves the alias and the running server swaps the model in by itself; the version
 that reference pointed at when the manifest was written is recorded in its annotations.
 Nothing here talks to a cluster: the manifests are plain text to review, commit and apply.
+
+The image holds assay and nothing of the user's project: the model is loaded from the store
+when a pod starts (and checked against its sha256), and a model artifact holds only types
+assay loads itself, so no pipeline code is needed to serve it. Its build context is the
+folder the files are written into.
 """
 
 from __future__ import annotations
@@ -18,10 +23,16 @@ import yaml
 from assay.errors import ConfigError
 from assay.metadata import ModelVersionRecord
 from assay.registry import parse_ref
+from assay.serving.distribution import running_assay
 
 __all__ = [
+    "BASE_IMAGE",
     "DOCKERFILE",
+    "DOCKERIGNORE",
+    "EXTRAS",
     "INFERENCE_SERVICE",
+    "STORE_VARIABLES",
+    "AssayPackage",
     "KServeOptions",
     "kserve_manifests",
     "kserve_name",
@@ -29,6 +40,9 @@ __all__ = [
 
 INFERENCE_SERVICE = "inferenceservice.yaml"
 DOCKERFILE = "Dockerfile"
+DOCKERIGNORE = ".dockerignore"
+BASE_IMAGE = "python:3.11-slim"
+EXTRAS = "postgres"  # assay's extras installed by default: the store's PostgreSQL driver
 
 API_VERSION = "serving.kserve.io/v1beta1"
 # KServe finds the predictor of a custom container by this name, and its protocol in PROTOCOL.
@@ -47,6 +61,9 @@ _NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+# A version and a wheel file name as pip takes them, with nothing a shell would expand.
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
+_WHEEL = re.compile(r"^assay-[A-Za-z0-9.+!_]+(-[A-Za-z0-9._]+){2,3}\.whl$")
 # A Kubernetes resource quantity without a sign: 500m, 1, 0.5, 2Gi, 512M, 1e3.
 _QUANTITY = re.compile(
     r"^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$"
@@ -117,6 +134,36 @@ class KServeOptions:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class AssayPackage:
+    """How assay gets into the image.
+
+    Attributes:
+        version: the assay version installed, pinned; the running one by default, so that the
+            pods serve with the code that wrote the manifest.
+        wheel: the file name of an assay wheel in the build context, installed instead of
+            ``assay==version`` from the package index (for a version that is not on it).
+
+    Raises:
+        ConfigError: a version or wheel name pip could not install.
+    """
+
+    version: str
+    wheel: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _VERSION.match(self.version):
+            raise ConfigError(
+                f"invalid assay version {self.version!r}", hint="give a version such as 0.1.0"
+            )
+        if self.wheel is not None and not _WHEEL.match(self.wheel):
+            raise ConfigError(
+                f"invalid assay wheel name {self.wheel!r}",
+                hint="name a wheel file beside the Dockerfile, such as "
+                "assay-0.1.0-py3-none-any.whl",
+            )
+
+
 def kserve_name(model_name: str) -> str:
     """The default InferenceService name of a model: lower case, other characters as '-'.
 
@@ -134,12 +181,16 @@ def kserve_name(model_name: str) -> str:
 
 
 def kserve_manifests(
-    version: ModelVersionRecord, ref: str, options: KServeOptions
+    version: ModelVersionRecord,
+    ref: str,
+    options: KServeOptions,
+    package: AssayPackage | None = None,
 ) -> dict[str, str]:
     """The files deploying ``ref`` (which resolved to ``version``) on KServe, name -> text.
 
-    ``inferenceservice.yaml`` holds the InferenceService and ``Dockerfile`` the image that
-    runs ``assay serve``.
+    ``inferenceservice.yaml`` holds the InferenceService, ``Dockerfile`` the image that runs
+    ``assay serve`` and ``.dockerignore`` what keeps everything else out of its build context.
+    ``package`` says how assay is installed: by default the running version from the index.
 
     Raises:
         ConfigError: ``ref`` names another model than ``version``.
@@ -158,7 +209,13 @@ def kserve_manifests(
         "# swaps the model in without redeploying.\n"
     )
     text = yaml.safe_dump(inference_service(version, served, options), sort_keys=False)
-    return {INFERENCE_SERVICE: header + text, DOCKERFILE: dockerfile(served, options)}
+    if package is None:
+        package = AssayPackage(running_assay().version)
+    return {
+        INFERENCE_SERVICE: header + text,
+        DOCKERFILE: dockerfile(served, options, package),
+        DOCKERIGNORE: dockerignore(package),
+    }
 
 
 def inference_service(
@@ -231,27 +288,47 @@ def _probe(path: str, port: int, *, delay: int, period: int) -> dict[str, Any]:
     }
 
 
-def dockerfile(served: str, options: KServeOptions) -> str:
-    """The image: assay from a wheel in ``dist/`` (or built from the checkout), non-root."""
+def dockerfile(served: str, options: KServeOptions, package: AssayPackage) -> str:
+    """The image: the base image, assay at the pinned version (or its wheel), a non-root user.
+
+    Nothing of the build context is copied but the wheel named in ``package``.
+    """
+    if package.wheel is None:
+        source = "assay from the package index, at the version that wrote this file"
+        install = f'RUN pip install "assay[${{EXTRAS}}]=={package.version}"\n'
+    else:
+        source = f"assay from {package.wheel}, beside this file"
+        install = (
+            f"COPY {package.wheel} /tmp/\n"
+            f'RUN pip install "/tmp/{package.wheel}[${{EXTRAS}}]" && rm /tmp/{package.wheel}\n'
+        )
     return f"""\
 # The image of `assay serve {served}`, written by `assay deploy kserve`.
-# Build it from the root of an assay checkout; a wheel in dist/ is used when there is one:
-#   docker build -f path/to/this/Dockerfile -t {options.image} .
-# EXTRAS names assay's optional dependencies for the store: postgres, s3, azure.
-FROM python:3.11-slim AS wheel
-WORKDIR /src
-COPY . .
-RUN if ! ls dist/assay-*.whl >/dev/null 2>&1; then pip wheel --no-deps --wheel-dir dist .; fi
-
-FROM python:3.11-slim
-ARG EXTRAS=postgres
+# It installs {source}.
+# It holds nothing of your project: each pod loads the model from the store when it starts.
+# The build context is this file's folder:
+#   docker build -t {options.image} path/to/this/folder
+# EXTRAS names assay's optional dependencies for the store: postgres, s3, azure
+# (docker build --build-arg EXTRAS=postgres,s3 ...).
+FROM {BASE_IMAGE}
+ARG EXTRAS={EXTRAS}
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY --from=wheel /src/dist/ /tmp/dist/
-RUN pip install "$(ls /tmp/dist/assay-*.whl | sort -V | tail -n 1)[$EXTRAS]" && rm -rf /tmp/dist
-RUN useradd --create-home --uid 10001 --user-group assay
+{install}RUN useradd --create-home --uid 10001 --user-group assay
 # A numeric user, so that Kubernetes can check runAsNonRoot.
 USER 10001:10001
 WORKDIR /home/assay
 EXPOSE {options.port}
 ENTRYPOINT ["assay", "serve"]
 """
+
+
+def dockerignore(package: AssayPackage) -> str:
+    """What the build context sends: the Dockerfile (and the wheel), nothing else."""
+    keep = "!Dockerfile\n" + (f"!{package.wheel}\n" if package.wheel is not None else "")
+    return f"""\
+# Written by `assay deploy kserve`. The image needs only what its Dockerfile copies, so
+# everything else stays out of the build context: above all a local store (.assay/), git
+# history (.git/), virtual environments, caches and data. The model is not copied either:
+# each pod loads it from the store. Add a `!PATH` line for a file you COPY yourself.
+*
+{keep}"""

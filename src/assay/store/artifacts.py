@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from assay.core.digest import sha256_hex
@@ -103,6 +107,25 @@ class ArtifactStore:
                 hint="rerun the pipeline to recreate the artifact, or restore it from a backup",
             )
         return data
+
+    @contextmanager
+    def local_file(self, digest: str) -> Iterator[Path]:
+        """A file on this machine holding the verified bytes of ``digest``, named by it, for
+        code that reads paths (a pipeline's ``Path`` parameter): the stored file itself on a
+        local folder, else a copy in a private temporary folder that is removed on exit.
+
+        Raises:
+            ArtifactNotFoundError: nothing is stored under the digest.
+            IntegrityError: the stored bytes were changed.
+        """
+        data = self.get_bytes(digest)
+        if isinstance(self.blobs, LocalBlobStorage):
+            yield (self.blobs.root / self.key(digest)).absolute()
+            return
+        with tempfile.TemporaryDirectory(prefix="assay-") as folder:
+            path = Path(folder) / digest
+            path.write_bytes(data)
+            yield path
 
     def get(self, digest: str, codec: str) -> Any:
         """Load and decode the value of ``digest`` with the codec it was stored with."""

@@ -119,8 +119,9 @@ class FsspecBlobStorage:
         except (ValueError, ImportError) as exc:
             raise StoreError(
                 f"cannot use artifact location {url!r}: {str(exc).splitlines()[0]}",
-                hint="use a local folder or an fsspec URL; install the extra for its scheme "
-                "(pip install 'assay[s3]' or 'assay[azure]')",
+                hint="use a local folder or an fsspec URL; install the extra for its scheme: "
+                "pip install 'assay[s3]' or 'assay[azure]' "
+                "(from a checkout: pip install -e '.[s3]' or -e '.[azure]')",
             ) from None
         self.root = self.root.rstrip("/")
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import multiprocessing
-import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assay.errors import AssayError, ConfigError, ParameterError
-from assay.runner.api import run as run_pipeline
 from assay.runner.loader import load_pipeline
 from assay.settings import Settings
+from assay.sweep.best import REGISTER_MODES, Registered, register_trial, run_quietly
 from assay.sweep.space import Range, grid_trials
 from assay.workspace import open_workspace
 
@@ -23,7 +23,8 @@ __all__ = ["SweepResult", "TrialResult", "run_sweep"]
 
 @dataclass(frozen=True, slots=True)
 class TrialResult:
-    """One trial: its parameters, run, outcome, objective and how many steps it reused."""
+    """One trial: its parameters, run, outcome, objective and how many steps it reused;
+    ``logged`` names the metrics a trial logged when the objective is not one of them."""
 
     number: int
     params: dict[str, Any]
@@ -33,17 +34,21 @@ class TrialResult:
     executed: int = 0
     reused: int = 0
     value: float | None = None
+    logged: tuple[str, ...] | None = None
 
 
 @dataclass
 class SweepResult:
-    """Every trial of a sweep, the best one, and the step executions reused in all."""
+    """Every trial of a sweep, the best one, the step executions reused in all, and what
+    was registered (``register``: none, best or all)."""
 
     experiment: str
     objective: str
     direction: str
     trials: list[TrialResult] = field(default_factory=list)
     seconds: float = 0.0
+    register: str = "none"
+    registered: Registered | None = None
 
     @property
     def best(self) -> TrialResult | None:
@@ -79,22 +84,33 @@ def run_sweep(
     experiment: str | None = None,
     workers: int = 1,
     observer: Callable[[TrialResult], None] | None = None,
+    register: str = "none",
 ) -> SweepResult:
     """Run the pipeline at ``target`` once per trial and record every run in one experiment.
 
     The first trial runs alone so that the steps every trial shares run once; the others
     reuse them from the cache while up to ``workers`` processes run trials at once.
 
+    ``register`` says what enters the model registry: ``none`` (trials record their models,
+    metrics and lineage, but no version), ``best`` (once the sweep is done, the best trial
+    is run again with registering on: its steps come from the cache, its version is
+    registered and gated as by ``assay run``) or ``all`` (every trial registers).
+
     Raises:
-        ConfigError: a bad search, objective or direction.
+        ConfigError: a bad search, objective, direction or register mode; or a trial that
+            succeeded without logging the objective (the sweep stops there).
         ParameterError: a trial's parameters do not fit the pipeline (checked before any run).
     """
     pipe, _ = load_pipeline(target)
     base = dict(base_params or {})
     ranges = dict(ranges or {})
-    metric = _objective(objective, required=search == "optuna")
+    metric = _objective(objective, required=search == "optuna" or register == "best")
     if direction not in ("max", "min"):
         raise ConfigError(f"unknown direction {direction!r}", hint="use max or min")
+    if register not in REGISTER_MODES:
+        raise ConfigError(
+            f"unknown --register {register!r}", hint=f"use {', '.join(REGISTER_MODES)}"
+        )
     known = {p.name for p in pipe.params}
     for name in [*grid, *ranges]:
         if name not in known:
@@ -102,7 +118,9 @@ def run_sweep(
                 f"the sweep names {name!r}, which is not a parameter of pipeline {pipe.name!r}",
                 hint=f"parameters are: {', '.join(sorted(known))}",
             )
-    result = SweepResult(experiment or f"{pipe.name}-sweep", objective, direction)
+    result = SweepResult(
+        experiment or f"{pipe.name}-sweep", objective, direction, register=register
+    )
     started = time.perf_counter()
     if search == "grid":
         if ranges:
@@ -119,6 +137,11 @@ def run_sweep(
         )
     else:
         raise ConfigError(f"unknown search {search!r}", hint="use --search grid or optuna")
+    best = result.best
+    if register == "best" and best is not None:
+        result.registered = register_trial(
+            target, settings, result.experiment, best.number, best.params
+        )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -126,7 +149,10 @@ def run_sweep(
 def _objective(text: str, *, required: bool) -> str | None:
     if not text:
         if required:
-            raise ConfigError("an Optuna search needs --objective metrics.NAME")
+            raise ConfigError(
+                "an Optuna search and --register best need --objective metrics.NAME",
+                hint="name the metric that picks the best trial, e.g. metrics.macro_f1",
+            )
         return None
     scope, dot, name = text.partition(".")
     if scope != "metrics" or not dot or not name:
@@ -145,19 +171,22 @@ def _run_all(
 ) -> None:
     if not plan:
         return
-    first = run_trial(target, settings, result.experiment, plan[0], 0, metric)
+    registers = result.register == "all"
+    first = run_trial(target, settings, result.experiment, plan[0], 0, metric, registers)
     _add(result, first, observer)
     if workers <= 1:
         for number, params in enumerate(plan[1:], start=1):
             _add(
                 result,
-                run_trial(target, settings, result.experiment, params, number, metric),
+                run_trial(target, settings, result.experiment, params, number, metric, registers),
                 observer,
             )
         return
-    with _pool(workers) as pool:
+    with _pool(workers) as pool, _cancelled_on_error(pool):
         futures = [
-            pool.submit(run_trial, target, settings, result.experiment, params, number, metric)
+            pool.submit(
+                run_trial, target, settings, result.experiment, params, number, metric, registers
+            )
             for number, params in enumerate(plan[1:], start=1)
         ]
         for future in futures:
@@ -202,16 +231,17 @@ def _run_optuna(
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
         _add(result, outcome, observer)
 
+    registers = result.register == "all"
     first, params = ask()
-    tell(first, run_trial(target, settings, result.experiment, params, 0, metric))
+    tell(first, run_trial(target, settings, result.experiment, params, 0, metric, registers))
     asked = 1
-    with _pool(max(workers, 1)) as pool:
+    with _pool(max(workers, 1)) as pool, _cancelled_on_error(pool):
         running: dict[Future[TrialResult], Any] = {}
         while asked < trials or running:
             while asked < trials and len(running) < max(workers, 1):
                 trial, params = ask()
                 future = pool.submit(
-                    run_trial, target, settings, result.experiment, params, asked, metric
+                    run_trial, target, settings, result.experiment, params, asked, metric, registers
                 )
                 running[future] = trial
                 asked += 1
@@ -225,12 +255,38 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
+@contextlib.contextmanager
+def _cancelled_on_error(pool: ProcessPoolExecutor) -> Iterator[None]:
+    # Leaving the pool waits for every queued trial; a sweep that stops must not.
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+
+
 def _add(
     result: SweepResult, trial: TrialResult, observer: Callable[[TrialResult], None] | None
 ) -> None:
+    if trial.logged is not None:
+        raise _not_logged(result.objective, trial)
     result.trials.append(trial)
     if observer:
         observer(trial)
+
+
+def _not_logged(objective: str, trial: TrialResult) -> ConfigError:
+    name = objective.partition(".")[2]
+    logged = list(trial.logged or ())
+    close = difflib.get_close_matches(name, logged, n=1)
+    guess = f"did you mean metrics.{close[0]}? " if close else ""
+    return ConfigError(
+        f"--objective {objective}: trial {trial.number} (run {(trial.run_id or '')[:12]}) "
+        f"logged no metric {name!r}; the sweep stopped",
+        hint=f"{guess}it logged: {', '.join(logged)}"
+        if logged
+        else "it logged no metrics; a step logs one with assay.log_metrics",
+    )
 
 
 def run_trial(
@@ -240,28 +296,27 @@ def run_trial(
     params: dict[str, Any],
     number: int,
     metric: str | None,
+    register: bool = False,
 ) -> TrialResult:
-    """Run one trial (in this process or a worker) and read its objective from the store."""
+    """Run one trial (in this process or a worker) and read its objective from the store;
+    with ``register`` False, the versions its pipeline registers are left out."""
     outcome = TrialResult(number, dict(params), None, "failed")
     try:
-        # What steps print goes to stderr: stdout carries the sweep's own lines (or JSON).
-        with contextlib.redirect_stdout(sys.stderr):
-            pipe, source = load_pipeline(target)
-            run = run_pipeline(
-                pipe, params, settings=settings, source=source, experiment=experiment
-            )
+        run = run_quietly(target, params, settings, experiment, register=register)
     except AssayError as exc:
         run_id = getattr(exc, "run_id", None)
         return replace(outcome, run_id=run_id, error=str(exc))
     except Exception as exc:  # a trial's crash must not end the sweep
         return replace(outcome, error=f"{type(exc).__name__}: {exc}")
-    value = None
+    value, missing = None, None
     if metric is not None:
         ws = open_workspace(settings)
         try:
-            value = ws.metadata.latest_metrics([run.run_id])[run.run_id].get(metric)
+            logged = ws.metadata.latest_metrics([run.run_id])[run.run_id]
         finally:
             ws.close()
+        value = logged.get(metric)
+        missing = None if metric in logged else tuple(sorted(logged))
     return replace(
         outcome,
         run_id=run.run_id,
@@ -269,4 +324,5 @@ def run_trial(
         executed=len(run.executions) - run.reused,
         reused=run.reused,
         value=value,
+        logged=missing,
     )

@@ -3,7 +3,7 @@
 from assay.tracking.client import Client
 from assay.tracking.logging import log_metrics, log_params, set_note, set_tags
 from assay.tracking.query import parse_order, parse_where
-from assay.tracking.search import find_runs
+from assay.tracking.search import RunPage, find_runs, search_runs
 from assay.tracking.table import compare_runs, runs_frame
 from assay.tracking.values import (
     check_experiment,
@@ -15,6 +15,7 @@ from assay.tracking.values import (
 
 __all__ = [
     "Client",
+    "RunPage",
     "compare_runs",
     "find_runs",
     "runs_frame",
@@ -27,6 +28,7 @@ __all__ = [
     "parse_order",
     "parse_where",
     "same_value",
+    "search_runs",
     "set_note",
     "set_tags",
 ]

@@ -10,8 +10,9 @@ Grammar (keywords in any case)::
     OP         := = | != | < | <= | > | >= | like
     VALUE      := number | 'text' | "text" | word | true | false
 
-A metric is its last logged value. A number compares numbers, text compares text; ``like``
-takes SQL wildcards (``%``, ``_``). A run without the field never matches.
+A metric is its last logged value, compared with a number only (anything else is an
+error). A number compares numbers, text compares text; ``like`` takes SQL wildcards (``%``,
+``_``). A run without the field never matches.
 """
 
 from __future__ import annotations
@@ -149,9 +150,10 @@ class _Parser:
                 self.fail("a '(' is never closed")
             self.i += 1
             return inner
-        if token.kind != "word":
-            _fail(self.text, token.at, f"expected a field name, found {token.text!r}")
-        scope, name = _field(token.text, self.text, token.at)
+        field = token
+        if field.kind != "word":
+            _fail(self.text, field.at, f"expected a field name, found {field.text!r}")
+        scope, name = _field(field.text, self.text, field.at)
         op = self.take()
         if op.kind == "op":
             operator = "=" if op.text == "==" else op.text
@@ -159,7 +161,14 @@ class _Parser:
             operator = "like"
         else:
             _fail(self.text, op.at, f"expected =, !=, <, <=, >, >= or like, found {op.text!r}")
-        return Condition(scope, name, operator, _value(self.take(), self.text))
+        token = self.take()
+        value = _value(token, self.text)
+        if scope == "metrics" and (operator == "like" or not _is_number(value)):
+            # Metrics are numbers: any other value would silently match no run at all.
+            clause = self.text[field.at : token.at + len(token.text)]
+            why = "like compares text" if operator == "like" else f"{token.text} is not a number"
+            _fail(self.text, token.at, f"in {clause!r}, {why}, and metrics are numbers")
+        return Condition(scope, name, operator, value)
 
 
 def _field(word: str, text: str, at: int) -> tuple[str, str]:
@@ -191,6 +200,10 @@ def _value(token: _Token, text: str) -> Any:
         return {"true": True, "false": False}.get(lowered, token.text)
     _fail(text, token.at, f"expected a value, found {token.text!r}")
     raise AssertionError  # unreachable: _fail raised
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _fail(text: str, at: int, problem: str) -> None:

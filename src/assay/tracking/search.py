@@ -2,15 +2,70 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from assay.errors import ParameterError, RecordNotFoundError
 from assay.metadata import RunRecord
-from assay.metadata.search import All, AnyOf, Condition, Filter
+from assay.metadata.search import All, AnyOf, Condition, Filter, Order
 from assay.tracking.query import parse_order, parse_where
 from assay.workspace import Workspace
 
-__all__ = ["find_runs"]
+__all__ = ["RunPage", "find_runs", "search_runs"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunPage:
+    """The runs a search shows, how many matched in all, and what the search was about.
+
+    Attributes:
+        runs: the runs shown, in order.
+        total: how many runs match; more than ``len(runs)`` when the limit cut some off.
+        metrics: each shown run's last value of each metric, by run id.
+        fields: the ``metrics``, ``params`` and ``tags`` fields (scope, name) that the
+            filter or the order names, first named first: what a listing shows beside
+            each run.
+    """
+
+    runs: list[RunRecord]
+    total: int
+    metrics: dict[str, dict[str, float]]
+    fields: list[tuple[str, str]]
+
+    def value(self, run: RunRecord, field: tuple[str, str]) -> object:
+        """The value of ``field`` for ``run``, or None when the run has none."""
+        scope, name = field
+        found = {"metrics": self.metrics.get(run.id, {}), "params": run.params, "tags": run.tags}
+        return found[scope].get(name)
+
+
+def search_runs(
+    ws: Workspace,
+    *,
+    experiment: str | None = None,
+    where: str | None = None,
+    order_by: str | None = None,
+    limit: int | None = None,
+    pipeline: str | None = None,
+) -> RunPage:
+    """:func:`find_runs` for a listing: with how many runs match in all, the shown runs'
+    last metrics, and the fields the search names.
+
+    Raises:
+        ParameterError: a malformed filter or order, or a metric no run has logged.
+        RecordNotFoundError: an experiment with no runs.
+    """
+    condition = parse_where(where) if where else None
+    order = parse_order(order_by) if order_by else []
+    runs = _find(ws, condition, order, experiment=experiment, limit=limit, pipeline=pipeline)
+    total = len(runs)
+    if limit is not None and total >= limit:  # the limit may have cut some off
+        total = ws.metadata.count_runs(pipeline=pipeline, experiment=experiment, where=condition)
+    named = [(c.scope, c.name) for c in _conditions(condition)]
+    named += [(o.scope, o.name) for o in order]
+    fields = [f for f in dict.fromkeys(named) if f[0] != "attributes"]
+    metrics = ws.metadata.latest_metrics([r.id for r in runs])
+    return RunPage(runs, total, metrics, fields)
 
 
 def find_runs(
@@ -30,6 +85,18 @@ def find_runs(
     """
     condition = parse_where(where) if where else None
     order = parse_order(order_by) if order_by else []
+    return _find(ws, condition, order, experiment=experiment, limit=limit, pipeline=pipeline)
+
+
+def _find(
+    ws: Workspace,
+    condition: Filter | None,
+    order: Sequence[Order],
+    *,
+    experiment: str | None,
+    limit: int | None,
+    pipeline: str | None,
+) -> list[RunRecord]:
     runs = ws.metadata.list_runs(
         limit=limit, pipeline=pipeline, experiment=experiment, where=condition, order=order
     )

@@ -26,15 +26,21 @@ class Workspace:
         self.metadata.close()
 
 
-def open_workspace(settings: Settings, *, create_folders: bool = False) -> Workspace:
+def open_workspace(
+    settings: Settings, *, create: bool = True, create_folders: bool = False
+) -> Workspace:
     """Open the store ``settings`` points at; the database is created and migrated if needed.
 
-    Artifact folders appear when the first artifact is written, or at once with
-    ``create_folders`` (what ``assay init`` does).
+    With ``create`` false only an existing store is opened (what commands that only read
+    do), and nothing is made when there is none. Artifact folders appear when the first
+    artifact is written, or at once with ``create_folders`` (what ``assay init`` does).
+
+    Raises:
+        StoreNotFoundError: ``create`` is false and there is no store where ``settings`` point.
     """
-    sealer = FileSealer(settings.audit_key, settings.audit_checkpoints)
+    sealer = FileSealer(settings.audit_key, settings.audit_checkpoints, settings.audit_home)
     return Workspace(
-        metadata=open_metadata(settings.db_url, actor=settings.user, sealer=sealer),
+        metadata=open_metadata(settings.db_url, actor=settings.user, sealer=sealer, create=create),
         anchor=sealer,
         artifacts=open_artifact_store(settings.artifact_root, create=create_folders),
         user=settings.user,

@@ -9,7 +9,6 @@ import typer
 
 from assay.cli import output
 from assay.governance import delete_artifact
-from assay.workspace import open_workspace
 
 __all__ = ["app"]
 
@@ -26,8 +25,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show an artifact's kind, size, producer, consumers and registered model versions."""
-    ws = open_workspace(ctx.obj)
-    try:
+    with output.existing(ctx.obj) as ws:
         art = ws.metadata.get_artifact(digest)
         producer = ws.metadata.get_execution(art.producer) if art.producer else None
         consumers = [
@@ -37,8 +35,6 @@ def show(
         versions = ws.metadata.versions_of_digests([art.digest])
         if verify:
             ws.artifacts.get_bytes(art.digest)  # raises IntegrityError on a mismatch
-    finally:
-        ws.close()
     if as_json:
         output.print_json(
             {

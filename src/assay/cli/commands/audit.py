@@ -27,15 +27,16 @@ def verify(
 ) -> None:
     """Re-check the whole audit chain: every hash and link, every signature, the chain
     against the checkpoints kept outside the store, the registry against the chain, and
-    the bytes of every artifact it names. Exits 1 at the first broken link."""
-    with output.opened(ctx.obj) as ws:
+    the bytes of every artifact it names. The key and the checkpoints are found by the
+    chain's key id, wherever the store is. Exits 1 at the first broken link."""
+    with output.existing(ctx.obj) as ws:
         report = verify_chain(ws, artifacts=not no_artifacts)
     if as_json:
         output.print_json(report.to_dict())
     else:
         output.console().print(
             f"{report.events} events, head {report.head_seq} {report.head_hash[:16]}, "
-            f"key {report.key_id}, {report.checkpoints} checkpoints "
+            f"key {report.key_id or '(none yet)'}, {report.checkpoints} checkpoints "
             f"(latest {report.checkpoint_seq}), "
             f"{report.artifacts} artifacts re-hashed"
         )
@@ -61,7 +62,7 @@ def export(
     ] = None,
 ) -> None:
     """Write every audit event as JSON Lines, ending with a line naming the head hash."""
-    with output.opened(ctx.obj) as ws:
+    with output.existing(ctx.obj) as ws:
         if out is None:
             export_events(ws, sys.stdout)
             return

@@ -46,7 +46,7 @@ def show(
     as_json: _Json = False,
 ) -> None:
     """Show a model version: its aliases, gate verdict with evidence, and promotion requests."""
-    with output.opened(ctx.obj) as ws:
+    with output.existing(ctx.obj) as ws:
         version = resolve(ws, ref)
         verdict = latest_verdict(ws, version)
         aliases = [
@@ -123,7 +123,7 @@ def history_cmd(
     who put it there".
     """
     moment = parse_when(at) if at else None
-    with output.opened(ctx.obj) as ws:
+    with output.existing(ctx.obj) as ws:
         if moment is not None and alias is not None:
             move = alias_at(ws, name, alias, moment)
             approvers = _approvers(ws, move.request_id) if move and move.request_id else []
@@ -269,7 +269,7 @@ def revoke_cmd(
 @users.command("list")
 def list_users(ctx: typer.Context, as_json: _Json = False) -> None:
     """Every user with a role, and who granted it."""
-    with output.opened(ctx.obj) as ws:
+    with output.existing(ctx.obj) as ws:
         grants = ws.metadata.role_grants()
     if as_json:
         output.print_json([asdict(g) for g in grants])

@@ -9,7 +9,6 @@ from rich.tree import Tree
 
 from assay.cli import output
 from assay.lineage import LineageGraph, LineageNode, downstream, upstream
-from assay.workspace import open_workspace
 
 __all__ = ["lineage"]
 
@@ -23,11 +22,8 @@ def lineage(
     as_json: Annotated[bool, typer.Option("--json", help="Print nodes and edges as JSON.")] = False,
 ) -> None:
     """Show which data, steps and parameters made REF (or, with --down, what REF made)."""
-    ws = open_workspace(ctx.obj)
-    try:
+    with output.existing(ctx.obj) as ws:
         graph = downstream(ws, ref) if down else upstream(ws, ref)
-    finally:
-        ws.close()
     if as_json:
         output.print_json(graph.to_dict())
         return

@@ -16,6 +16,7 @@ import typer
 
 from assay.cli import output
 from assay.errors import ConfigError, DataError
+from assay.metadata import WindowRecord
 from assay.monitoring.alerts import close_alert
 from assay.monitoring.check import Checked, Window, check_drift, check_performance
 from assay.monitoring.labels import add_labels
@@ -57,13 +58,21 @@ def check(
         int | None, typer.Option("--last", help="Only the newest N logged requests.")
     ] = None,
     alpha: Annotated[
-        float, typer.Option("--alpha", help="Chance of any false drift alarm in the window.")
+        float,
+        typer.Option("--alpha", help="Chance of any false alarm of a check (Holm-corrected)."),
     ] = 0.01,
     min_rows: Annotated[
-        int, typer.Option("--min-rows", help="Fewer texts or labels: too few rows to test.")
+        int,
+        typer.Option("--min-rows", min=1, help="Fewer texts or labels: too few rows to test."),
     ] = 100,
     tolerance: Annotated[
-        float, typer.Option("--tolerance", help="Largest drop of a live metric that is fine.")
+        float,
+        typer.Option(
+            "--tolerance",
+            min=0.0,
+            max=1.0,
+            help="Largest drop of a live metric that is fine, if real.",
+        ),
     ] = 0.05,
     as_json: _Json = False,
 ) -> None:
@@ -72,32 +81,87 @@ def check(
     Each result is stored; a finding raises an alert (repeats count on the open one)."""
     if kind not in {"drift", "performance", "all"}:
         raise ConfigError(f"unknown --kind {kind!r}", hint="use drift, performance or all")
+    if not 0.0 < alpha < 1.0:
+        raise ConfigError(
+            f"--alpha {alpha} is not a chance between 0 and 1", hint="use 0.01, or 0.05"
+        )
     window = Window(since=_since(since), last=last)
     found: list[Checked] = []
-    with output.opened(ctx.obj) as ws:
+    with output.existing(ctx.obj) as ws:
         if kind in {"drift", "all"}:
             found.append(check_drift(ws, ref, window, alpha=alpha, min_rows=min_rows))
         if kind in {"performance", "all"}:
-            found.append(check_performance(ws, ref, window, tolerance=tolerance, min_rows=min_rows))
+            found.append(
+                check_performance(
+                    ws, ref, window, alpha=alpha, tolerance=tolerance, min_rows=min_rows
+                )
+            )
     if as_json:
         output.print_json([_checked(c) for c in found])
         return
     con = output.console()
     for c in found:
-        w = c.window
-        con.print(f"{w.kind}: {w.status} ({w.rows} rows, {w.model}@{w.version}, window {w.id})")
-        if w.kind == "drift":
-            rows = [
-                (col["column"], col["test"], f"{col['adjusted_p_value']:.2g}",
-                 f"{col['effect']} {col['effect_size']:.3g}", col["status"])
-                for col in w.report["columns"]
-            ]  # fmt: skip
-            con.print(output.table(None, ["test of", "test", "adj. p", "effect", "status"], rows))
-        for name, drop in w.report.get("drops", {}).items():
-            con.print(f"  {name}: live {drop['live']:.3f}, at evaluation {drop['evaluation']:.3f}")
+        _print_window(con, c.window)
         if c.alert is not None:
             state = "new alert" if c.new else f"alert repeated ({c.alert.count} times)"
             con.print(f"{state} {c.alert.id}: {output.escape(c.alert.summary)}")
+
+
+_UNTESTED = "—"  # a test that did not run has no p-value or effect, not 1 and 0
+
+
+def _print_window(con: Any, w: WindowRecord) -> None:
+    """One stored check: its verdict, then each test or metric, untested ones saying why."""
+    report = w.report
+    where = f"{w.model}@{w.version}, window {w.id}"
+    if w.kind == "drift":
+        con.print(f"{w.kind}: {w.status} ({w.rows} rows, {where})")
+        columns = report.get("columns") or []
+        if w.status == "too few rows" and columns:
+            reason = (columns[0].get("details") or {}).get("reason", "too few rows")
+            con.print(output.escape(f"  not tested: {reason}"))
+        rows = [
+            (col["column"], col["test"], _p(col["adjusted_p_value"]),
+             _UNTESTED if col["effect_size"] is None
+             else f"{col['effect']} {col['effect_size']:.3g}",
+             "not tested" if col["adjusted_p_value"] is None else col["status"])
+            for col in columns
+        ]  # fmt: skip
+        con.print(output.table(None, ["test of", "test", "adj. p", "effect", "status"], rows))
+        return
+    settings = f"alpha {report.get('alpha')}, tolerance {report.get('tolerance')}"
+    con.print(f"{w.kind}: {w.status} ({w.rows} labelled rows, {where}; {settings})")
+    if w.status == "too few rows":
+        least = report.get("min_rows")
+        con.print(f"  not tested: {w.rows} labelled rows, fewer than {least}")
+        return
+    tolerance = float(report.get("tolerance", 0.0))
+    metrics = [_metric_row(m, tolerance) for m in report.get("metrics", [])]
+    columns = ["metric", "test", "evaluation", "live", "drop", "rows", "adj. p", "verdict"]
+    con.print(output.table(None, columns, metrics))
+
+
+def _metric_row(m: dict[str, Any], tolerance: float) -> tuple[str, ...]:
+    if m["adjusted_p_value"] is None:
+        verdict = f"not tested: {(m.get('details') or {}).get('reason', 'too few rows')}"
+    elif m["status"] == "ok" and (m["drop"] or 0.0) > tolerance:
+        verdict = "ok (the drop is within chance)"
+    else:
+        verdict = m["status"]
+    return (
+        m["metric"],
+        m["test"] or _UNTESTED,
+        f"{m['evaluation']:.3f}",
+        _UNTESTED if m["live"] is None else f"{m['live']:.3f}",
+        _UNTESTED if m["drop"] is None else f"{m['drop']:+.3f}",
+        str(m["rows"]),
+        _p(m["adjusted_p_value"]),
+        verdict,
+    )
+
+
+def _p(value: float | None) -> str:
+    return _UNTESTED if value is None else f"{value:.2g}"
 
 
 def _checked(c: Checked) -> dict[str, Any]:
@@ -131,7 +195,7 @@ def alerts(
     as_json: _Json = False,
 ) -> None:
     """Stored alerts, newest first: what was found, how often, and whether delivered."""
-    with output.opened(ctx.obj) as ws:
+    with output.existing(ctx.obj) as ws:
         found = ws.metadata.alerts(model, status)
     if as_json:
         output.print_json([asdict(a) for a in found])
@@ -173,7 +237,7 @@ def report(
     )
 
     start = _since(since)
-    with output.opened(ctx.obj) as ws:
+    with output.existing(ctx.obj) as ws:
         found = build_monitoring(ws, ref, since=start, all_versions=all_versions)
     page = render_monitoring(found)
     try:
@@ -213,7 +277,9 @@ def label(
         output.print_json(asdict(added))
         return
     con = output.console()
-    con.print(f"{added.stored} labels stored ({added.replaced} replaced earlier ones)")
+    stored = f"{added.stored} label{'' if added.stored == 1 else 's'} stored"
+    replaced = "an earlier one" if added.replaced == 1 else "earlier ones"
+    con.print(f"{stored} ({added.replaced} replaced {replaced})")
     if added.unknown:
         shown = ", ".join(added.unknown[:5]) + (" ..." if len(added.unknown) > 5 else "")
         con.print(f"{len(added.unknown)} not in the prediction log, not stored: {shown}")
@@ -254,7 +320,7 @@ def replay_traffic(
     from assay.monitoring.replay import alias_version, read_traffic, replay  # noqa: PLC0415
 
     traffic = read_traffic(input_path, column, labels, limit)
-    with output.opened(ctx.obj) as ws:
+    with output.existing(ctx.obj) as ws:
         expected = alias_version(ws, ref)
     con = output.console()
     bar = Progress(

@@ -9,7 +9,6 @@ import typer
 
 from assay.cli import output
 from assay.serving import score_csv
-from assay.workspace import open_workspace
 
 __all__ = ["predict"]
 
@@ -24,11 +23,8 @@ def predict(
     ],
 ) -> None:
     """Add a `prediction` column and one `proba_<class>` column per class to a CSV."""
-    ws = open_workspace(ctx.obj)
-    try:
+    with output.existing(ctx.obj) as ws:
         record, rows = score_csv(ws, model, input_csv, column, output_csv)
-    finally:
-        ws.close()
     output.console().print(
         f"scored {rows} rows with {record.name}@{record.version} -> {output_csv}"
     )

@@ -41,7 +41,7 @@ def report(
     if kind not in _FORMATS:
         raise ConfigError(f"unknown report format {file_format!r}", hint="use html or json")
     target = out or Path(f"report.{kind}")
-    with output.opened(ctx.obj) as ws:
+    with output.existing(ctx.obj) as ws:
         evidence = build_evidence(ws, ref, verify_audit=not no_verify)
     if kind == "html":
         from assay.report.html import render_html  # noqa: PLC0415 - Jinja2 only when rendering

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from assay.cli import output
 from assay.errors import ConfigError
-from assay.tracking import compare_runs, find_runs, runs_frame
-from assay.workspace import open_workspace
+from assay.metadata import ExecutionRecord, RunRecord
+from assay.tracking import compare_runs, find_runs, runs_frame, search_runs
 
 __all__ = ["app"]
 
@@ -22,6 +23,7 @@ app = typer.Typer(no_args_is_help=True)
 def list_runs(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, help="How many of the newest runs.")] = 20,
+    every: Annotated[bool, typer.Option("--all", help="Every matching run (no limit).")] = False,
     pipeline: Annotated[str | None, typer.Option(help="Only runs of this pipeline.")] = None,
     experiment: Annotated[
         str | None, typer.Option("--experiment", "-e", help="Only runs of this experiment.")
@@ -32,75 +34,88 @@ def list_runs(
             "--where",
             help='Filter, e.g. "metrics.macro_f1 > 0.8 and params.C = 1"; fields are '
             "metrics.NAME, params.NAME, tags.NAME, id, pipeline, status, experiment, user, "
-            "host, started_at, ended_at; ops = != < <= > >= like; and, or, parentheses.",
+            "host, started_at, ended_at; ops = != < <= > >= like; and, or, parentheses. "
+            "The metrics, params and tags it names are shown as columns.",
         ),
     ] = None,
     order_by: Annotated[
         str | None,
         typer.Option(
-            "--order-by", "-o", help="Sort fields, comma-separated; '-' first for descending."
+            "--order-by",
+            "-o",
+            help="Sort fields, comma-separated; '-' first for descending (shown as columns).",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON, with each run's last metrics.")
+    ] = False,
 ) -> None:
-    """List runs, newest first unless --order-by says otherwise."""
-    ws = open_workspace(ctx.obj)
-    try:
-        runs = find_runs(
+    """List runs, newest first unless --order-by says otherwise; says how many it left out."""
+    with output.existing(ctx.obj) as ws:
+        page = search_runs(
             ws,
             experiment=experiment,
             where=where,
             order_by=order_by,
-            limit=limit,
+            limit=None if every else limit,
             pipeline=pipeline,
         )
-    finally:
-        ws.close()
     if as_json:
         output.print_json(
             [
-                {k: v for k, v in asdict(r).items() if k not in ("packages", "traceback")}
-                for r in runs
+                {
+                    **{k: v for k, v in asdict(r).items() if k not in ("packages", "traceback")},
+                    "metrics": page.metrics.get(r.id, {}),
+                }
+                for r in page.runs
             ]
         )
-        return
-    rows = [
-        (
-            r.id[:12],
-            r.experiment,
-            r.pipeline,
-            r.status,
-            output.when(r.started_at),
-            output.duration(r.started_at, r.ended_at),
-            r.user,
-            (r.git_commit or "")[:10] + ("*" if r.git_dirty else ""),
-        )
-        for r in runs
-    ]
-    output.console().print(
-        output.table(
-            None,
-            ["run", "experiment", "pipeline", "status", "started", "took", "user", "commit"],
-            rows,
-        )
-    )
+    else:
+        rows = [
+            (
+                r.id[:12],
+                r.experiment,
+                r.pipeline,
+                r.status,
+                output.when(r.started_at),
+                output.duration(r.started_at, r.ended_at),
+                r.user,
+                (r.git_commit or "")[:10] + ("*" if r.git_dirty else ""),
+                *(_field(page.value(r, f), f[0]) for f in page.fields),
+            )
+            for r in page.runs
+        ]
+        columns = ["run", "experiment", "pipeline", "status", "started", "took", "user", "commit"]
+        named = [f"{scope}.{name}" for scope, name in page.fields]
+        output.console().print(output.table(None, [*columns, *named], rows))
+    if page.total > len(page.runs):  # on stderr, so that --json stays pure JSON
+        output.note(f"showing {len(page.runs)} of {page.total} runs; --limit N or --all for more")
+
+
+def _field(value: object, scope: str) -> str:
+    # Metrics read as numbers; a parameter or tag as it was given.
+    if scope == "metrics" or value is None:
+        return output.cell(value)
+    return output.escape(str(value))
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
     run: Annotated[str, typer.Argument(help="Run id, or its first characters.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    full_traceback: Annotated[
+        bool, typer.Option("--traceback", help="Print the full traceback of a failed run.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (tracebacks included).")
+    ] = False,
 ) -> None:
     """Show a run: parameters, environment, steps, metrics and any error."""
-    ws = open_workspace(ctx.obj)
-    try:
+    with output.existing(ctx.obj) as ws:
         record = ws.metadata.get_run(run)
         executions = ws.metadata.executions(record.id)
         events = ws.metadata.events_of([e.id for e in executions])
         metrics = ws.metadata.metrics(record.id)
-    finally:
-        ws.close()
     outputs: dict[str, dict[str, str]] = {}
     for ev in events:
         if ev.direction == "output":
@@ -153,10 +168,26 @@ def show(
                 [(m.key, f"{m.value:.6g}", "" if m.step is None else m.step) for m in metrics],
             )
         )
-    if record.error:
-        out.print(f"[red]error:[/red] {output.escape(record.error)}")
-    if record.traceback:
+    _print_outcome(out, record, executions, full_traceback)
+
+
+def _print_outcome(
+    out: Console, record: RunRecord, executions: list[ExecutionRecord], full_traceback: bool
+) -> None:
+    """How a run that did not succeed ended, in one line; the traceback only when asked."""
+    if record.status == "interrupted":
+        stopped = [e.step for e in executions if e.status == "interrupted"]
+        where = f" in step {stopped[0]!r}" if stopped else ""
+        out.print(f"[red]interrupted[/red]{where} (Ctrl-C or SIGTERM)")
+    elif record.error:
+        first = record.error.strip().splitlines()[0] if record.error.strip() else record.error
+        out.print(f"[red]error:[/red] {output.escape(first)}")
+    if not record.traceback:
+        return
+    if full_traceback:
         out.print(output.escape(record.traceback))
+    else:
+        out.print(f"[dim]the traceback: assay runs show {record.id[:12]} --traceback[/dim]")
 
 
 @app.command("compare")
@@ -168,11 +199,8 @@ def compare(
     """Show runs side by side: parameters, tags and metrics, differences highlighted."""
     if len(runs) < 2:
         raise ConfigError("give at least two runs to compare", hint="assay runs compare RUN RUN")
-    ws = open_workspace(ctx.obj)
-    try:
+    with output.existing(ctx.obj) as ws:
         frame, differing = compare_runs(ws, runs)
-    finally:
-        ws.close()
     if as_json:
         table = frame.astype(object).where(frame.notna(), None)
         output.print_json(
@@ -213,12 +241,9 @@ def export(
             f"cannot export to {kind or 'a file without a suffix'!r}",
             hint="use --format csv or --format parquet",
         )
-    ws = open_workspace(ctx.obj)
-    try:
+    with output.existing(ctx.obj) as ws:
         records = find_runs(ws, experiment=experiment, where=where, order_by=order_by, limit=limit)
         frame = runs_frame(ws, records)
-    finally:
-        ws.close()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         if kind == "csv":

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from assay.cli import output
+from assay.registry import resolve
 from assay.serving.http import serve as run_server
 from assay.serving.server import ServeOptions
 
@@ -22,27 +23,33 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Interface to listen on (0.0.0.0 for every one).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8080,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="TCP port (0: any free one).")
+    ] = 8080,
     workers: Annotated[
-        int, typer.Option("--workers", help="Server processes sharing the port.")
+        int, typer.Option("--workers", min=1, help="Server processes sharing the port.")
     ] = 1,
     max_batch: Annotated[
-        int, typer.Option("--max-batch", help="Most rows scored in one model call.")
+        int, typer.Option("--max-batch", min=1, help="Most rows scored in one model call.")
     ] = 128,
     max_wait_ms: Annotated[
-        float, typer.Option("--max-wait-ms", help="Longest a request waits for a batch to fill.")
+        float,
+        typer.Option("--max-wait-ms", min=0, help="Longest a request waits for a batch to fill."),
     ] = 2.0,
     max_body_kb: Annotated[
-        int, typer.Option("--max-body-kb", help="Largest request body accepted (413 above).")
+        int,
+        typer.Option("--max-body-kb", min=1, help="Largest request body accepted (413 above)."),
     ] = 1024,
     poll_seconds: Annotated[
-        float, typer.Option("--poll-seconds", help="How often aliases are checked for moves.")
+        float,
+        typer.Option("--poll-seconds", min=0.01, help="How often aliases are checked for moves."),
     ] = 2.0,
     no_log: Annotated[
         bool, typer.Option("--no-log", help="Do not write the prediction log.")
     ] = False,
     retention_days: Annotated[
-        float, typer.Option("--retention-days", help="Prediction-log entries kept this long.")
+        float,
+        typer.Option("--retention-days", min=0, help="Prediction-log entries kept this long."),
     ] = 30.0,
     accept_labels: Annotated[
         bool,
@@ -53,9 +60,12 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve registry models until Ctrl-C or SIGTERM (requests in flight and the prediction
-    log are finished first). An alias being served is followed: when it moves, the new
-    version is loaded, verified and swapped in without failing a request."""
+    """Serve registry models until Ctrl-C or SIGTERM.
+
+    Requests in flight and the prediction log are finished first. An alias being served is
+    followed: when it moves, the new version is loaded, verified and swapped in without
+    failing a request.
+    """
     options = ServeOptions(
         max_batch=max_batch,
         max_wait_ms=max_wait_ms,
@@ -66,5 +76,12 @@ def serve(
         accept_labels=accept_labels,
         labels_token=os.environ.get("ASSAY_LABELS_TOKEN") or None,
     )
-    output.console().print(f"serving {', '.join(refs)} on http://{host}:{port} (Ctrl-C stops)")
-    run_server(ctx.obj, refs, options, host=host, port=port, workers=workers)
+    with output.existing(ctx.obj) as ws:
+        for ref in refs:  # an unknown name is an error before anything is printed
+            resolve(ws, ref)
+
+    def announce(listening: int) -> None:
+        served = ", ".join(refs)
+        output.console().print(f"serving {served} on http://{host}:{listening} (Ctrl-C stops)")
+
+    run_server(ctx.obj, refs, options, host=host, port=port, workers=workers, on_listening=announce)

@@ -26,6 +26,6 @@ def init(ctx: typer.Context) -> None:
     out = output.console()
     out.print(f"store ready: metadata {settings.db_url}")
     out.print(f"             artifacts {settings.artifact_root}")
-    out.print(f"             audit key {settings.audit_key}")
-    out.print(f"             audit checkpoints {settings.audit_checkpoints}")
+    out.print(f"             audit key {settings.audit_key_location()}")
+    out.print(f"             audit checkpoints {settings.audit_checkpoint_location()}")
     out.print(f"you are {ws.user}, with roles: {', '.join(held) or 'none'}")

@@ -10,7 +10,7 @@ import typer
 from assay.cli import output
 from assay.cli.commands.run import pairs
 from assay.errors import AssayError
-from assay.sweep import TrialResult, parse_grid, parse_range, run_sweep
+from assay.sweep import Registered, SweepResult, TrialResult, parse_grid, parse_range, run_sweep
 from assay.sweep.plot import plot_sweep
 
 __all__ = ["sweep"]
@@ -39,6 +39,13 @@ def sweep(
         str | None, typer.Option("--experiment", "-e", help="Default: PIPELINE-sweep.")
     ] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Processes.")] = 1,
+    register: Annotated[
+        str,
+        typer.Option(
+            help="What enters the model registry: none, best (the best trial, gated; needs "
+            "--objective) or all (every trial)."
+        ),
+    ] = "none",
     plot: Annotated[
         Path | None, typer.Option(help="PNG of the objective per parameter (default: none).")
     ] = None,
@@ -72,6 +79,7 @@ def sweep(
         experiment=experiment,
         workers=workers,
         observer=show,
+        register=register,
     )
     picture = plot_sweep(result, plot, [*grid_values, *ranges]) if plot else None
     failed = [t for t in result.trials if t.status != "succeeded"]
@@ -90,6 +98,8 @@ def sweep(
                 else {"run_id": best.run_id, "params": best.params, "value": best.value},
                 "plot": str(picture) if picture else None,
                 "errors": sorted({t.error for t in failed if t.error}),
+                "register": result.register,
+                "registered": _registered_json(result.registered),
             }
         )
     else:
@@ -102,6 +112,32 @@ def sweep(
             out.print(f"best: run {best.run_id} {best.params} {objective}={best.value}")
         if picture:
             out.print(f"plot: {picture}")
+        out.print(_registered_line(result))
     if result.trials and len(failed) == len(result.trials):
         first = failed[0].error or "unknown error"
         raise AssayError(f"every trial failed; the first: {first}")
+
+
+def _registered_json(registered: Registered | None) -> dict[str, object] | None:
+    if registered is None:
+        return None
+    return {
+        "run_id": registered.run_id,
+        "trial": registered.trial,
+        "versions": [{"model": m, "gates": g} for m, g in registered.versions.items()],
+    }
+
+
+def _registered_line(result: SweepResult) -> str:
+    registered = result.registered
+    if result.register == "all":
+        return "registered: every trial's model (--register all)"
+    if result.register == "none":
+        return "registered: nothing (--register best registers the best trial)"
+    if registered is None:
+        return "registered: nothing; no trial has a value of the objective"
+    if not registered.versions:
+        return f"registered: nothing; the pipeline registers no model (run {registered.run_id})"
+    notes = {"passed": " (gates passed)", "failed": " (gates FAILED, so not @latest)"}
+    shown = ", ".join(m + notes.get(g or "", "") for m, g in registered.versions.items())
+    return f"registered: {shown} from trial {registered.trial}, run {registered.run_id}"

@@ -65,7 +65,7 @@ def run_monitor(
                 launcher=functools.partial(launch, ws),
             )
             if not as_json:
-                con.print(f"monitoring {policy.model} every {policy.every} (Ctrl-C stops)")
+                con.print(_banner(policy.model, policy.every, 1 if once else rounds))
             ran = loop.run(stop, rounds=1 if once else rounds, on_round=report)
     finally:
         signal.signal(signal.SIGTERM, previous[0])
@@ -74,6 +74,13 @@ def run_monitor(
         con.print(f"stopped after {ran} round{'s' if ran != 1 else ''}")
     if once and problems:
         raise typer.Exit(1)
+
+
+def _banner(model: str, every: str, rounds: int | None) -> str:
+    if rounds == 1:
+        return f"monitoring {model}: one round"  # no wait between rounds for Ctrl-C to cut
+    many = f", {rounds} rounds" if rounds else ""
+    return f"monitoring {model} every {every}{many} (Ctrl-C stops)"
 
 
 def _round(done: Round) -> dict[str, Any]:
@@ -137,7 +144,7 @@ def retrains(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Retrainings started by monitoring, newest first: cause, run, version and outcome."""
-    with output.opened(ctx.obj) as ws:
+    with output.existing(ctx.obj) as ws:
         found = ws.metadata.retrains(model)
     if as_json:
         output.print_json([asdict(r) for r in found])

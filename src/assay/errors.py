@@ -26,6 +26,7 @@ with ``exit_code``; it never shows a traceback for an ``AssayError``.
     │       └── PermissionDenied  the acting user lacks the role (or is the author)
     ├── CompileError              a model has no array form (unsupported parts, or it differs)
     ├── AuditError                the audit chain, its key or its checkpoints are unusable
+    │   └── TamperedError         a record differs from what the audit chain sealed
     ├── ReproductionError         a run cannot be re-executed as it was recorded
     └── DataError                 input data is missing, unreadable or malformed
 """
@@ -55,6 +56,7 @@ __all__ = [
     "StepFailedError",
     "StoreError",
     "StoreNotFoundError",
+    "TamperedError",
 ]
 
 
@@ -168,6 +170,11 @@ class CompileError(AssayError):
 
 class AuditError(AssayError):
     """Raised when the audit chain cannot be checked: missing key, unreadable checkpoints."""
+
+
+class TamperedError(AuditError):
+    """Raised when a decision (a role check, a promotion) finds that a record it rests on
+    differs from what the audit chain sealed: the database was changed outside assay."""
 
 
 class ReproductionError(AssayError):

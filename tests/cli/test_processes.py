@@ -110,7 +110,11 @@ def test_sigkill_mid_step_leaves_a_readable_store_and_reuses_finished_steps(
     listed = run_subprocess(["runs", "list", "--json"], tmp_path, env)
     assert listed.code == 0, listed.err
     killed_id = json.loads(listed.out)[0]["id"]
-    assert json.loads(listed.out)[0]["status"] == "running"
+    # Listing it checked that its process is gone: it is killed, not running, at once.
+    assert json.loads(listed.out)[0]["status"] == "killed"
+    killed = json.loads(run_subprocess(["runs", "show", killed_id, "--json"], tmp_path, env).out)
+    assert killed["status"] == "killed"
+    assert run_subprocess(["audit", "verify"], tmp_path, env).code == 0  # reaping is audited
 
     rerun = run_subprocess(["run", "killable.py", "--json"], tmp_path, env)
     assert rerun.code == 0, rerun.err

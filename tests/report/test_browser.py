@@ -106,7 +106,7 @@ def test_the_report_opens_offline_with_every_section_filled(
         assert page.title() == "Evidence: toy@1"
         expected = {
             "what-it-does": ["toy@1", "A toy classifier.", "Tests of assay's governance."],
-            "is-it-compliant": ["min macro_f1", "PASS", "bob", "Verified.", head_hash[:16]],
+            "is-it-compliant": ["min macro_f1", "PASS", "bob", "Verified 20", head_hash[:16]],
             "does-it-do-what-it-must": ["macro_f1", "0.8000", "precision", "sha256"],
             "does-it-keep-doing-it": ["production", "approved promotion", "No monitoring"],
             "provenance": ["make_data", "check_gates", "quality"],
@@ -199,5 +199,5 @@ def test_a_tampered_store_gives_a_report_that_says_broken(
     assert result.code == 0, result.err
     assert result.out.strip().endswith("(gates passed, audit chain BROKEN)")
     page = (store / "tampered.html").read_text()
-    assert '<div class="broken"><strong>BROKEN.</strong>' in page
+    assert '<div class="broken"><strong>BROKEN (checked 20' in page
     assert "event 3: column actor differs from the sealed record" in page

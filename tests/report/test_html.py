@@ -103,6 +103,7 @@ EVIDENCE: dict[str, Any] = {
         ],
         "audit": {
             "ok": True,
+            "verified_at": 1767225600.0,
             "events": 42,
             "head": {"seq": 42, "hash": HEAD},
             "key_id": "key-5e7a",
@@ -231,7 +232,8 @@ def test_every_section_is_present_and_filled(evidence: dict[str, Any]) -> None:
     compliant = text_of(section(page, "is-it-compliant"))
     assert "min macro_f1" in compliant and "macro_f1 0.9100 >= 0.8" in compliant
     assert "PASSED" in compliant and "bob-the-approver" in compliant and "approved" in compliant
-    assert HEAD in compliant and "Verified." in compliant and "model.registered" in compliant
+    assert HEAD in compliant and "model.registered" in compliant
+    assert "Verified 2026-01-01 00:00:00 UTC." in compliant  # when the check ran
     must = section(page, "does-it-do-what-it-must")
     assert "0.9200" in text_of(must) and "0.9350" in text_of(must)
     assert must.count("<svg") == 2  # the confusion matrix and the per-class bars
@@ -290,11 +292,14 @@ def test_a_broken_audit_chain_is_shown_as_broken(evidence: dict[str, Any]) -> No
     )
     page = render_html(evidence)
     compliant = section(page, "is-it-compliant")
-    assert '<div class="broken"><strong>BROKEN.</strong>' in compliant
+    assert (
+        '<div class="broken"><strong>BROKEN (checked 2026-01-01 00:00:00 UTC).</strong>'
+        in compliant
+    )
     assert "event 5: its contents were changed (hash mismatch)" in text_of(compliant)
     assert "no checkpoint of the chain exists outside the store" in compliant
     assert '<span class="badge bad">BROKEN</span>' in page  # also in the summary at the top
-    assert "Verified." not in page
+    assert "Verified" not in page
 
 
 def test_an_unverified_chain_and_failed_gates_say_so(evidence: dict[str, Any]) -> None:

@@ -11,6 +11,11 @@ from assay.errors import AuditError
 
 __all__ = ["Checkpoint", "CheckpointLog", "CheckpointLogs"]
 
+# How much of a log's end ``latest`` reads: checkpoints are appended after each commit, so
+# concurrent writers may leave them a little out of order, never by this many.
+_TAIL = 256
+_TAIL_BYTES = 256 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
@@ -92,6 +97,44 @@ class CheckpointLog:
                 ) from None
         return found
 
+    def latest(self, chain: str) -> Checkpoint | None:
+        """The checkpoint of the chain whose event 1 has hash ``chain`` (or of no named
+        chain) with the highest ``seq`` among the last ones written, read from the end of
+        the log: what a decision checks the chain against without reading the whole log.
+
+        Raises:
+            AuditError: the log cannot be read, or its tail is not checkpoints.
+        """
+        try:
+            lines = self._read_remote(tail=_TAIL) if self._remote else self._tail_local()
+        except OSError as exc:
+            raise AuditError(f"cannot read audit checkpoints at {self.location}: {exc}") from None
+        best: Checkpoint | None = None
+        for line in lines:
+            try:
+                checkpoint = Checkpoint(**json.loads(line))
+            except (ValueError, TypeError):
+                raise AuditError(
+                    f"the end of {self.location} is not checkpoint records",
+                    hint="the checkpoint log was edited; restore it from its backup",
+                ) from None
+            if checkpoint.chain in ("", chain) and (best is None or checkpoint.seq > best.seq):
+                best = checkpoint
+        return best
+
+    def _tail_local(self) -> list[str]:
+        path = Path(self.location.removeprefix("file://"))
+        if not path.exists():
+            return []
+        with path.open("rb") as source:
+            size = source.seek(0, os.SEEK_END)
+            source.seek(max(0, size - _TAIL_BYTES))
+            data = source.read()
+        lines = data.decode(errors="replace").splitlines()
+        if size > _TAIL_BYTES:
+            lines = lines[1:]  # the first line read may be cut
+        return [ln for ln in lines if ln.strip()][-_TAIL:]
+
     def _read_local(self) -> list[str]:
         path = Path(self.location.removeprefix("file://"))
         if not path.exists():
@@ -106,14 +149,15 @@ class CheckpointLog:
         with fs.open(f"{root}/{checkpoint.seq:012d}-{checkpoint.hash}.json", "w") as out:
             out.write(line)
 
-    def _read_remote(self) -> list[str]:
+    def _read_remote(self, tail: int | None = None) -> list[str]:
         import fsspec  # noqa: PLC0415
 
         fs, root = fsspec.core.url_to_fs(self.location)
         if not fs.exists(root):
             return []
         lines = []
-        for name in sorted(fs.ls(root, detail=False)):
+        names = sorted(fs.ls(root, detail=False))  # named by seq, so sorted is chain order
+        for name in names[-tail:] if tail else names:
             with fs.open(name, "r") as source:
                 lines.append(source.read())
         return lines
@@ -140,6 +184,11 @@ class CheckpointLogs:
         if self.explicit:
             return CheckpointLog(self.explicit)
         return CheckpointLog(str(self.folder / f"{key_id}-{first[:16]}.jsonl"))
+
+    def latest(self, key_id: str, first: str) -> Checkpoint | None:
+        """The newest checkpoint of the chain ``(key_id, first)`` in the log it appends to
+        (see :meth:`CheckpointLog.latest`); None when there is none."""
+        return self.log(key_id, first).latest(first) if key_id or self.explicit else None
 
     def read(self, key_id: str, first: str, *, other_chains: bool) -> list[Checkpoint]:
         """The checkpoints of the chain ``(key_id, first)``: the explicit log whole (other

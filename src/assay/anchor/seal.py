@@ -27,6 +27,8 @@ class Anchor(Protocol):
 
     def sign(self, digest: str) -> str: ...
 
+    def verify(self, digest: str, signature: str) -> bool: ...
+
     def checkpoint(self, seq: int, digest: str, first: str) -> None: ...
 
     def public_key(self, key_id: str) -> PublicKey:
@@ -41,6 +43,15 @@ class Anchor(Protocol):
         """The checkpoints that the chain signed by ``key_id`` whose event 1 has hash
         ``first`` may own, and those of other chains that its key must not have signed
         (see :meth:`CheckpointLogs.read`)."""
+        ...
+
+    def latest_checkpoint(self, key_id: str, first: str) -> Checkpoint | None:
+        """The newest checkpoint of that chain, read cheaply (from the end of its log), for
+        decisions that check the chain has not been cut short; None when there is none.
+
+        Raises:
+            AuditError: the log cannot be read.
+        """
         ...
 
     def checkpoint_location(self, key_id: str, first: str) -> str:
@@ -122,6 +133,9 @@ class FileSealer:
     def sign(self, digest: str) -> str:
         return self.signing_key.sign(digest.encode())
 
+    def verify(self, digest: str, signature: str) -> bool:
+        return self.signing_key.public.verify(digest.encode(), signature)
+
     def checkpoint(self, seq: int, digest: str, first: str) -> None:
         key = self.signing_key
         self._committed = True
@@ -148,6 +162,14 @@ class FileSealer:
         # An explicit key may sign several stores, so only this chain's log is read.
         return self.logs.read(key_id, first, other_chains=self.key_path is None)
 
+    def latest_checkpoint(self, key_id: str, first: str) -> Checkpoint | None:
+        found = self.logs.latest(key_id, first)
+        if found is None and self.logs.legacy is not None:
+            # A chain begun by an earlier version may have its checkpoints in its old log.
+            legacy = [cp for cp in self.checkpoints(key_id, first) if cp.chain in ("", first)]
+            found = max(legacy, key=lambda cp: cp.seq, default=None)
+        return found
+
     def checkpoint_location(self, key_id: str, first: str) -> str:
         return self.logs.log(key_id, first).location
 
@@ -170,6 +192,9 @@ class MemorySealer:
     def sign(self, digest: str) -> str:
         return self.key.sign(digest.encode())
 
+    def verify(self, digest: str, signature: str) -> bool:
+        return self.key.public.verify(digest.encode(), signature)
+
     def checkpoint(self, seq: int, digest: str, first: str) -> None:
         self.written.append(_signed_checkpoint(self.key, seq, digest, first))
 
@@ -178,6 +203,9 @@ class MemorySealer:
 
     def checkpoints(self, key_id: str, first: str) -> list[Checkpoint]:
         return list(self.written)
+
+    def latest_checkpoint(self, key_id: str, first: str) -> Checkpoint | None:
+        return max(self.written, key=lambda cp: cp.seq, default=None)
 
     def checkpoint_location(self, key_id: str, first: str) -> str:
         return "memory"

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from assay.anchor import Checkpoint, PublicKey
-from assay.core import sha256_hex
+from assay.chain import (
+    Projection,
+    changed_tables,
+    event_problems,
+    project,
+    sealed,
+    table_differences,
+)
 from assay.metadata import GENESIS, AuditEventRecord
-from assay.workspace import Workspace
+from assay.metadata.chain import SEALED_TABLES
+from assay.workspace import Workspace, chain_of
 
 __all__ = ["Problem", "VerifyReport", "verify_chain"]
-
-_COLUMNS = ("at", "actor", "action", "subject")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +38,8 @@ class Problem:
 class VerifyReport:
     """What ``assay audit verify`` found."""
 
+    verified_at: float = 0.0
+    """When the check ran (seconds since the epoch)."""
     events: int = 0
     head_seq: int = 0
     head_hash: str = ""
@@ -52,6 +60,7 @@ class VerifyReport:
         """A JSON-able form."""
         return {
             "ok": self.ok,
+            "verified_at": self.verified_at,
             "events": self.events,
             "head": {"seq": self.head_seq, "hash": self.head_hash},
             "key_id": self.key_id,
@@ -74,7 +83,7 @@ def verify_chain(ws: Workspace, *, artifacts: bool = True) -> VerifyReport:
     Raises:
         AuditError: the public key or the checkpoints cannot be read at all.
     """
-    report = VerifyReport()
+    report = VerifyReport(verified_at=time.time())
     events = ws.metadata.audit_events()
     report.events = len(events)
     key_id = next((ev.key_id for ev in events if ev.key_id), "")
@@ -115,10 +124,11 @@ def verify_chain(ws: Workspace, *, artifacts: bool = True) -> VerifyReport:
             )
         _check_checkpoints(ours, key, hashes, report)
         _check_other_chains([cp for cp in checkpoints if cp not in ours], key, report)
-    payloads = dict(_payloads(events))
-    _check_state(ws, events, payloads, report)
+    _check_owner(ws, first, report)
+    found = project(sealed(e) for e in events)
+    _check_tables(ws, events, found, report)
     if artifacts:
-        _check_artifacts(ws, payloads, report)
+        _check_artifacts(ws, found, report)
     # Problems in chain order, the store-wide ones last: the first is the first broken link.
     report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
     return report
@@ -138,34 +148,10 @@ def _check_links(
             )
             report.problems.append(Problem(ev.seq, f"{gap} (deleted or renumbered)"))
         hashes[ev.seq] = ev.hash
-        if sha256_hex(ev.body.encode()) != ev.hash:
-            report.problems.append(Problem(ev.seq, "its contents were changed (hash mismatch)"))
-        body = _parse(ev.body)
-        if body is None:
-            report.problems.append(Problem(ev.seq, "its sealed body is not JSON"))
-        else:
-            if body.get("seq") != ev.seq:
-                report.problems.append(
-                    Problem(ev.seq, f"it was sealed as event {body.get('seq')} (moved)")
-                )
-            for column in _COLUMNS:
-                if body.get(column) != getattr(ev, column):
-                    report.problems.append(
-                        Problem(ev.seq, f"column {column} differs from the sealed record")
-                    )
-            if body.get("prev") != ev.prev_hash:
-                report.problems.append(
-                    Problem(ev.seq, "column prev_hash differs from the sealed record")
-                )
+        report.problems += [Problem(ev.seq, p) for p in event_problems(ev, key)]
         if ev.prev_hash != prev:
             report.problems.append(
                 Problem(ev.seq, "it does not follow the event before it (broken link)")
-            )
-        if not ev.signature:
-            report.problems.append(Problem(ev.seq, "it is not signed"))
-        elif not _signed_by(key, ev.key_id, ev.hash.encode(), ev.signature):
-            report.problems.append(
-                Problem(ev.seq, "its signature does not verify with the store's audit key")
             )
         expected_seq, prev = ev.seq + 1, ev.hash
     return hashes
@@ -225,79 +211,63 @@ def _check_other_chains(
         )
 
 
-def _parse(body: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+def _check_owner(ws: Workspace, first: str, report: VerifyReport) -> None:
+    # The artifact store names the chain its database holds: another (or none at all, over
+    # an artifact store that names one) means the database was lost or replaced.
+    named = chain_of(ws.artifacts)
+    if named is None or named.get("first") == first:
+        return
+    owner = named.get("first", "")[:12]
+    chain = f"the audit chain of key {named.get('key_id')} whose event 1 is {owner}"
+    held = "has no audit events" if not first else f"holds a chain whose event 1 is {first[:12]}"
+    report.problems.append(
+        Problem(
+            None,
+            f"the database {held}, but the artifact store belongs to {chain}: the database "
+            "was lost or replaced (`assay audit new-chain` records a new chain on purpose)",
+        )
+    )
 
 
-def _payloads(events: list[AuditEventRecord]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for ev in events:
-        body = _parse(ev.body) or {}
-        yield ev.seq, {**body, "payload": body.get("payload") or {}}
-
-
-def _check_state(
-    ws: Workspace,
-    events: list[AuditEventRecord],
-    payloads: dict[int, dict[str, Any]],
-    report: VerifyReport,
+def _check_tables(
+    ws: Workspace, events: list[AuditEventRecord], found: Projection, report: VerifyReport
 ) -> None:
-    # The chain is only worth checking if the registry says what the chain says: a version
-    # pointing at other bytes, or an alias moved without an event, is tampering too.
-    registered: dict[str, str] = {}
-    aliases: dict[str, int | None] = {}
-    for ev in events:
-        body = payloads[ev.seq]
-        if body.get("action") == "model.registered":
-            registered[str(body.get("subject"))] = str(body["payload"].get("digest"))
-        elif body.get("action") == "alias.moved":
-            aliases[str(body.get("subject"))] = body["payload"].get("version")
+    # The chain is only worth checking if the tables say what it says: a version pointing at
+    # other bytes, a verdict turned to passed, a role or run inserted or deleted behind its
+    # back is tampering too.
     since = ws.metadata.audit_since()
-    for version in ws.metadata.model_versions():
-        if version.created_at < since:
-            report.unaudited += 1  # registered before this store had an audit chain
-            continue
-        subject = f"model:{version.name}@{version.version}"
-        if subject not in registered:
-            report.problems.append(Problem(None, f"{subject[6:]} has no registration in the chain"))
-        elif registered[subject] != version.digest:
-            report.problems.append(
-                Problem(None, f"{subject[6:]} points at other bytes than the chain registered")
-            )
-    current = {f"model:{a.name}@{a.alias}": a.version for a in ws.metadata.aliases()}
-    for subject in sorted(set(current) | {s for s, v in aliases.items() if v is not None}):
-        if current.get(subject) != aliases.get(subject):
+    report.unaudited = sum(1 for v in ws.metadata.model_versions() if v.created_at < since)
+    for difference in table_differences(ws, found, SEALED_TABLES):
+        report.problems.append(Problem(difference.seq, f"{difference.row}: {difference.message}"))
+    head = sealed(events[-1]) if events else None
+    if head is not None and head.state is not None:
+        changed = changed_tables(ws, head.state)
+        which = (
+            f"the tables {', '.join(changed)}"
+            if changed
+            else "the governance tables (and the digests kept beside the head)"
+        )
+        if changed != []:
             report.problems.append(
                 Problem(
                     None,
-                    f"{subject[6:]} is version {current.get(subject)} but the chain says "
-                    f"{aliases.get(subject)}",
+                    f"{which} differ from the governance state that event {head.seq} seals: "
+                    "they were changed outside assay",
                 )
             )
 
 
-def _check_artifacts(
-    ws: Workspace, payloads: dict[int, dict[str, Any]], report: VerifyReport
-) -> None:
-    first_seen: dict[str, int] = {}
-    deleted: dict[str, int] = {}  # bytes removed on purpose, with the event saying so
-    for seq, body in payloads.items():
-        payload = body["payload"]
-        if body.get("action") == "artifact.deleted":
-            deleted[str(body.get("subject", "")).removeprefix("artifact:")] = seq
-        for group in ("inputs", "outputs"):
-            for digest in (payload.get(group) or {}).values():
-                first_seen.setdefault(str(digest), seq)
-        if body.get("action") == "model.registered" and payload.get("digest"):
-            first_seen.setdefault(str(payload["digest"]), seq)
-    for digest, seq in sorted(first_seen.items(), key=lambda item: item[1]):
+def _check_artifacts(ws: Workspace, found: Projection, report: VerifyReport) -> None:
+    named = dict(found.named)
+    for digest in sorted(found.folders | _folders(ws, named), key=lambda d: named.get(d, 0)):
+        seq = named.get(digest, 0)
+        for member in _members(ws, digest, seq, report):
+            named.setdefault(member, seq)
+    for digest, seq in sorted(named.items(), key=lambda item: item[1]):
         actual = ws.artifacts.actual_digest(digest)
         report.artifacts += 1
-        if actual is None and deleted.get(digest, 0) > seq:
-            continue
+        if actual is None and found.deleted.get(digest, 0) > seq:
+            continue  # bytes removed on purpose, with the event saying so
         if actual is None:
             report.problems.append(Problem(seq, f"artifact {digest[:12]} it names has no bytes"))
         elif actual != digest:
@@ -307,3 +277,24 @@ def _check_artifacts(
                     f"artifact {digest[:12]} it names was altered (bytes hash to {actual[:12]})",
                 )
             )
+
+
+def _folders(ws: Workspace, named: dict[str, int]) -> set[str]:
+    # Folders named by events of an earlier version, which did not seal their kind.
+    rows = ws.metadata.sealed_rows("artifacts")
+    return {r["digest"] for r in rows if r["kind"] == "folder" and r["digest"] in named}
+
+
+def _members(ws: Workspace, digest: str, seq: int, report: VerifyReport) -> list[str]:
+    # A folder input is its manifest: the chain depends on every file the manifest names.
+    data = ws.artifacts.intact_bytes(digest)
+    if data is None:
+        return []  # missing or altered: the manifest's own check names it
+    try:
+        manifest = json.loads(data)
+    except ValueError:
+        manifest = None
+    if not isinstance(manifest, dict) or not all(isinstance(v, str) for v in manifest.values()):
+        report.problems.append(Problem(seq, f"folder {digest[:12]} it names is not a manifest"))
+        return []
+    return sorted(set(manifest.values()))

@@ -123,11 +123,14 @@ def duration(start: float | None, end: float | None) -> str:
 
 
 @contextlib.contextmanager
-def opened(settings: Settings, *, create: bool = True) -> Iterator[Workspace]:
+def opened(
+    settings: Settings, *, create: bool = True, new_chain: bool = False
+) -> Iterator[Workspace]:
     """The workspace of ``settings``, closed when the block ends; created when missing
-    unless ``create`` is false (then see :func:`existing`)."""
+    unless ``create`` is false (then see :func:`existing`); ``new_chain`` lets it begin a
+    new audit chain over artifacts that belong to a lost one."""
     try:
-        ws = open_workspace(settings, create=create)
+        ws = open_workspace(settings, create=create, new_chain=new_chain)
     except StoreNotFoundError as exc:
         raise StoreNotFoundError(exc.message, hint=_NO_STORE_HINT) from None
     try:

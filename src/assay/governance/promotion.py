@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from assay.errors import GovernanceError, PermissionDenied
+from assay.chain import read_sealed
+from assay.errors import GovernanceError, PermissionDenied, TamperedError
 from assay.governance.roles import require
 from assay.metadata import (
     AliasMoveRecord,
@@ -136,9 +137,8 @@ def review(
     require(ws, "approver", "approve or reject promotions")
     request = _find_request(ws, ref, alias, "open")
     version = resolve(ws, f"{request.name}@{request.version}")
-    run = ws.metadata.get_run(version.run_id)
     subject = f"{request.name}@{request.version}"
-    if ws.user in {version.created_by, run.user}:
+    if ws.user in {version.created_by, _trainer(ws, version)}:
         raise PermissionDenied(
             f"{ws.user} trained {subject} and may not review its promotion",
             hint="four eyes: another approver reviews it",
@@ -166,6 +166,31 @@ def review(
         subject=f"model:{subject}",
     )
     return ws.metadata.get_request(request.id)
+
+
+def _trainer(ws: Workspace, version: ModelVersionRecord) -> str:
+    # Who ran the run that made the version, as its sealed run.started event says: the runs
+    # table is not among the governance tables the chain's state vouches for.
+    run = ws.metadata.get_run(version.run_id)
+    started = read_sealed(ws, [f"run:{run.id}"], ["run.started"])
+    if not started:
+        if run.started_at < ws.metadata.audit_since():
+            return run.user  # a run from before this store had an audit chain
+        raise TamperedError(
+            f"the audit chain has no record of run {run.id[:12]}, which made "
+            f"{version.name}@{version.version}: the database was changed outside assay",
+            hint="`assay audit verify` lists every difference; restore the database from a "
+            "backup taken before the change",
+        )
+    user = str(started[0].payload.get("user") or started[0].actor)
+    if user != run.user:
+        raise TamperedError(
+            f"run {run.id[:12]} is recorded as {run.user}'s, but the audit chain says {user} "
+            "started it: the database was changed outside assay",
+            hint="`assay audit verify` lists every difference; restore the database from a "
+            "backup taken before the change",
+        )
+    return user
 
 
 def promote(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from assay.errors import GovernanceError, PermissionDenied
+from assay.chain import check_state
+from assay.errors import GovernanceError, PermissionDenied, TamperedError
 from assay.metadata import RoleGrant
 from assay.workspace import Workspace
 
@@ -21,13 +22,28 @@ def roles_of(ws: Workspace, user: str) -> set[str]:
 def require(ws: Workspace, role: str, action: str) -> None:
     """Refuse ``action`` unless the acting user holds ``role`` (or admin).
 
+    Every decision starts here, so here the governance tables are first checked against
+    the state the audit chain seals: a grant, verdict, request or alias written behind
+    assay's back is refused, named, instead of honoured.
+
     A store nobody holds a role in yet is claimed by its first user, who becomes its admin
     (recorded in the audit log), the way a new project's creator owns it.
 
     Raises:
         PermissionDenied: the user lacks the role.
+        TamperedError: a governance table differs from what the audit chain sealed.
     """
+    check_state(ws)
     held = roles_of(ws, ws.user)
+    if not held and ws.metadata.has_audit_events("role.granted") and not ws.metadata.role_grants():
+        # Every grant deleted behind the chain's back must not let the next user claim admin
+        # (a chain that seals no state yet cannot say so otherwise).
+        raise TamperedError(
+            "the audit chain records role grants, but the role_grants table is empty: it was "
+            "emptied outside assay",
+            hint="`assay audit verify` lists every difference; restore the database from a "
+            "backup taken before the change",
+        )
     if not held:
         if ws.metadata.grant_role(ws.user, "admin", ws.user, only_if_first=True):
             return

@@ -11,6 +11,14 @@ import sqlalchemy as sa
 
 from assay.core import canonical_json, sha256_hex
 from assay.metadata import schema as t
+from assay.metadata.state import (
+    LOCKED_KEY,
+    STATE_TABLES,
+    sealed_head,
+    state_digest,
+    table_digest,
+    tables_of,
+)
 
 __all__ = ["GENESIS", "AuditEntry", "AuditEventRecord", "Sealer", "append_audit", "event_body"]
 
@@ -39,6 +47,10 @@ class Sealer(Protocol):
 
     def sign(self, digest: str) -> str:
         """Signature of an event hash."""
+        ...
+
+    def verify(self, digest: str, signature: str) -> bool:
+        """Whether ``signature`` is the prepared key's signature of an event hash."""
         ...
 
     def checkpoint(self, seq: int, digest: str, first: str) -> None:
@@ -73,20 +85,22 @@ class AuditEventRecord:
 
 
 def event_body(
-    seq: int, at: float, actor: str, entry: AuditEntry, prev: str
+    seq: int, at: float, actor: str, entry: AuditEntry, prev: str, state: str | None = None
 ) -> str:  # the text that is hashed and signed
-    """The canonical JSON an event's hash covers."""
-    return canonical_json(
-        {
-            "seq": seq,
-            "at": at,
-            "actor": actor,
-            "action": entry.action,
-            "subject": entry.subject,
-            "payload": dict(entry.payload),
-            "prev": prev,
-        }
-    )
+    """The canonical JSON an event's hash covers; ``state`` is the digest of the
+    governance state as of the event (see :mod:`assay.metadata.state`)."""
+    body = {
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "action": entry.action,
+        "subject": entry.subject,
+        "payload": dict(entry.payload),
+        "prev": prev,
+    }
+    if state is not None:
+        body["state"] = state
+    return canonical_json(body)
 
 
 def append_audit(
@@ -96,29 +110,47 @@ def append_audit(
 
     The head row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's write transactions
     already exclude each other), so concurrent writers extend one chain instead of forking it.
+    The head event is checked before anything is added after it, and the events seal the
+    governance state: recomputed for the tables these events change (which the transaction
+    checked with :func:`~assay.metadata.state.lock_state` before changing them), carried
+    over from the head for the rest.
+
+    Raises:
+        TamperedError: the head event or the governance state were changed outside assay.
     """
     if not entries:
         return
     # Plain SQL through the driver: appending is on every write's path, and building the
     # statements with SQLAlchemy each time would cost more than the database's own work.
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
-    seq, prev, chain_key = conn.exec_driver_sql(
-        f"SELECT seq, hash, key_id FROM audit_head WHERE id = 1{lock}"  # noqa: S608
-    ).one()
+    head = sealed_head(conn, sealer, lock=True)
+    seq, prev, chain_key = head.seq, head.hash, head.key_id
     # Event 1's hash, with the key id, names the chain and so its checkpoints. Read after
     # the lock, in a statement of its own: on PostgreSQL one that waited for the lock still
     # sees the snapshot from before the wait, where a first event may not exist yet.
     first = ""
     if seq and sealer is not None:
         first = conn.exec_driver_sql("SELECT hash FROM audit_events WHERE seq = 1").scalar() or ""
-    if sealer is not None:
-        sealer.prepare(chain_key)  # refuses, inside the transaction, a key that is not the chain's
+    changed = tables_of(e.action for e in entries)
+    unchecked = set(changed) - conn.info.get(LOCKED_KEY, set())
+    if unchecked:  # a write path that would seal its own tables unchecked: a bug, not a user's
+        raise RuntimeError(f"state tables {sorted(unchecked)} changed without lock_state")
+    # A chain that seals no state yet (a new one, or one begun before revision 0007) starts
+    # sealing it now, as the tables are.
+    recompute = changed if head.sealed is not None else STATE_TABLES
+    state = head.sealed
+    if recompute:
+        kept = {**head.kept, **{name: table_digest(conn, name) for name in recompute}}
+        state = state_digest(kept)
+        conn.exec_driver_sql(
+            f"UPDATE audit_head SET state = {mark} WHERE id = 1",  # noqa: S608
+            (canonical_json(kept),),
+        )
     now = time.time()
     rows = []
     for entry in entries:
         seq += 1
-        body = event_body(seq, now, actor, entry, prev)
+        body = event_body(seq, now, actor, entry, prev, state)
         digest = sha256_hex(body.encode())
         signature = sealer.sign(digest) if sealer else None
         key_id = sealer.key_id if sealer else None
@@ -144,6 +176,7 @@ def take_head(conn: sa.Connection) -> tuple[int, str, str] | None:
     """The head a finished transaction appended, if any (and forget it): its ``seq``, its
     hash, and the hash of the chain's event 1."""
     head: tuple[int, str, str] | None = conn.info.pop(HEAD_KEY, None)
+    conn.info.pop(LOCKED_KEY, None)
     return head
 
 

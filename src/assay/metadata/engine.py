@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from assay.core import dumps_json, loads_json
 from assay.errors import MetadataError, StoreNotFoundError
 from assay.metadata.audit import GENESIS, Sealer
-from assay.metadata.repository import MetadataStore
+from assay.metadata.repository import MetadataStore, disk_full
 from assay.metadata.schema import SCHEMA_REVISION, audit_head, metadata, store_info
 
 if TYPE_CHECKING:
@@ -76,6 +76,9 @@ def open_metadata(
             raise _no_store(parsed)
         migrate(engine)
     except sa.exc.DBAPIError as exc:
+        full = disk_full(parsed, exc)
+        if full is not None:
+            raise full from None
         raise MetadataError(
             f"cannot open the metadata database {parsed.render_as_string(hide_password=True)}: "
             f"{str(exc.orig).strip()}",
@@ -170,6 +173,7 @@ def _create_fresh(engine: sa.Engine) -> bool:
     # An empty database gets the current tables at once and is stamped with the head
     # revision, as Alembic recommends; a test checks these tables equal the migrations'.
     with engine.execution_options(assay_write=True).begin() as conn:
+        _serialise_schema_changes(conn)
         if sa.inspect(conn).get_table_names():
             return False
         metadata.create_all(conn)
@@ -183,6 +187,18 @@ def _create_fresh(engine: sa.Engine) -> bool:
         version.create(conn)
         conn.execute(version.insert().values(version_num=SCHEMA_REVISION))
     return True
+
+
+# The key of the PostgreSQL advisory lock that schema changes take: any fixed number.
+_SCHEMA_LOCK = 0x61737361795F7363  # "assay_sc"
+
+
+def _serialise_schema_changes(conn: sa.Connection) -> None:
+    # Processes opening an empty PostgreSQL database at once would each create the tables,
+    # and all but one fail on the catalogue's unique keys; the lock lets one create them
+    # and the others then find them. SQLite's immediate write transaction already does.
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
 
 
 def _current_revision(engine: sa.Engine) -> str | None:
@@ -233,5 +249,6 @@ def migrate(engine: sa.Engine) -> None:
                 hint="upgrade assay; a database is never migrated backwards",
             ) from None
     with engine.execution_options(assay_write=True).begin() as conn:
+        _serialise_schema_changes(conn)
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "head")  # a no-op when a process that held the lock did it

@@ -13,6 +13,7 @@ from assay.errors import MetadataError
 from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
+from assay.metadata.audit import Sealer
 from assay.metadata.governance import verdict_entry
 from assay.metadata.records import (
     ArtifactRecord,
@@ -23,6 +24,7 @@ from assay.metadata.records import (
     Registration,
 )
 from assay.metadata.rows import asdict
+from assay.metadata.state import lock_state
 from assay.metadata.writes import (
     RETRIES,
     execution_entry,
@@ -58,6 +60,7 @@ class ExecutionRecords:
     _write: Callable[[], AbstractContextManager[sa.Connection]]
     _insert_artifacts: Any
     audit: Callable[..., None]
+    sealer: Sealer | None
 
     def record_execution(
         self,
@@ -104,6 +107,11 @@ class ExecutionRecords:
         evs = [asdict(e) for _, _, events, _ in batch for e in events]
         mets = [m for _, _, _, metrics in batch for m in metrics]
         with self._write() as conn:
+            governed = (["model_versions"] if registrations else []) + (
+                ["gate_verdicts"] if verdicts else []
+            )
+            if governed:
+                lock_state(conn, governed, self.sealer)
             if arts:
                 conn.execute(self._insert_artifacts, [asdict(a) for a in arts.values()])
             conn.execute(t.executions.insert(), [asdict(e) for e, _, _, _ in batch])
@@ -113,7 +121,7 @@ class ExecutionRecords:
             for execution, _, _, _ in batch:
                 if execution.logged_params:
                     merge_params(conn, execution.run_id, execution.logged_params)
-            entries = [execution_entry(e, events) for e, _, events, _ in batch]
+            entries = [execution_entry(e, events, artifacts) for e, artifacts, events, _ in batch]
             for registration in registrations:
                 version, new = register_in(conn, registration)
                 if new:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from assay.errors import GovernanceError
 from assay.metadata import schema as t
-from assay.metadata.audit import AuditEntry, AuditEventRecord, read_events
+from assay.metadata.audit import AuditEntry, Sealer
 from assay.metadata.records import (
     AliasMoveRecord,
     GateVerdictRecord,
@@ -22,6 +22,7 @@ from assay.metadata.records import (
     RoleGrant,
 )
 from assay.metadata.rows import asdict, one_by_prefix
+from assay.metadata.state import lock_state
 
 __all__ = ["GovernanceRecords", "verdict_entry"]
 
@@ -35,8 +36,11 @@ def verdict_entry(verdict: GateVerdictRecord) -> AuditEntry:
             "passed": verdict.passed,
             "policy_digest": verdict.policy_digest,
             "results": verdict.results,
+            "policy": verdict.policy,
             "run": verdict.run_id,
             "execution": verdict.execution_id,
+            "created_by": verdict.created_by,
+            "created_at": verdict.created_at,
         },
     )
 
@@ -47,22 +51,7 @@ class GovernanceRecords:
     _read: Callable[[], AbstractContextManager[sa.Connection]]
     _write: Callable[[], AbstractContextManager[sa.Connection]]
     audit: Callable[..., None]
-
-    def store_id(self) -> str:
-        """The store's random identity, made when it was created."""
-        return self._info("store_id")
-
-    def audit_since(self) -> float:
-        """When the audit chain began: 0 for a store that had it from the start, else the
-        time the store was migrated to a schema with it."""
-        return float(self._info("audit_since") or 0)
-
-    def _info(self, key: str) -> str:
-        with self._read() as conn:
-            value = conn.execute(
-                sa.select(t.store_info.c.value).where(t.store_info.c.key == key)
-            ).scalar()
-        return str(value or "")
+    sealer: Sealer | None
 
     # -- roles ----------------------------------------------------------------------------
 
@@ -81,16 +70,17 @@ class GovernanceRecords:
         g = t.role_grants
         try:
             with self._write() as conn:
+                lock_state(conn, ["role_grants"], self.sealer)
                 if only_if_first and conn.execute(sa.select(g.c.user).limit(1)).first():
                     return False
                 held = sa.select(g.c.user).where(g.c.user == user, g.c.role == role)
                 if conn.execute(held).first() is not None:
                     return False
-                conn.execute(
-                    g.insert().values(user=user, role=role, granted_by=by, granted_at=time.time())
-                )
+                now = time.time()
+                conn.execute(g.insert().values(user=user, role=role, granted_by=by, granted_at=now))
                 why = "first user of the store" if only_if_first else "granted"
-                entry = AuditEntry("role.granted", f"user:{user}", {"role": role, "why": why})
+                payload = {"role": role, "why": why, "granted_at": now}
+                entry = AuditEntry("role.granted", f"user:{user}", payload)
                 self.audit(conn, [entry], by)
         except sa.exc.IntegrityError:  # a concurrent writer granted the same role first
             return False
@@ -100,6 +90,7 @@ class GovernanceRecords:
         """Take ``role`` from ``user``; returns whether they held it."""
         g = t.role_grants
         with self._write() as conn:
+            lock_state(conn, ["role_grants"], self.sealer)
             gone = conn.execute(g.delete().where(g.c.user == user, g.c.role == role)).rowcount
             if gone:
                 self.audit(conn, [AuditEntry("role.revoked", f"user:{user}", {"role": role})], by)
@@ -159,6 +150,7 @@ class GovernanceRecords:
         a = t.model_aliases
         now = time.time()
         with self._write() as conn:
+            lock_state(conn, ["model_aliases", "alias_moves", "promotion_requests"], self.sealer)
             where = (a.c.name == name, a.c.alias == alias)
             current = conn.execute(sa.select(a.c.version).where(*where).with_for_update()).scalar()
             if current != expected:
@@ -190,7 +182,7 @@ class GovernanceRecords:
                 conn.execute(
                     pr.update().where(pr.c.id == request_id).values(status="done", closed_at=now)
                 )
-            payload = {"version": version, "previous": current, "reason": reason}
+            payload = {"version": version, "previous": current, "reason": reason, "at": now}
             if request_id:
                 payload["request"] = request_id
             self.audit(conn, [AuditEntry("alias.moved", f"model:{name}@{alias}", payload)], by)
@@ -227,6 +219,7 @@ class GovernanceRecords:
     def open_request(self, request: PromotionRequestRecord) -> None:
         """Record a new promotion request."""
         with self._write() as conn:
+            lock_state(conn, ["promotion_requests"], self.sealer)
             row = asdict(request)
             row.pop("reviews")
             conn.execute(t.promotion_requests.insert().values(row))
@@ -235,6 +228,7 @@ class GovernanceRecords:
                 "alias": request.alias,
                 "required": request.required,
                 "comment": request.comment,
+                "at": request.requested_at,
             }
             self.audit(
                 conn,
@@ -275,6 +269,7 @@ class GovernanceRecords:
         pr = t.promotion_requests
         try:
             with self._write() as conn:
+                lock_state(conn, ["reviews", "promotion_requests"], self.sealer)
                 conn.execute(t.reviews.insert().values(asdict(review)))
                 if status != "open":
                     conn.execute(
@@ -288,6 +283,7 @@ class GovernanceRecords:
                     "request": review.request_id,
                     "comment": review.comment,
                     "status": status,
+                    "at": review.at,
                 }
                 action = (
                     "promotion.approved" if review.decision == "approve" else "promotion.rejected"
@@ -316,23 +312,3 @@ class GovernanceRecords:
         return [
             PromotionRequestRecord(**dict(row), reviews=tuple(found[row["id"]])) for row in rows
         ]
-
-    # -- audit chain ----------------------------------------------------------------------
-
-    def audit_events(self, after: int = 0, limit: int | None = None) -> list[AuditEventRecord]:
-        """Stored audit events with ``seq > after``, in order."""
-        with self._read() as conn:
-            return read_events(conn, after, limit)
-
-    def audit_head(self) -> tuple[int, str]:
-        """The head row: the newest event's sequence number and hash."""
-        h = t.audit_head
-        with self._read() as conn:
-            row = conn.execute(sa.select(h.c.seq, h.c.hash).where(h.c.id == 1)).first()
-        return (int(row[0]), str(row[1])) if row is not None else (0, "")
-
-    def record_event(self, entry: AuditEntry, actor: str) -> None:
-        """Append one audit event for a change made outside the database (bytes deleted, a
-        deployment written)."""
-        with self._write() as conn:
-            self.audit(conn, [entry], actor)

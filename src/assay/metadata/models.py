@@ -13,6 +13,7 @@ from assay.metadata import rows as rec
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry, Sealer, append_audit
 from assay.metadata.records import ModelVersionRecord, Registration
+from assay.metadata.state import lock_state
 from assay.metadata.writes import (
     RETRIES,
     raise_unless_version_taken,
@@ -37,6 +38,7 @@ class ModelRecords:
         for _ in range(RETRIES):
             try:
                 with self._write() as conn:
+                    lock_state(conn, ["model_versions"], self.sealer)
                     record, new = register_in(conn, registration)
                     if new:
                         append_audit(
@@ -117,6 +119,7 @@ class ModelRecords:
         ref = f"{name}@{version}"
         where = (mv.c.name == name, mv.c.version == version)
         with self._write() as conn:
+            lock_state(conn, ["model_versions"], self.sealer)
             row = conn.execute(sa.select(mv).where(*where).with_for_update()).mappings().first()
             if row is None:
                 raise RecordNotFoundError(f"no model version {ref}")
@@ -146,7 +149,6 @@ class ModelRecords:
             )
             conn.execute(mv.update().where(*where).values(values))
             action = "model.archived" if archive else "model.restored"
-            append_audit(
-                conn, by, [AuditEntry(action, f"model:{ref}", {"reason": reason})], self.sealer
-            )
+            payload = {"reason": reason, "at": values["archived_at"]}
+            append_audit(conn, by, [AuditEntry(action, f"model:{ref}", payload)], self.sealer)
             return rec.version({**row, **values})

@@ -125,7 +125,8 @@ class MonitoringRecords:
                     "alert.raised",
                     f"model:{alert.model}@{alert.version}",
                     {"alert": alert_id, "kind": alert.kind, "summary": alert.summary,
-                     "window": window_id, "details": alert.details},
+                     "window": window_id, "details": alert.details,
+                     "fingerprint": alert.fingerprint, "at": now},
                 )  # fmt: skip
                 self.audit(conn, [entry])
             row = conn.execute(sa.select(a).where(a.c.id == alert_id)).mappings().one()

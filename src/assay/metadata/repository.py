@@ -13,11 +13,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from assay.errors import AuditError, ParameterError
+from assay.errors import AuditError, MetadataError, ParameterError
 from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry, Sealer, append_audit, take_head
+from assay.metadata.chain import ChainRecords
 from assay.metadata.executions import CachedExecution, ExecutionBundle, ExecutionRecords
 from assay.metadata.governance import GovernanceRecords
 from assay.metadata.models import ModelRecords
@@ -38,7 +39,34 @@ from assay.metadata.writes import (
 )
 from assay.settings import default_user
 
-__all__ = ["CachedExecution", "ExecutionBundle", "MetadataStore"]
+__all__ = ["CachedExecution", "ExecutionBundle", "MetadataStore", "disk_full"]
+
+# What database errors say when the disk is full or a file may not grow any more.
+_DISK_FULL = (
+    "database or disk is full",
+    "disk i/o error",
+    "no space left",
+    "could not extend file",
+    "file too large",
+    "disk quota",
+)
+
+
+def disk_full(url: sa.URL, exc: sa.exc.DBAPIError) -> MetadataError | None:
+    """The error to show for ``exc`` when it says the disk under the database at ``url`` is
+    full (or a file may not grow); None when it says something else."""
+    text = str(exc.orig).strip()
+    if not any(mark in text.lower() for mark in _DISK_FULL):
+        return None
+    where = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":
+        where = str(url.database)
+    return MetadataError(
+        f"cannot write the metadata database {where}: {text}",
+        hint="free space on the disk that holds it, or move the store (ASSAY_HOME, "
+        "ASSAY_DB_URL); the change that failed was not recorded, and nothing recorded "
+        "before it is lost",
+    )
 
 
 class MetadataStore(
@@ -48,6 +76,7 @@ class MetadataStore(
     PredictionRecords,
     MonitoringRecords,
     RetrainRecords,
+    ChainRecords,
 ):
     """Reads and writes metadata records; each write method is one transaction."""
 
@@ -77,12 +106,24 @@ class MetadataStore(
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
-        with self._lock, self.engine.connect() as conn:
+        with self._disk_errors(), self._lock, self.engine.connect() as conn:
             yield conn
 
     @contextmanager
+    def _disk_errors(self) -> Iterator[None]:
+        # A full disk (or a file that may not grow) is the user's to fix: one line naming
+        # the database, never a traceback; the transaction it hit was rolled back whole.
+        try:
+            yield
+        except sa.exc.OperationalError as exc:
+            full = disk_full(self.engine.url, exc)
+            if full is None:
+                raise
+            raise full from None
+
+    @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        with self._lock:
+        with self._disk_errors(), self._lock:
             with self._writer.begin() as conn:
                 take_head(conn)  # a pooled connection may keep one from a failed transaction
                 yield conn
@@ -123,6 +164,7 @@ class MetadataStore(
         metrics: Sequence[MetricRecord] = (),
     ) -> None:
         """Record how and when a run ended, with the last parameters and metrics logged."""
+        ended = time.time()
         with self._write() as conn:
             if params:
                 merge_params(conn, run_id, params)
@@ -130,12 +172,12 @@ class MetadataStore(
             conn.execute(
                 t.runs.update()
                 .where(t.runs.c.id == run_id)
-                .values(status=status, ended_at=time.time(), error=error, traceback=traceback)
+                .values(status=status, ended_at=ended, error=error, traceback=traceback)
             )
-            self.audit(
-                conn,
-                [AuditEntry("run.finished", f"run:{run_id}", {"status": status, "error": error})],
-            )
+            payload: dict[str, Any] = {"status": status, "error": error, "ended_at": ended}
+            if params:
+                payload["params"] = dict(params)
+            self.audit(conn, [AuditEntry("run.finished", f"run:{run_id}", payload)])
 
     def reap_runs(self, host: str, dead_pids: Iterable[int], status: str = "killed") -> int:
         """Mark runs left ``running`` by processes of ``host`` that no longer exist."""
@@ -156,20 +198,12 @@ class MetadataStore(
                 now = time.time()
                 # When the process died is unknown, so no end time is made up for it.
                 noticed = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+                error = f"the process running it ended (seen {noticed})"
                 conn.execute(
-                    t.runs.update()
-                    .where(t.runs.c.id.in_(ids))
-                    .values(status=status, error=f"the process running it ended (seen {noticed})")
+                    t.runs.update().where(t.runs.c.id.in_(ids)).values(status=status, error=error)
                 )
-                self.audit(
-                    conn,
-                    [
-                        AuditEntry(
-                            "run.finished", f"run:{i}", {"status": status, "error": "reaped"}
-                        )
-                        for i in ids
-                    ],
-                )
+                payload = {"status": status, "error": error, "ended_at": None, "reaped": True}
+                self.audit(conn, [AuditEntry("run.finished", f"run:{i}", payload) for i in ids])
         return len(ids)
 
     def running_pids(self, host: str) -> list[int]:

@@ -61,7 +61,7 @@ class RetrainRecords:
                 conn,
                 [AuditEntry("retrain.started", f"model:{record.model}",
                             {"retrain": retrain_id, "cause": record.cause,
-                             "detail": record.detail})],
+                             "detail": record.detail, "at": now})],
                 record.user,
             )  # fmt: skip
             row = conn.execute(sa.select(r).where(r.c.id == retrain_id)).mappings().one()

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 # The Alembic head this code reads and writes; a test checks it against the migrations.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 
 metadata = sa.MetaData()
 
@@ -260,6 +260,9 @@ audit_head = sa.Table(
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("key_id", sa.String(64)),  # the key the chain is signed with, once it is
+    # The digest of each governance table as of the head (revision 0007): JSON, table to
+    # sha256; the head event seals the digest of this JSON (see metadata.state).
+    sa.Column("state", sa.Text),
 )
 
 store_info = sa.Table(

@@ -9,11 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from assay.core import canonical_json, sha256_hex
 from assay.errors import DataError
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry
 from assay.metadata.records import (
+    ArtifactRecord,
     EventRecord,
     ExecutionRecord,
     MetricRecord,
@@ -30,6 +32,7 @@ __all__ = [
     "raise_unless_version_taken",
     "register_in",
     "execution_entry",
+    "packages_digest",
     "registered_entry",
     "run_started_entry",
 ]
@@ -101,6 +104,8 @@ def registered_entry(record: ModelVersionRecord) -> AuditEntry:
             "run": record.run_id,
             "execution": record.execution_id,
             "info": record.info,
+            "created_by": record.created_by,
+            "created_at": record.created_at,
         },
     )
 
@@ -146,21 +151,52 @@ def run_started_entry(run: RunRecord) -> AuditEntry:
             "git_dirty": run.git_dirty,
             "host": run.host,
             "python": run.python_version,
+            "user": run.user,
+            "pid": run.pid,
+            "started_at": run.started_at,
+            # The environment is sealed by its digest: a sweep's hundreds of runs would
+            # otherwise each write the whole package list into the chain.
+            "packages_sha256": packages_digest(run.packages),
         },
     )
 
 
-def execution_entry(execution: ExecutionRecord, events: Sequence[EventRecord]) -> AuditEntry:
-    """The audit entry of a recorded step execution, naming every artifact it read or wrote."""
+def packages_digest(packages: Mapping[str, str]) -> str:
+    """The digest of a run's package list, as its ``run.started`` event seals it."""
+    return sha256_hex(canonical_json(dict(packages)).encode())
+
+
+def execution_entry(
+    execution: ExecutionRecord,
+    events: Sequence[EventRecord],
+    artifacts: Sequence[ArtifactRecord] = (),
+) -> AuditEntry:
+    """The audit entry of a recorded step execution: what ran, with which parameters and
+    cache key, every artifact it read or wrote, and the records of the artifacts it brought
+    into the store (a folder's files among them)."""
     return AuditEntry(
         f"step.{execution.status}",
         f"execution:{execution.id}",
         {
             "run": execution.run_id,
             "step": execution.step,
+            "function": execution.function,
             "fingerprint": execution.fingerprint,
+            "cache_key": execution.cache_key,
             "cached_from": execution.cached_from,
+            "params": execution.params,
+            "logged_params": execution.logged_params,
             "inputs": {e.name: e.digest for e in events if e.direction == "input"},
             "outputs": {e.name: e.digest for e in events if e.direction == "output"},
+            "artifacts": {
+                a.digest: {
+                    "kind": a.kind,
+                    "codec": a.codec,
+                    "size": a.size,
+                    "type_name": a.type_name,
+                    "producer": a.producer,
+                }
+                for a in artifacts
+            },
         },
     )

@@ -135,11 +135,10 @@ def store_feedback(ws: Workspace, model: str) -> tuple[str, int]:
     writer.writerows(rows)
     try:
         digest = ws.artifacts.put_bytes(text.getvalue().encode())
-    except OSError as exc:
+    except StoreError as exc:
         raise StoreError(
-            f"cannot store the feedback of {model}: {exc.strerror or exc}",
-            hint="free space on the artifact root or fix its permissions; the next trigger "
-            "after the cooldown tries again",
+            f"cannot store the feedback of {model}: {exc.message}",
+            hint=f"{exc.hint}; the next trigger after the cooldown tries again",
         ) from None
     return digest, len(rows)
 

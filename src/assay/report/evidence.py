@@ -147,6 +147,7 @@ def _audit(ws: Workspace, version: ModelVersionRecord, verify: bool) -> dict[str
         seq, digest = ws.metadata.audit_head()
         found = {
             "ok": None,  # not checked
+            "verified_at": None,
             "events": len(events),
             "head": {"seq": seq, "hash": digest},
             "key_id": "",

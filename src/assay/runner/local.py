@@ -22,6 +22,7 @@ from assay.runner import environment
 from assay.runner.context import ExecutionContext, withheld_key
 from assay.runner.imports import import_path
 from assay.runner.parallel import run_parallel
+from assay.runner.reaper import reap_dead_runs
 from assay.runner.records import describe, events_of, execution_record, named_outputs
 from assay.runner.results import ExecutionResult, RunObserver, RunResult
 from assay.tracking import contradicted
@@ -49,8 +50,7 @@ def run_dag(
         StepFailedError: a step raised; the run is recorded as failed.
     """
     env = environment.capture(source)
-    pids = ws.metadata.running_pids(env.host)
-    ws.metadata.reap_runs(env.host, [p for p in pids if not environment.pid_alive(p)])
+    reap_dead_runs(ws)
     params = {k: str(v.resolve()) if isinstance(v, Path) else v for k, v in dag.params.items()}
     record = environment.start_record(
         env,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.core.digest import sha256_hex
-from assay.errors import ArtifactNotFoundError, IntegrityError
+from assay.errors import ArtifactNotFoundError, IntegrityError, StoreError
 from assay.store.blobs import BlobStorage, FsspecBlobStorage, LocalBlobStorage
 from assay.store.codecs import CodecRegistry, default_codecs
 
@@ -31,9 +31,13 @@ class StoredArtifact:
 class ArtifactStore:
     """Stores values as bytes addressed by their sha256; not meant to be subclassed."""
 
-    def __init__(self, blobs: BlobStorage, codecs: CodecRegistry | None = None) -> None:
+    def __init__(
+        self, blobs: BlobStorage, codecs: CodecRegistry | None = None, *, location: str = ""
+    ) -> None:
         self.blobs = blobs
         self.codecs = codecs or default_codecs()
+        self.location = location or type(blobs).__name__
+        """Where the bytes are, for messages: the artifact root's folder or URL."""
 
     @staticmethod
     def key(digest: str) -> str:
@@ -58,7 +62,15 @@ class ArtifactStore:
         digest = sha256_hex(data)
         key = self.key(digest)
         if not self.blobs.exists(key):
-            self.blobs.write(key, data)
+            try:
+                self.blobs.write(key, data)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot write artifact {digest[:12]} ({len(data)} bytes) to the artifact "
+                    f"store {self.location}: {exc.strerror or exc}",
+                    hint="free space on the disk that holds it (or fix its permissions), or "
+                    "move the artifact root with ASSAY_ARTIFACT_ROOT",
+                ) from None
         return digest
 
     def exists(self, digest: str) -> bool:
@@ -72,6 +84,15 @@ class ArtifactStore:
             return sha256_hex(self.blobs.read(self.key(digest)))
         except KeyError:
             return None
+
+    def intact_bytes(self, digest: str) -> bytes | None:
+        """The bytes of ``digest`` if they are stored and still hash to it, else None;
+        unlike :meth:`get_bytes`, nothing is moved aside (for checks that only report)."""
+        try:
+            data = self.blobs.read(self.key(digest))
+        except KeyError:
+            return None
+        return data if sha256_hex(data) == digest else None
 
     def delete(self, digest: str) -> None:
         """Remove the bytes of ``digest``; callers check nothing still needs them."""
@@ -141,8 +162,8 @@ def open_artifact_store(
     """
     if "://" not in root or root.startswith("file://"):
         folder = root.removeprefix("file://")
-        return ArtifactStore(LocalBlobStorage(folder, create=create), codecs)
-    return ArtifactStore(FsspecBlobStorage(root), codecs)
+        return ArtifactStore(LocalBlobStorage(folder, create=create), codecs, location=folder)
+    return ArtifactStore(FsspecBlobStorage(root), codecs, location=root)
 
 
 def _qualified_type(value: Any) -> str:

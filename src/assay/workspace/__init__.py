@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assay.anchor import Anchor, FileSealer
 from assay.metadata import MetadataStore, open_metadata
 from assay.settings import Settings
 from assay.store import ArtifactStore, open_artifact_store
+from assay.workspace.guard import ChainGuard, chain_of
 
-__all__ = ["Workspace", "open_workspace"]
+__all__ = ["ChainGuard", "Workspace", "chain_of", "open_workspace"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,11 @@ class Workspace:
 
 
 def open_workspace(
-    settings: Settings, *, create: bool = True, create_folders: bool = False
+    settings: Settings,
+    *,
+    create: bool = True,
+    create_folders: bool = False,
+    new_chain: bool = False,
 ) -> Workspace:
     """Open the store ``settings`` points at; the database is created and migrated if needed.
 
@@ -35,13 +41,28 @@ def open_workspace(
     do), and nothing is made when there is none. Artifact folders appear when the first
     artifact is written, or at once with ``create_folders`` (what ``assay init`` does).
 
+    The audit chain's anchor refuses to begin a new chain over an artifact store that
+    belongs to another (a lost database) unless ``new_chain`` says so (see ChainGuard).
+
     Raises:
         StoreNotFoundError: ``create`` is false and there is no store where ``settings`` point.
     """
-    sealer = FileSealer(settings.audit_key, settings.audit_checkpoints, settings.audit_home)
+    anchor = FileSealer(settings.audit_key, settings.audit_checkpoints, settings.audit_home)
+    artifacts = open_artifact_store(settings.artifact_root, create=create_folders)
+    guard = ChainGuard(
+        anchor,
+        artifacts,
+        db=_without_password(settings.db_url),
+        root=settings.artifact_root,
+        new_chain=new_chain,
+    )
     return Workspace(
-        metadata=open_metadata(settings.db_url, actor=settings.user, sealer=sealer, create=create),
-        anchor=sealer,
-        artifacts=open_artifact_store(settings.artifact_root, create=create_folders),
+        metadata=open_metadata(settings.db_url, actor=settings.user, sealer=guard, create=create),
+        anchor=guard,
+        artifacts=artifacts,
         user=settings.user,
     )
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)

@@ -1,4 +1,5 @@
-"""``assay audit verify|export``: check the tamper-evident log, or write it out."""
+"""``assay audit verify|export|new-chain``: check the tamper-evident log, write it out, or
+begin a new one where the database that held it is lost."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from assay.audit import export_events, verify_chain
+from assay.audit import export_events, start_chain, verify_chain
 from assay.cli import output
 from assay.errors import AuditError
 
@@ -69,3 +70,29 @@ def export(
         with out.open("w", encoding="utf-8") as handle:
             head = export_events(ws, handle)
     output.console().print(f"wrote {head['seq']} events to {out}; head {head['hash']}")
+
+
+@app.command("new-chain")
+def new_chain(
+    ctx: typer.Context,
+    reason: Annotated[str, typer.Option("--reason", help="Why the old chain is given up.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Begin a new audit chain where the database that held the store's chain is lost
+    (assay refuses to write until it is restored or this is run). Event 1 of the new chain
+    records the reason, who gave it, and the old chain with its newest checkpoint, so an
+    auditor sees where one record ends and the next begins."""
+    with output.opened(ctx.obj, new_chain=True) as ws:
+        started = start_chain(ws, reason)
+    if as_json:
+        output.print_json(started)
+        return
+    previous = started["previous"]
+    if previous is None:
+        output.console().print("began the store's audit chain (no earlier chain was found)")
+        return
+    reached = previous["checkpoint"]["seq"] if previous["checkpoint"] else "?"
+    output.console().print(
+        f"began a new audit chain; the old one (key {previous['key_id']}, event 1 "
+        f"{previous['first'][:12]}, checkpointed up to event {reached}) is recorded as given up"
+    )

@@ -13,8 +13,8 @@ __all__ = ["Checkpoint", "CheckpointLog", "CheckpointLogs"]
 
 # How much of a log's end ``latest`` reads: checkpoints are appended after each commit, so
 # concurrent writers may leave them a little out of order, never by this many.
-_TAIL = 256
-_TAIL_BYTES = 256 * 1024
+_TAIL = 64
+_TAIL_BYTES = 32 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,7 @@ class CheckpointLog:
     def __init__(self, location: str) -> None:
         self.location = location
         self._remote = "://" in location and not location.startswith("file://")
+        self._folder_made = False
 
     def append(self, checkpoint: Checkpoint) -> None:
         """Add one checkpoint.
@@ -63,7 +64,9 @@ class CheckpointLog:
                 self._append_remote(checkpoint, line)
             else:
                 path = Path(self.location.removeprefix("file://"))
-                path.parent.mkdir(parents=True, exist_ok=True)
+                if not self._folder_made:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    self._folder_made = True
                 # One write of one short line with O_APPEND: concurrent writers never interleave.
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
                 try:
@@ -178,12 +181,15 @@ class CheckpointLogs:
         self.explicit = explicit
         self.folder = folder
         self.legacy = legacy
+        self._logs: dict[str, CheckpointLog] = {}
 
     def log(self, key_id: str, first: str) -> CheckpointLog:
         """The log that the chain ``(key_id, first)`` appends to."""
-        if self.explicit:
-            return CheckpointLog(self.explicit)
-        return CheckpointLog(str(self.folder / f"{key_id}-{first[:16]}.jsonl"))
+        location = self.explicit or str(self.folder / f"{key_id}-{first[:16]}.jsonl")
+        log = self._logs.get(location)
+        if log is None:  # kept: it remembers that its folder exists
+            log = self._logs[location] = CheckpointLog(location)
+        return log
 
     def latest(self, key_id: str, first: str) -> Checkpoint | None:
         """The newest checkpoint of the chain ``(key_id, first)`` in the log it appends to

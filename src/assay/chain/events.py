@@ -12,6 +12,7 @@ from assay.anchor import PublicKey
 from assay.core import loads_json, sha256_hex
 from assay.errors import TamperedError
 from assay.metadata import AuditEventRecord
+from assay.metadata.state import kept_state
 from assay.workspace import Workspace
 
 __all__ = [
@@ -49,9 +50,12 @@ class SealedEvent:
 
 @dataclass(frozen=True, slots=True)
 class Head:
-    """The newest event of a chain found whole, and the key its events verify with."""
+    """The head of a chain found whole: its number, the governance state its event seals
+    (None: none) and the digests kept beside it, and the key its events verify with."""
 
-    event: SealedEvent
+    seq: int
+    state: str | None
+    kept: dict[str, str]
     key: PublicKey
 
 
@@ -130,13 +134,18 @@ def check_head(ws: Workspace) -> Head | None:
         TamperedError: the chain is not whole.
         AuditError: the chain's key or checkpoints cannot be read.
     """
-    key_id = ws.metadata.audit_extent()[2]
-    firsts = ws.metadata.audit_events_at([1])
-    first = firsts[0].hash if firsts else ""
+    known = ws.metadata.known_head()
+    if known is not None and known.first:
+        key_id, first = known.key_id or "", known.first
+    else:
+        key_id, first = ws.metadata.chain_origin()
     # The checkpoint before the head: checkpoints are written after their events commit, so
     # a head read afterwards is never behind a checkpoint unless events were cut off.
     latest = ws.anchor.latest_checkpoint(key_id, first) if key_id else None
-    head, head_hash, key_id, count, top = ws.metadata.audit_extent()
+    (head, head_hash, key_id, count, top), kept_text, ends = ws.metadata.audit_tail(
+        [latest.seq] if latest is not None else [],
+        unless=(known.seq, known.hash) if known is not None else None,
+    )
     if (count, top) != (head, head):
         raise TamperedError(
             f"the audit chain holds {count} events up to event {top}, but its head names "
@@ -152,7 +161,6 @@ def check_head(ws: Workspace) -> Head | None:
             )
         return None
     key = ws.anchor.public_key(key_id)
-    ends = {e.seq: e for e in ws.metadata.audit_events_at(sorted({1, head}))}
     if latest is not None and key.verify(latest.message(), latest.signature):
         if latest.seq > head:
             raise TamperedError(
@@ -160,17 +168,22 @@ def check_head(ws: Workspace) -> Head | None:
                 f"names event {latest.seq}: events were cut off the end",
                 hint=_HINT,
             )
-        ends |= {e.seq: e for e in ws.metadata.audit_events_at([latest.seq])}
-        if latest.seq not in ends or ends[latest.seq].hash != latest.hash:
+        at = (
+            head_hash if latest.seq == head else ends[latest.seq].hash if latest.seq in ends else ""
+        )
+        if at != latest.hash:
             raise TamperedError(
                 f"audit event {latest.seq} differs from the checkpoint taken when it was written",
                 hint=_HINT,
             )
+    if known is not None and (known.seq, known.hash) == (head, head_hash):
+        # This process wrote the head: what it sealed is known, whatever the rows say now.
+        return Head(head, known.sealed, known.kept, key)
     last = ends.get(head)
     if last is None or last.hash != head_hash:
         raise TamperedError("the audit chain's head row names another event", hint=_HINT)
     _refuse_broken([last], key)
-    return Head(sealed(last), key)
+    return Head(head, sealed(last).state, kept_state(kept_text), key)
 
 
 def _refuse_broken(events: Sequence[AuditEventRecord], key: PublicKey) -> None:

@@ -3,7 +3,7 @@ the governance tables are checked against the state the chain's head seals."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from assay.chain.events import check_head, sealed
 from assay.chain.projection import Projection, project
@@ -20,26 +20,32 @@ _HINT = (
 )
 
 
-def changed_tables(ws: Workspace, sealed_state: str) -> list[str] | None:
-    """The governance tables whose rows no longer give ``sealed_state``, the digest an
-    event sealed: empty when they all do, None when they do not but which cannot be told
-    (the digests kept beside the head, which name them, are not the sealed ones either)."""
-    now = ws.metadata.governance_state()
-    if state_digest(now) == sealed_state:
-        return []
-    kept = ws.metadata.kept_state()
+def changed_tables(
+    ws: Workspace,
+    sealed_state: str,
+    tables: Sequence[str] = STATE_TABLES,
+    kept: Mapping[str, str] | None = None,
+) -> list[str] | None:
+    """Those of ``tables`` whose rows no longer give the digests that ``sealed_state``, the
+    state an event sealed, vouches for through ``kept`` (the digests kept beside the head,
+    read when not given): empty when they all do, None when it cannot be told (the kept
+    digests, which name them, are not the sealed ones)."""
+    kept = ws.metadata.kept_state() if kept is None else kept
     if state_digest(kept) != sealed_state:
         return None
-    return [name for name in STATE_TABLES if now.get(name) != kept.get(name)]
+    now = ws.metadata.governance_state(tables)
+    return [name for name in tables if now.get(name) != kept.get(name)]
 
 
-def check_state(ws: Workspace) -> None:
-    """Refuse to decide while a governance table differs from what the chain sealed.
+def check_state(ws: Workspace, tables: Sequence[str] = STATE_TABLES) -> None:
+    """Refuse to decide while a governance table (of ``tables``, those the decision reads)
+    differs from what the chain sealed.
 
-    The chain must be whole (:func:`~assay.chain.events.check_head`), and every governance
-    table (roles, versions, verdicts, requests, reviews, aliases and their moves) must hold
-    the rows whose digests the head event seals, so that a row edited, inserted or deleted
-    behind assay's back is named and refused instead of honoured.
+    The chain must be whole (:func:`~assay.chain.events.check_head`), the digests kept
+    beside its head must be the ones the head event seals, and each table must hold the
+    rows whose digest is kept (roles, versions, verdicts, requests, reviews, aliases and
+    their moves), so that a row edited, inserted or deleted behind assay's back is named
+    and refused instead of honoured.
 
     Raises:
         TamperedError: the chain is not whole, or a table differs; the message names the
@@ -47,12 +53,12 @@ def check_state(ws: Workspace) -> None:
         AuditError: the chain's key or checkpoints cannot be read.
     """
     head = check_head(ws)
-    if head is None or head.event.state is None:
+    if head is None or head.state is None:
         return  # nothing sealed yet: a new store, or one begun before revision 0007
-    tables = changed_tables(ws, head.event.state)
-    if tables == []:
+    changed = changed_tables(ws, head.state, tables, head.kept)
+    if changed == []:
         return
-    named = list(STATE_TABLES) if tables is None else tables
+    named = list(STATE_TABLES) if changed is None else changed
     found = table_differences(ws, project(sealed(e) for e in ws.metadata.audit_events()), named)
     if found:
         first = found[0]
@@ -60,10 +66,7 @@ def check_state(ws: Workspace) -> None:
             f" at event {first.seq}" if first.seq is not None else ""
         )
     else:
-        what = (
-            f"the tables {', '.join(named)} differ from the state audit event "
-            f"{head.event.seq} seals"
-        )
+        what = f"the tables {', '.join(named)} differ from the state audit event {head.seq} seals"
     raise TamperedError(
         f"{what}: the database was changed outside assay, so no decision is taken on it",
         hint=_HINT,

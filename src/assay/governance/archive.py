@@ -5,6 +5,7 @@ from __future__ import annotations
 from assay.errors import GovernanceError
 from assay.governance.roles import require
 from assay.metadata import ModelVersionRecord
+from assay.metadata.state import STATE_TABLES
 from assay.registry import parse_ref, resolve
 from assay.workspace import Workspace
 
@@ -46,5 +47,5 @@ def _version(ws: Workspace, ref: str, reason: str, action: str) -> ModelVersionR
         )
     if not reason.strip():
         raise GovernanceError(f"{action} needs a reason", hint="add --reason 'why'")
-    require(ws, "developer", f"{action} model versions")
+    require(ws, "developer", f"{action} model versions", reads=STATE_TABLES)
     return resolve(ws, ref)

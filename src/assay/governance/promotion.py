@@ -16,6 +16,7 @@ from assay.metadata import (
     PromotionRequestRecord,
     ReviewRecord,
 )
+from assay.metadata.state import STATE_TABLES
 from assay.registry import check_alias, known_model, resolve
 from assay.workspace import Workspace
 
@@ -76,7 +77,7 @@ def request_promotion(
             is already open.
     """
     check_alias(alias)
-    require(ws, "developer", "request promotions")
+    require(ws, "developer", "request promotions", reads=STATE_TABLES)
     version = resolve(ws, ref)
     verdict = _require_passed(ws, version, alias) if alias in GATED_ALIASES else None
     verdict = verdict or latest_verdict(ws, version)
@@ -134,7 +135,7 @@ def review(
         GovernanceError: no open request, or a rejection without a comment.
     """
     check_alias(alias)
-    require(ws, "approver", "approve or reject promotions")
+    require(ws, "approver", "approve or reject promotions", reads=STATE_TABLES)
     request = _find_request(ws, ref, alias, "open")
     version = resolve(ws, f"{request.name}@{request.version}")
     subject = f"{request.name}@{request.version}"
@@ -210,7 +211,7 @@ def promote(
             policies do not allow it), or the alias moved meanwhile.
     """
     check_alias(alias)
-    require(ws, "developer", "move aliases")
+    require(ws, "developer", "move aliases", reads=STATE_TABLES)
     version = resolve(ws, ref)
     verdict = _require_passed(ws, version, alias) if alias in GATED_ALIASES else None
     verdict = verdict or latest_verdict(ws, version)
@@ -266,7 +267,7 @@ def rollback(
         GovernanceError: the alias has no earlier version, or no reason is given.
     """
     check_alias(alias)
-    require(ws, "developer", "roll back aliases")
+    require(ws, "developer", "roll back aliases", reads=STATE_TABLES)
     if not reason.strip():
         raise GovernanceError("a rollback needs a reason", hint="add --reason 'why'")
     known_model(ws, name)

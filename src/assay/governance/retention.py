@@ -5,6 +5,7 @@ from __future__ import annotations
 from assay.errors import GovernanceError
 from assay.governance.roles import require
 from assay.metadata import ArtifactRecord, AuditEntry
+from assay.metadata.state import STATE_TABLES
 from assay.workspace import Workspace
 
 __all__ = ["delete_artifact", "protecting_versions"]
@@ -31,7 +32,7 @@ def delete_artifact(ws: Workspace, ref: str, reason: str) -> ArtifactRecord:
         GovernanceError: the artifact is evidence for a registered version (its model, data,
             card or any other input or output of the run that made it), or no reason is given.
     """
-    require(ws, "admin", "delete artifacts")
+    require(ws, "admin", "delete artifacts", reads=STATE_TABLES)
     artifact = ws.metadata.get_artifact(ref)
     if not reason.strip():
         raise GovernanceError("deleting an artifact needs a reason", hint="add --reason 'why'")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from assay.chain import check_state
 from assay.errors import GovernanceError, PermissionDenied, TamperedError
 from assay.metadata import RoleGrant
@@ -19,12 +21,14 @@ def roles_of(ws: Workspace, user: str) -> set[str]:
     return {g.role for g in ws.metadata.role_grants(user)}
 
 
-def require(ws: Workspace, role: str, action: str) -> None:
+def require(
+    ws: Workspace, role: str, action: str, *, reads: Sequence[str] = ("role_grants",)
+) -> None:
     """Refuse ``action`` unless the acting user holds ``role`` (or admin).
 
-    Every decision starts here, so here the governance tables are first checked against
-    the state the audit chain seals: a grant, verdict, request or alias written behind
-    assay's back is refused, named, instead of honoured.
+    Every decision starts here, so here the governance tables it ``reads`` (the grants, at
+    least) are first checked against the state the audit chain seals: a grant, verdict,
+    request or alias written behind assay's back is refused, named, instead of honoured.
 
     A store nobody holds a role in yet is claimed by its first user, who becomes its admin
     (recorded in the audit log), the way a new project's creator owns it.
@@ -33,7 +37,7 @@ def require(ws: Workspace, role: str, action: str) -> None:
         PermissionDenied: the user lacks the role.
         TamperedError: a governance table differs from what the audit chain sealed.
     """
-    check_state(ws)
+    check_state(ws, sorted({"role_grants", *reads}))
     held = roles_of(ws, ws.user)
     if not held and ws.metadata.has_audit_events("role.granted") and not ws.metadata.role_grants():
         # Every grant deleted behind the chain's back must not let the next user claim admin

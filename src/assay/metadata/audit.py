@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from assay.core import canonical_json, sha256_hex
 from assay.metadata import schema as t
 from assay.metadata.state import (
+    KNOWN_KEY,
     LOCKED_KEY,
     STATE_TABLES,
+    SealedHead,
     sealed_head,
     state_digest,
     table_digest,
@@ -128,8 +130,8 @@ def append_audit(
     # Event 1's hash, with the key id, names the chain and so its checkpoints. Read after
     # the lock, in a statement of its own: on PostgreSQL one that waited for the lock still
     # sees the snapshot from before the wait, where a first event may not exist yet.
-    first = ""
-    if seq and sealer is not None:
+    first = head.first
+    if seq and sealer is not None and not first:
         first = conn.exec_driver_sql("SELECT hash FROM audit_events WHERE seq = 1").scalar() or ""
     changed = tables_of(e.action for e in entries)
     unchecked = set(changed) - conn.info.get(LOCKED_KEY, set())
@@ -138,7 +140,7 @@ def append_audit(
     # A chain that seals no state yet (a new one, or one begun before revision 0007) starts
     # sealing it now, as the tables are.
     recompute = changed if head.sealed is not None else STATE_TABLES
-    state = head.sealed
+    state, kept = head.sealed, head.kept
     if recompute:
         kept = {**head.kept, **{name: table_digest(conn, name) for name in recompute}}
         state = state_digest(kept)
@@ -170,6 +172,9 @@ def append_audit(
         (seq, prev, sealer.key_id if sealer else chain_key),
     )
     conn.info[HEAD_KEY] = (seq, prev, first)
+    conn.info[KNOWN_KEY] = SealedHead(
+        seq, prev, sealer.key_id if sealer else chain_key, state, kept, first
+    )
 
 
 def take_head(conn: sa.Connection) -> tuple[int, str, str] | None:
@@ -178,6 +183,13 @@ def take_head(conn: sa.Connection) -> tuple[int, str, str] | None:
     head: tuple[int, str, str] | None = conn.info.pop(HEAD_KEY, None)
     conn.info.pop(LOCKED_KEY, None)
     return head
+
+
+def take_known(conn: sa.Connection) -> SealedHead | None:
+    """The head a finished transaction appended or checked, for the next one of this
+    process to trust (and forget it)."""
+    known: SealedHead | None = conn.info.pop(KNOWN_KEY, None)
+    return known
 
 
 def read_events(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry, AuditEventRecord, read_events
-from assay.metadata.state import STATE_TABLES, kept_state, table_digest
+from assay.metadata.state import STATE_TABLES, HeadMemo, SealedHead, kept_state, table_digest
 
 __all__ = ["SEALED_TABLES", "ChainRecords"]
 
@@ -38,6 +38,7 @@ class ChainRecords:
 
     _read: Callable[[], AbstractContextManager[sa.Connection]]
     _write: Callable[[], AbstractContextManager[sa.Connection]]
+    _memo: HeadMemo
     audit: Callable[..., None]
 
     def store_id(self) -> str:
@@ -96,28 +97,86 @@ class ChainRecords:
     def audit_extent(self) -> tuple[int, str, str, int, int]:
         """The head row's ``seq``, hash and key id, with how many events are stored and the
         highest ``seq`` among them: on an intact chain both equal the head's ``seq``."""
-        h, e = t.audit_head, t.audit_events
+        with self._read() as conn:
+            return self._extent(conn)
+
+    @staticmethod
+    def _extent(conn: sa.Connection) -> tuple[int, str, str, int, int]:
         # One statement, so one snapshot on every database: a writer committing meanwhile
         # never makes the count and the head disagree.
-        count = sa.select(sa.func.count()).select_from(e).scalar_subquery()
-        top = sa.select(sa.func.max(e.c.seq)).scalar_subquery()
-        query = sa.select(h.c.seq, h.c.hash, h.c.key_id, count, top).where(h.c.id == 1)
-        with self._read() as conn:
-            row = conn.execute(query).first()
+        row = conn.exec_driver_sql(
+            "SELECT h.seq, h.hash, h.key_id, (SELECT count(*) FROM audit_events), "
+            "(SELECT max(seq) FROM audit_events) FROM audit_head h WHERE h.id = 1"
+        ).first()
         if row is None:
             return 0, "", "", 0, 0
         return int(row[0]), str(row[1]), str(row[2] or ""), int(row[3] or 0), int(row[4] or 0)
 
-    def governance_state(self) -> dict[str, str]:
-        """The digest of each governance table as its rows are now (see metadata.state)."""
+    def governance_state(self, tables: Sequence[str] = STATE_TABLES) -> dict[str, str]:
+        """The digest of each governance table (or of ``tables``) as its rows are now (see
+        metadata.state)."""
         with self._read() as conn:
-            return {name: table_digest(conn, name) for name in STATE_TABLES}
+            return {name: table_digest(conn, name) for name in tables}
 
     def kept_state(self) -> dict[str, str]:
         """The governance state kept beside the head: what the last change computed."""
         with self._read() as conn:
-            text = conn.execute(sa.select(t.audit_head.c.state).where(t.audit_head.c.id == 1))
-            return kept_state(text.scalar())
+            text = conn.exec_driver_sql("SELECT state FROM audit_head WHERE id = 1").scalar()
+            return kept_state(text)
+
+    def chain_origin(self) -> tuple[str, str]:
+        """The chain's key id (from the head row) and event 1's hash; empty when none."""
+        with self._read() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT h.key_id, (SELECT hash FROM audit_events WHERE seq = 1) "
+                "FROM audit_head h WHERE h.id = 1"
+            ).first()
+        return (str(row[0] or ""), str(row[1] or "")) if row else ("", "")
+
+    def known_head(self) -> SealedHead | None:
+        """The head this process last committed to this database (None: none yet): what it
+        sealed needs no reading back while the head row still names it."""
+        return self._memo.head
+
+    def audit_tail(
+        self, seqs: Sequence[int] = (), *, unless: tuple[int, str] | None = None
+    ) -> tuple[tuple[int, str, str, int, int], str | None, dict[int, AuditEventRecord]]:
+        """:meth:`audit_extent` with the state kept beside the head, then the events the
+        extent names as the head (not when it is ``unless``, a head already known) and
+        those numbered ``seqs``: what a decision checks the chain's end with, in two
+        statements of one connection."""
+        wanted = {int(s) for s in seqs if s > 0}
+        with self._read() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT h.seq, h.hash, h.key_id, (SELECT count(*) FROM audit_events), "
+                "(SELECT max(seq) FROM audit_events), h.state FROM audit_head h WHERE h.id = 1"
+            ).first()
+            if row is None:
+                return (0, "", "", 0, 0), None, {}
+            extent = (
+                int(row[0]),
+                str(row[1]),
+                str(row[2] or ""),
+                int(row[3] or 0),
+                int(row[4] or 0),
+            )
+            if unless != (extent[0], extent[1]):
+                wanted.add(extent[0])
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            numbers = sorted(n for n in wanted if n > 0)
+            found: dict[int, AuditEventRecord] = {}
+            if numbers:
+                columns = (
+                    "seq, at, actor, action, subject, body, prev_hash, hash, signature, key_id"
+                )
+                rows = conn.exec_driver_sql(
+                    f"SELECT {columns} FROM audit_events "  # noqa: S608 - marks only
+                    f"WHERE seq IN ({', '.join([mark] * len(numbers))})",
+                    tuple(numbers),
+                )
+                for event in rows:
+                    found[int(event[0])] = AuditEventRecord(*event)
+        return extent, row[5], found
 
     def sealed_rows(self, table: str) -> list[dict[str, Any]]:
         """Every row of ``table``, one of :data:`SEALED_TABLES`, as column to value, in the

@@ -16,6 +16,7 @@ from assay.errors import MetadataError, StoreNotFoundError
 from assay.metadata.audit import GENESIS, Sealer
 from assay.metadata.repository import MetadataStore, disk_full
 from assay.metadata.schema import SCHEMA_REVISION, audit_head, metadata, store_info
+from assay.metadata.state import HeadMemo
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -85,7 +86,8 @@ def open_metadata(
             hint="check the database URL, that the server is running and that the file is "
             "an assay database",
         ) from None
-    return MetadataStore(engine, serialize=in_memory, actor=actor, sealer=sealer)
+    memo = HeadMemo() if in_memory else _shared_memo(url)
+    return MetadataStore(engine, serialize=in_memory, actor=actor, sealer=sealer, memo=memo)
 
 
 def _no_store(parsed: sa.URL) -> StoreNotFoundError:
@@ -120,6 +122,13 @@ def _shared_engine(url: str) -> sa.Engine:
     # statement) on every `assay.run` of a notebook or benchmark. `close()` only empties
     # the pool, so a disposed engine is still good to reuse.
     return _new_engine(url)
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_memo(url: str) -> HeadMemo:
+    # One per shared engine: every store this process opens on the database knows the head
+    # any of them committed last.
+    return HeadMemo()
 
 
 def _new_engine(url: str) -> sa.Engine:

@@ -17,7 +17,7 @@ from assay.errors import AuditError, MetadataError, ParameterError
 from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
-from assay.metadata.audit import AuditEntry, Sealer, append_audit, take_head
+from assay.metadata.audit import AuditEntry, Sealer, append_audit, take_head, take_known
 from assay.metadata.chain import ChainRecords
 from assay.metadata.executions import CachedExecution, ExecutionBundle, ExecutionRecords
 from assay.metadata.governance import GovernanceRecords
@@ -32,6 +32,7 @@ from assay.metadata.records import (
 from assay.metadata.retrains import RetrainRecords
 from assay.metadata.rows import asdict
 from assay.metadata.search import Filter, Order, compile_filter, order_by
+from assay.metadata.state import KNOWN_KEY, HeadMemo
 from assay.metadata.writes import (
     insert_metrics,
     merge_params,
@@ -87,6 +88,7 @@ class MetadataStore(
         serialize: bool = False,
         actor: str | None = None,
         sealer: Sealer | None = None,
+        memo: HeadMemo | None = None,
     ) -> None:
         self.engine = engine
         # Who the audit log names for changes that carry no user of their own.
@@ -97,6 +99,8 @@ class MetadataStore(
         self._lock: AbstractContextManager[Any] = threading.RLock() if serialize else nullcontext()
         self._serialize = serialize
         self._insert_artifacts = q.insert_ignoring_duplicates(engine.dialect.name, t.artifacts)
+        # The head this process last committed: trusted by its next write without a re-read.
+        self._memo = memo or HeadMemo()
 
     def close(self) -> None:
         """Release an in-memory database; a file or server engine keeps its pool for the
@@ -126,8 +130,18 @@ class MetadataStore(
         with self._disk_errors(), self._lock:
             with self._writer.begin() as conn:
                 take_head(conn)  # a pooled connection may keep one from a failed transaction
-                yield conn
+                take_known(conn)
+                if self._memo.head is not None:
+                    conn.info[KNOWN_KEY] = self._memo.head
+                try:
+                    yield conn
+                except BaseException:
+                    take_known(conn)  # rolled back: what it appended never was
+                    raise
                 head = take_head(conn)
+                known = take_known(conn)
+            if known is not None:
+                self._memo.head = known
             # Only after the commit: a checkpoint must never name an event that was rolled back.
             if head is not None and self.sealer is not None:
                 try:

@@ -10,6 +10,7 @@ behind assay's back is refused there instead of being sealed by the next honest 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,8 @@ from assay.metadata import schema as t
 
 __all__ = [
     "ACTION_TABLES",
+    "KNOWN_KEY",
+    "HeadMemo",
     "STATE_TABLES",
     "SealedHead",
     "kept_state",
@@ -68,6 +71,9 @@ _HINT = (
 
 # Where a transaction records the tables :func:`lock_state` checked and locked.
 LOCKED_KEY = "assay_locked_tables"
+# Where a transaction finds the head it may trust without reading it again: the one this
+# process itself committed last, or one already checked in this transaction.
+KNOWN_KEY = "assay_known_head"
 
 
 def tables_of(actions: Iterable[str]) -> tuple[str, ...]:
@@ -80,16 +86,26 @@ def table_digest(conn: sa.Connection, name: str) -> str:
     """The sha256 of every row of state table ``name``, in key order.
 
     JSON columns are read as the text stored, so the digest costs no parsing and is the
-    same for every reader of the same rows.
+    same for every reader of the same rows. Plain SQL through the driver: a decision and
+    every governance write compute these, and compiling the statements would cost more
+    than running them.
     """
-    table = t.metadata.tables[name]
-    columns = [sa.cast(c, sa.Text) if isinstance(c.type, sa.JSON) else c for c in table.columns]
-    query = sa.select(*columns).order_by(*table.primary_key.columns)
     digest = hashlib.sha256()
-    for row in conn.execute(query):
+    for row in conn.exec_driver_sql(_digest_query(name)):
         digest.update(canonical_json(list(row)).encode())
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+@functools.cache
+def _digest_query(name: str) -> str:
+    table = t.metadata.tables[name]
+    columns = ", ".join(
+        f'CAST("{c.name}" AS TEXT)' if isinstance(c.type, sa.JSON) else f'"{c.name}"'
+        for c in table.columns
+    )
+    order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
+    return f'SELECT {columns} FROM "{name}" ORDER BY {order}'  # noqa: S608 - schema names
 
 
 def state_digest(state: Mapping[str, str]) -> str:
@@ -107,6 +123,16 @@ class SealedHead:
     key_id: str | None
     sealed: str | None
     kept: dict[str, str]
+    first: str = ""
+    """Event 1's hash (empty where the reader did not need it)."""
+
+
+@dataclass(slots=True)
+class HeadMemo:
+    """The head this process last committed to one database, shared by every store opened
+    on it in the process, so that the next write trusts it without reading it back."""
+
+    head: SealedHead | None = None
 
 
 class Verifier(Protocol):
@@ -146,6 +172,11 @@ def sealed_head(conn: sa.Connection, verifier: Verifier | None, *, lock: bool) -
     ).one()
     if verifier is not None:
         verifier.prepare(key_id)  # refuses, inside the transaction, a key not the chain's
+    known: SealedHead | None = conn.info.get(KNOWN_KEY)
+    if known is not None and (known.seq, known.hash) == (seq, digest):
+        # The event this process wrote (or this transaction checked) is still the head:
+        # what it sealed is known, and the digests are this process's own, not the row's.
+        return known
     if not seq:
         return SealedHead(0, digest, key_id, None, {})
     row = conn.exec_driver_sql(
@@ -170,7 +201,9 @@ def sealed_head(conn: sa.Connection, verifier: Verifier | None, *, lock: bool) -
             f"{seq} sealed: it was changed outside assay",
             hint=_HINT,
         )
-    return SealedHead(int(seq), digest, key_id, sealed, kept)
+    head = SealedHead(int(seq), digest, key_id, sealed, kept)
+    conn.info[KNOWN_KEY] = head
+    return head
 
 
 def kept_state(text: str | None) -> dict[str, str]:

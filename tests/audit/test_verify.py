@@ -11,14 +11,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import assay
 from assay import Settings
 from assay.anchor import SigningKey
 from assay.audit import VerifyReport, export_events, verify_chain
 from assay.core import sha256_hex
 from assay.errors import AuditError
 from assay.metadata import AuditEntry, event_body
+from assay.metadata.engine import _shared_memo
 from assay.workspace import Workspace, open_workspace
-from tests.governed import promoted_toy
+from assay.workspace.guard import CHAIN_KEY
+from tests.governed import promoted_toy, toy, write_project
 
 
 @pytest.fixture
@@ -169,7 +172,16 @@ def test_chain_rewritten_from_event_1_with_its_own_key_is_caught(
     assert key_id is not None
     key = SigningKey.load(Path(settings.audit_home) / "keys" / f"{key_id}.key")
     rewrite_chain(ws, key, key_id=key_id, renamed=("alice", "bob"))
-    assert ws.metadata.audit_events()[0].hash != real.hash
+    forged = ws.metadata.audit_events()[0].hash
+    assert forged != real.hash
+    _shared_memo.cache_clear()  # as a new process: it reads the head back
+    ws = open_workspace(settings)
+    # The artifact store still names the real chain: nothing is written on the forged one.
+    with pytest.raises(AuditError, match="belongs to the chain whose event 1 is"):
+        ws.metadata.grant_role("eve", "viewer", "alice")
+    # Whoever holds the key may rename the artifact store's chain too, and go on.
+    ws.artifacts.blobs.write(CHAIN_KEY, json.dumps({"key_id": key_id, "first": forged}).encode())
+    ws = open_workspace(settings)
     ws.metadata.grant_role("eve", "viewer", "alice")
     report = verify_chain(ws)
     rewritten = (
@@ -307,3 +319,51 @@ def test_a_failed_checkpoint_warns_and_keeps_the_change(
     assert "eve" in [g.user for g in ws.metadata.role_grants()]
     ws.metadata.grant_role("fay", "viewer", "alice")  # the next checkpoint covers both
     assert verify_chain(ws).ok
+
+
+def test_rows_from_before_the_chain_that_later_events_touch_verify(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # A model registered before the upgrade gets a new version after it, and the old
+    # version's artifact is read again: neither old row has a record of its own to compare.
+    from alembic import command
+
+    from assay.metadata.engine import alembic_config
+
+    engine = sa.create_engine(settings.db_url)
+    Path(settings.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(
+            sa.text(
+                "INSERT INTO runs (id, pipeline, source, status, params, started_at, user, host, "
+                "pid, python_version, packages, experiment, tags) VALUES ('old', 'p', '', "
+                "'succeeded', '{}', 1.0, 'zoe', 'h', 1, '3.11', '{}', 'default', '{}')"
+            )
+        )
+        conn.execute(
+            sa.text("INSERT INTO artifacts VALUES (:d, 'model', 'json', 2, 'dict', 1.0, NULL)"),
+            {"d": "f" * 64},
+        )
+        conn.execute(sa.text("INSERT INTO models VALUES ('toy', 1.0, 'zoe')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO model_versions (name, version, digest, codec, run_id, execution_id, "
+                "created_at, created_by, info) VALUES ('toy', 1, :d, 'json', 'old', 'x', 1.0, "
+                "'zoe', '{}')"
+            ),
+            {"d": "f" * 64},
+        )
+    engine.dispose()
+    policy, card = write_project(tmp_path / "toy")
+    ws = open_workspace(settings)
+    try:
+        assay.run(toy, {"policy": policy, "card": card}, workspace=ws)
+        assert ws.metadata.model_version("toy", 2) is not None
+        report = verify_chain(ws)
+        assert report.ok, report.problems
+        assert report.unaudited == 1
+    finally:
+        ws.close()

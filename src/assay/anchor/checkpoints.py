@@ -51,6 +51,9 @@ class CheckpointLog:
         self.location = location
         self._remote = "://" in location and not location.startswith("file://")
         self._folder_made = False
+        # What ``latest`` found per chain, with the local log's size then: unchanged but
+        # for this log's own appends, it needs no reading again.
+        self._seen: dict[str, tuple[int, Checkpoint | None]] = {}
 
     def append(self, checkpoint: Checkpoint) -> None:
         """Add one checkpoint.
@@ -68,11 +71,14 @@ class CheckpointLog:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     self._folder_made = True
                 # One write of one short line with O_APPEND: concurrent writers never interleave.
+                data = (line + "\n").encode()
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
                 try:
-                    os.write(fd, (line + "\n").encode())
+                    os.write(fd, data)
+                    size = os.fstat(fd).st_size
                 finally:
                     os.close(fd)
+                self._note_append(checkpoint, size, len(data))
         except OSError as exc:
             raise AuditError(
                 f"cannot write the audit checkpoint to {self.location}: {exc}",
@@ -101,18 +107,24 @@ class CheckpointLog:
         return found
 
     def latest(self, chain: str) -> Checkpoint | None:
-        """The checkpoint of the chain whose event 1 has hash ``chain`` (or of no named
-        chain) with the highest ``seq`` among the last ones written, read from the end of
-        the log: what a decision checks the chain against without reading the whole log.
+        """The checkpoint of the chain whose event 1 has hash ``chain`` with the highest
+        ``seq`` among the last ones written (those of no named chain, written by earlier
+        versions, when it has none there), read from the end of the log: what writers and
+        decisions check the chain against without reading the whole log. A local log that
+        only this object appended to since it last looked is not read again.
 
         Raises:
             AuditError: the log cannot be read, or its tail is not checkpoints.
         """
+        size = self._size()
+        seen = self._seen.get(chain)
+        if seen is not None and size is not None and seen[0] == size:
+            return seen[1]
         try:
             lines = self._read_remote(tail=_TAIL) if self._remote else self._tail_local()
         except OSError as exc:
             raise AuditError(f"cannot read audit checkpoints at {self.location}: {exc}") from None
-        best: Checkpoint | None = None
+        best: dict[bool, Checkpoint] = {}
         for line in lines:
             try:
                 checkpoint = Checkpoint(**json.loads(line))
@@ -121,9 +133,35 @@ class CheckpointLog:
                     f"the end of {self.location} is not checkpoint records",
                     hint="the checkpoint log was edited; restore it from its backup",
                 ) from None
-            if checkpoint.chain in ("", chain) and (best is None or checkpoint.seq > best.seq):
-                best = checkpoint
-        return best
+            if checkpoint.chain not in ("", chain):
+                continue
+            named = checkpoint.chain == chain
+            if named not in best or checkpoint.seq > best[named].seq:
+                best[named] = checkpoint
+        found = best.get(True) or best.get(False)
+        if size is not None:
+            self._seen[chain] = (size, found)
+        return found
+
+    def _size(self) -> int | None:
+        if self._remote:
+            return None
+        try:
+            return os.stat(self.location.removeprefix("file://")).st_size
+        except FileNotFoundError:
+            return 0
+        except OSError:
+            return None
+
+    def _note_append(self, checkpoint: Checkpoint, size: int, written: int) -> None:
+        seen = self._seen.get(checkpoint.chain)
+        if seen is None or seen[0] + written != size:
+            self._seen.pop(checkpoint.chain, None)  # another writer appended meanwhile
+            return
+        best = seen[1]
+        if best is None or checkpoint.seq > best.seq:
+            best = checkpoint
+        self._seen[checkpoint.chain] = (size, best)
 
     def _tail_local(self) -> list[str]:
         path = Path(self.location.removeprefix("file://"))

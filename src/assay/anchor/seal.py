@@ -29,6 +29,15 @@ class Anchor(Protocol):
 
     def verify(self, digest: str, signature: str) -> bool: ...
 
+    def begin_chain(self) -> None:
+        """Before event 1 of a chain is written (see the workspace's guard)."""
+        ...
+
+    def check_chain(self, first: str) -> None:
+        """Before anything is written after the head of the chain whose event 1 is
+        ``first`` (see the workspace's guard)."""
+        ...
+
     def checkpoint(self, seq: int, digest: str, first: str) -> None: ...
 
     def public_key(self, key_id: str) -> PublicKey:
@@ -136,6 +145,12 @@ class FileSealer:
     def verify(self, digest: str, signature: str) -> bool:
         return self.signing_key.public.verify(digest.encode(), signature)
 
+    def begin_chain(self) -> None:
+        return None  # which chain a store's artifacts belong to is the workspace's to say
+
+    def check_chain(self, first: str) -> None:
+        return None
+
     def checkpoint(self, seq: int, digest: str, first: str) -> None:
         key = self.signing_key
         self._committed = True
@@ -194,6 +209,12 @@ class MemorySealer:
 
     def verify(self, digest: str, signature: str) -> bool:
         return self.key.public.verify(digest.encode(), signature)
+
+    def begin_chain(self) -> None:
+        return None
+
+    def check_chain(self, first: str) -> None:
+        return None
 
     def checkpoint(self, seq: int, digest: str, first: str) -> None:
         self.written.append(_signed_checkpoint(self.key, seq, digest, first))

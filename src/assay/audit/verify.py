@@ -73,6 +73,25 @@ class VerifyReport:
 
 
 def verify_chain(ws: Workspace, *, artifacts: bool = True) -> VerifyReport:
+    """Re-check the whole chain of ``ws`` (see :func:`_verify_once`); on a store that a
+    writer changes meanwhile, the check runs again until it reads one state throughout.
+
+    Raises:
+        AuditError: the public key or the checkpoints cannot be read at all.
+    """
+    for _ in range(_ATTEMPTS - 1):
+        before = ws.metadata.audit_head()
+        report = _verify_once(ws, artifacts=artifacts)
+        if report.ok or ws.metadata.audit_head() == before:
+            return report
+    return _verify_once(ws, artifacts=artifacts)
+
+
+# How often verify runs again when a writer commits while it reads.
+_ATTEMPTS = 3
+
+
+def _verify_once(ws: Workspace, *, artifacts: bool = True) -> VerifyReport:
     """Re-check the whole chain of ``ws``: every link and hash, every signature with the key
     kept outside the store, the chain against every checkpoint, the registry's state
     against the chain, and (with ``artifacts``) the bytes of every artifact it names.

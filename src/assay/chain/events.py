@@ -12,8 +12,8 @@ from assay.anchor import PublicKey
 from assay.core import loads_json, sha256_hex
 from assay.errors import TamperedError
 from assay.metadata import AuditEventRecord
-from assay.metadata.state import kept_state
-from assay.workspace import Workspace
+from assay.metadata.head import kept_state
+from assay.workspace import Workspace, chain_of
 
 __all__ = [
     "Head",
@@ -54,6 +54,7 @@ class Head:
     (None: none) and the digests kept beside it, and the key its events verify with."""
 
     seq: int
+    hash: str
     state: str | None
     kept: dict[str, str]
     key: PublicKey
@@ -139,12 +140,26 @@ def check_head(ws: Workspace) -> Head | None:
         key_id, first = known.key_id or "", known.first
     else:
         key_id, first = ws.metadata.chain_origin()
+    # The artifact store names the chain its database must hold: a chain emptied, swapped
+    # for another or with its event 1 edited is found against it, and its checkpoints are
+    # looked up by the name the store gives, not by what the database now says.
+    named = chain_of(ws.artifacts) or {}
+    owner = named.get("first", "")
+    if owner and first and owner != first:
+        raise TamperedError(
+            f"the database holds an audit chain whose event 1 is {first[:12]}, but the "
+            f"artifact store belongs to the chain whose event 1 is {owner[:12]}: the database "
+            "was replaced, or its event 1 changed, outside assay",
+            hint=_HINT,
+        )
+    first = owner or first
+    key_id = key_id or named.get("key_id", "")
     # The checkpoint before the head: checkpoints are written after their events commit, so
     # a head read afterwards is never behind a checkpoint unless events were cut off.
-    latest = ws.anchor.latest_checkpoint(key_id, first) if key_id else None
-    (head, head_hash, key_id, count, top), kept_text, ends = ws.metadata.audit_tail(
-        [latest.seq] if latest is not None else [],
-        unless=(known.seq, known.hash) if known is not None else None,
+    latest = ws.anchor.latest_checkpoint(key_id, first) if key_id and first else None
+    trusted = (known.seq, known.hash) if known is not None else None
+    (head, head_hash, head_key, count, top), kept_text, ends = ws.metadata.audit_tail(
+        [1] + ([latest.seq] if latest is not None else []), unless=trusted
     )
     if (count, top) != (head, head):
         raise TamperedError(
@@ -153,19 +168,24 @@ def check_head(ws: Workspace) -> Head | None:
             hint=_HINT,
         )
     if head == 0:
-        if latest is not None:
+        ws.anchor.begin_chain()  # the artifact store names a chain: the database was lost
+        if latest is not None or owner:
+            seen = f", checkpointed up to event {latest.seq}" if latest is not None else ""
             raise TamperedError(
-                f"the audit chain is empty, but a checkpoint outside the store names event "
-                f"{latest.seq}: its events were removed",
-                hint=_HINT,
+                f"the database holds no audit events, but the artifact store belongs to the "
+                f"chain whose event 1 is {(owner or first)[:12]}{seen}: its events were "
+                "removed, or the database was lost",
+                hint="restore the database from a backup; `assay audit new-chain` begins a "
+                "new chain on purpose",
             )
         return None
-    key = ws.anchor.public_key(key_id)
+    key = ws.anchor.public_key(head_key or key_id)
     if latest is not None and key.verify(latest.message(), latest.signature):
         if latest.seq > head:
             raise TamperedError(
                 f"the audit chain ends at event {head}, but a checkpoint outside the store "
-                f"names event {latest.seq}: events were cut off the end",
+                f"names event {latest.seq}: events were cut off the end (or the database was "
+                "restored from an older copy)",
                 hint=_HINT,
             )
         at = (
@@ -176,14 +196,18 @@ def check_head(ws: Workspace) -> Head | None:
                 f"audit event {latest.seq} differs from the checkpoint taken when it was written",
                 hint=_HINT,
             )
-    if known is not None and (known.seq, known.hash) == (head, head_hash):
+    start = ends.get(1)
+    if start is None or (first and start.hash != first):
+        raise TamperedError("audit event 1 was changed or removed outside assay", hint=_HINT)
+    _refuse_broken([start], key)
+    if trusted == (head, head_hash) and known is not None:
         # This process wrote the head: what it sealed is known, whatever the rows say now.
-        return Head(head, known.sealed, known.kept, key)
+        return Head(head, head_hash, known.sealed, known.kept, key)
     last = ends.get(head)
     if last is None or last.hash != head_hash:
         raise TamperedError("the audit chain's head row names another event", hint=_HINT)
     _refuse_broken([last], key)
-    return Head(head, sealed(last).state, kept_state(kept_text), key)
+    return Head(head, head_hash, sealed(last).state, kept_state(kept_text), key)
 
 
 def _refuse_broken(events: Sequence[AuditEventRecord], key: PublicKey) -> None:

@@ -14,6 +14,9 @@ from assay.workspace import Workspace
 
 __all__ = ["changed_tables", "check_state", "table_differences"]
 
+# How often a check runs again when a writer commits while the tables are being read.
+_ATTEMPTS = 5
+
 _HINT = (
     "`assay audit verify` lists every difference; restore the database from a backup "
     "taken before the change"
@@ -52,14 +55,32 @@ def check_state(ws: Workspace, tables: Sequence[str] = STATE_TABLES) -> None:
             first row that does.
         AuditError: the chain's key or checkpoints cannot be read.
     """
-    head = check_head(ws)
-    if head is None or head.state is None:
-        return  # nothing sealed yet: a new store, or one begun before revision 0007
-    changed = changed_tables(ws, head.state, tables, head.kept)
-    if changed == []:
-        return
-    named = list(STATE_TABLES) if changed is None else changed
-    found = table_differences(ws, project(sealed(e) for e in ws.metadata.audit_events()), named)
+    for _ in range(_ATTEMPTS):
+        head = check_head(ws)
+        if head is None:
+            return  # a new store: nothing recorded yet
+        if head.state is None:  # begun before revision 0007: the tables against the events
+            changed: list[str] | None = list(tables)
+        else:
+            changed = changed_tables(ws, head.state, tables, head.kept)
+            if changed == []:
+                return
+        named = list(STATE_TABLES) if changed is None else changed
+        found = table_differences(
+            ws, project(sealed(e) for e in ws.metadata.audit_events(limit=None)), named
+        )
+        if head.state is None and not found:
+            return
+        if ws.metadata.audit_head() == (head.seq, head.hash):
+            break
+        # A writer committed while the tables were read: look again at the new head.
+    else:
+        raise TamperedError(
+            "the governance tables kept changing while they were checked against the audit "
+            "chain; try again",
+            hint="if it goes on, `assay audit verify` says whether the store was changed "
+            "outside assay",
+        )
     if found:
         first = found[0]
         what = f"{first.row}: {first.message}" + (

@@ -11,16 +11,14 @@ import sqlalchemy as sa
 
 from assay.core import canonical_json, sha256_hex
 from assay.metadata import schema as t
-from assay.metadata.state import (
+from assay.metadata.head import (
     KNOWN_KEY,
-    LOCKED_KEY,
-    STATE_TABLES,
+    Checkpointed,
     SealedHead,
     sealed_head,
     state_digest,
-    table_digest,
-    tables_of,
 )
+from assay.metadata.state import LOCKED_KEY, STATE_TABLES, table_digest, tables_of
 
 __all__ = ["GENESIS", "AuditEntry", "AuditEventRecord", "Sealer", "append_audit", "event_body"]
 
@@ -58,6 +56,30 @@ class Sealer(Protocol):
     def checkpoint(self, seq: int, digest: str, first: str) -> None:
         """Record, outside the database, that event ``seq`` of the chain whose event 1 has
         hash ``first`` has hash ``digest``."""
+        ...
+
+    def latest_checkpoint(self, key_id: str, first: str) -> Checkpointed | None:
+        """The newest checkpoint of that chain, or None.
+
+        Raises:
+            AuditError: the checkpoints cannot be read.
+        """
+        ...
+
+    def begin_chain(self) -> None:
+        """Called before event 1 of a chain is written.
+
+        Raises:
+            AuditError: the store's artifacts belong to another chain (a lost database).
+        """
+        ...
+
+    def check_chain(self, first: str) -> None:
+        """Called with a chain's event 1 hash before anything is written after its head.
+
+        Raises:
+            AuditError: the store's artifacts belong to another chain (a replaced database).
+        """
         ...
 
 

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry, AuditEventRecord, read_events
-from assay.metadata.state import STATE_TABLES, HeadMemo, SealedHead, kept_state, table_digest
+from assay.metadata.head import HeadMemo, SealedHead, kept_state
+from assay.metadata.state import STATE_TABLES, table_digest
 
 __all__ = ["SEALED_TABLES", "ChainRecords"]
 
@@ -82,12 +83,13 @@ class ChainRecords:
 
     def has_audit_events(self, action: str) -> bool:
         """Whether the chain holds any event of ``action``."""
-        e = t.audit_events
         with self._read() as conn:
-            return (
-                conn.execute(sa.select(e.c.seq).where(e.c.action == action).limit(1)).first()
-                is not None
-            )
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            found = conn.exec_driver_sql(
+                f"SELECT 1 FROM audit_events WHERE action = {mark} LIMIT 1",  # noqa: S608
+                (action,),
+            ).first()
+        return found is not None
 
     def audit_head(self) -> tuple[int, str]:
         """The head row: the newest event's sequence number and hash."""

@@ -107,11 +107,6 @@ class ExecutionRecords:
         evs = [asdict(e) for _, _, events, _ in batch for e in events]
         mets = [m for _, _, _, metrics in batch for m in metrics]
         with self._write() as conn:
-            governed = (["model_versions"] if registrations else []) + (
-                ["gate_verdicts"] if verdicts else []
-            )
-            if governed:
-                lock_state(conn, governed, self.sealer)
             if arts:
                 conn.execute(self._insert_artifacts, [asdict(a) for a in arts.values()])
             conn.execute(t.executions.insert(), [asdict(e) for e, _, _, _ in batch])
@@ -122,6 +117,14 @@ class ExecutionRecords:
                 if execution.logged_params:
                     merge_params(conn, execution.run_id, execution.logged_params)
             entries = [execution_entry(e, events, artifacts) for e, artifacts, events, _ in batch]
+            # After the artifacts, as every other writer takes the head's lock after them:
+            # the other order could deadlock on PostgreSQL. A verdict also rests on the
+            # version it judges and on the one production holds.
+            governed = (["model_versions"] if registrations else []) + (
+                ["gate_verdicts", "model_versions", "model_aliases"] if verdicts else []
+            )
+            if governed:
+                lock_state(conn, governed, self.sealer)
             for registration in registrations:
                 version, new = register_in(conn, registration)
                 if new:

@@ -22,7 +22,7 @@ from assay.metadata.records import (
     RoleGrant,
 )
 from assay.metadata.rows import asdict, one_by_prefix
-from assay.metadata.state import lock_state
+from assay.metadata.state import STATE_TABLES, lock_state
 
 __all__ = ["GovernanceRecords", "verdict_entry"]
 
@@ -150,7 +150,7 @@ class GovernanceRecords:
         a = t.model_aliases
         now = time.time()
         with self._write() as conn:
-            lock_state(conn, ["model_aliases", "alias_moves", "promotion_requests"], self.sealer)
+            lock_state(conn, STATE_TABLES, self.sealer)  # what the decision read, too
             where = (a.c.name == name, a.c.alias == alias)
             current = conn.execute(sa.select(a.c.version).where(*where).with_for_update()).scalar()
             if current != expected:
@@ -219,7 +219,7 @@ class GovernanceRecords:
     def open_request(self, request: PromotionRequestRecord) -> None:
         """Record a new promotion request."""
         with self._write() as conn:
-            lock_state(conn, ["promotion_requests"], self.sealer)
+            lock_state(conn, STATE_TABLES, self.sealer)  # what the decision read, too
             row = asdict(request)
             row.pop("reviews")
             conn.execute(t.promotion_requests.insert().values(row))
@@ -269,7 +269,7 @@ class GovernanceRecords:
         pr = t.promotion_requests
         try:
             with self._write() as conn:
-                lock_state(conn, ["reviews", "promotion_requests"], self.sealer)
+                lock_state(conn, STATE_TABLES, self.sealer)  # what the decision read, too
                 conn.execute(t.reviews.insert().values(asdict(review)))
                 if status != "open":
                     conn.execute(

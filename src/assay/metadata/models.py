@@ -13,7 +13,7 @@ from assay.metadata import rows as rec
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry, Sealer, append_audit
 from assay.metadata.records import ModelVersionRecord, Registration
-from assay.metadata.state import lock_state
+from assay.metadata.state import STATE_TABLES, lock_state
 from assay.metadata.writes import (
     RETRIES,
     raise_unless_version_taken,
@@ -119,7 +119,7 @@ class ModelRecords:
         ref = f"{name}@{version}"
         where = (mv.c.name == name, mv.c.version == version)
         with self._write() as conn:
-            lock_state(conn, ["model_versions"], self.sealer)
+            lock_state(conn, STATE_TABLES, self.sealer)  # what the decision read, too
             row = conn.execute(sa.select(mv).where(*where).with_for_update()).mappings().first()
             if row is None:
                 raise RecordNotFoundError(f"no model version {ref}")

@@ -21,6 +21,7 @@ from assay.metadata.audit import AuditEntry, Sealer, append_audit, take_head, ta
 from assay.metadata.chain import ChainRecords
 from assay.metadata.executions import CachedExecution, ExecutionBundle, ExecutionRecords
 from assay.metadata.governance import GovernanceRecords
+from assay.metadata.head import KNOWN_KEY, HeadMemo
 from assay.metadata.models import ModelRecords
 from assay.metadata.monitoring import MonitoringRecords
 from assay.metadata.predictions import PredictionRecords
@@ -32,7 +33,6 @@ from assay.metadata.records import (
 from assay.metadata.retrains import RetrainRecords
 from assay.metadata.rows import asdict
 from assay.metadata.search import Filter, Order, compile_filter, order_by
-from assay.metadata.state import KNOWN_KEY, HeadMemo
 from assay.metadata.writes import (
     insert_metrics,
     merge_params,
@@ -64,9 +64,9 @@ def disk_full(url: sa.URL, exc: sa.exc.DBAPIError) -> MetadataError | None:
         where = str(url.database)
     return MetadataError(
         f"cannot write the metadata database {where}: {text}",
-        hint="free space on the disk that holds it, or move the store (ASSAY_HOME, "
-        "ASSAY_DB_URL); the change that failed was not recorded, and nothing recorded "
-        "before it is lost",
+        hint="free space on the disk that holds it (or check that disk), or move the store "
+        "(ASSAY_HOME, ASSAY_DB_URL); the change that failed was not recorded, and nothing "
+        "recorded before it is lost",
     )
 
 

@@ -12,27 +12,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from assay.core import canonical_json, sha256_hex
+from assay.core import canonical_json
 from assay.errors import TamperedError
 from assay.metadata import schema as t
+from assay.metadata.head import TAMPER_HINT, Verifier, sealed_head, state_digest
 
 __all__ = [
     "ACTION_TABLES",
-    "KNOWN_KEY",
-    "HeadMemo",
+    "LOCKED_KEY",
     "STATE_TABLES",
-    "SealedHead",
-    "kept_state",
     "lock_state",
-    "parse_state",
-    "sealed_head",
     "state_digest",
     "table_digest",
     "tables_of",
@@ -64,16 +57,8 @@ ACTION_TABLES: dict[str, tuple[str, ...]] = {
 }
 """The state tables each kind of event changes."""
 
-_HINT = (
-    "`assay audit verify` lists every difference; restore the database from a backup "
-    "taken before the change"
-)
-
 # Where a transaction records the tables :func:`lock_state` checked and locked.
 LOCKED_KEY = "assay_locked_tables"
-# Where a transaction finds the head it may trust without reading it again: the one this
-# process itself committed last, or one already checked in this transaction.
-KNOWN_KEY = "assay_known_head"
 
 
 def tables_of(actions: Iterable[str]) -> tuple[str, ...]:
@@ -108,115 +93,6 @@ def _digest_query(name: str) -> str:
     return f'SELECT {columns} FROM "{name}" ORDER BY {order}'  # noqa: S608 - schema names
 
 
-def state_digest(state: Mapping[str, str]) -> str:
-    """The digest an event seals for a state (table to digest)."""
-    return sha256_hex(canonical_json(dict(state)).encode())
-
-
-@dataclass(frozen=True, slots=True)
-class SealedHead:
-    """The head of the chain as a writer finds it: its number, hash and key, the state
-    digest its event sealed (None: no state sealed yet) and the state kept beside it."""
-
-    seq: int
-    hash: str
-    key_id: str | None
-    sealed: str | None
-    kept: dict[str, str]
-    first: str = ""
-    """Event 1's hash (empty where the reader did not need it)."""
-
-
-@dataclass(slots=True)
-class HeadMemo:
-    """The head this process last committed to one database, shared by every store opened
-    on it in the process, so that the next write trusts it without reading it back."""
-
-    head: SealedHead | None = None
-
-
-class Verifier(Protocol):
-    """What checks an event's signature: the store's sealer."""
-
-    def prepare(self, expected_key_id: str | None) -> None:
-        """Get ready for the chain signed so far with ``expected_key_id`` (None: not yet)."""
-        ...
-
-    def verify(self, digest: str, signature: str) -> bool:
-        """Whether ``signature`` is the chain key's signature of ``digest``."""
-        ...
-
-
-def parse_state(body: str) -> str | None:
-    """The state digest an event body seals; None for a body that seals none."""
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    state = value.get("state") if isinstance(value, dict) else None
-    return state if isinstance(state, str) and state else None
-
-
-def sealed_head(conn: sa.Connection, verifier: Verifier | None, *, lock: bool) -> SealedHead:
-    """The head row and what its event seals, checked: the event's body must hash to the
-    head's hash and carry a good signature, and the state kept beside the head must be the
-    one it sealed. With ``lock``, the head row is locked for this transaction first.
-
-    Raises:
-        TamperedError: the head event or the kept state were changed outside assay.
-    """
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    suffix = " FOR UPDATE" if lock and conn.dialect.name != "sqlite" else ""
-    seq, digest, key_id, kept_text = conn.exec_driver_sql(
-        f"SELECT seq, hash, key_id, state FROM audit_head WHERE id = 1{suffix}"  # noqa: S608
-    ).one()
-    if verifier is not None:
-        verifier.prepare(key_id)  # refuses, inside the transaction, a key not the chain's
-    known: SealedHead | None = conn.info.get(KNOWN_KEY)
-    if known is not None and (known.seq, known.hash) == (seq, digest):
-        # The event this process wrote (or this transaction checked) is still the head:
-        # what it sealed is known, and the digests are this process's own, not the row's.
-        return known
-    if not seq:
-        return SealedHead(0, digest, key_id, None, {})
-    row = conn.exec_driver_sql(
-        f"SELECT body, hash, signature FROM audit_events WHERE seq = {mark}",  # noqa: S608
-        (seq,),
-    ).first()
-    if row is None or row[1] != digest or sha256_hex(row[0].encode()) != digest:
-        raise TamperedError(
-            f"audit event {seq}, the head of the chain, was changed or removed outside assay",
-            hint=_HINT,
-        )
-    if verifier is not None and not (row[2] and verifier.verify(digest, row[2])):
-        raise TamperedError(
-            f"audit event {seq}, the head of the chain, is not signed by the chain's key",
-            hint=_HINT,
-        )
-    sealed = parse_state(row[0])
-    kept = kept_state(kept_text)
-    if sealed is not None and state_digest(kept) != sealed:
-        raise TamperedError(
-            "the governance state kept with the audit head differs from the one event "
-            f"{seq} sealed: it was changed outside assay",
-            hint=_HINT,
-        )
-    head = SealedHead(int(seq), digest, key_id, sealed, kept)
-    conn.info[KNOWN_KEY] = head
-    return head
-
-
-def kept_state(text: str | None) -> dict[str, str]:
-    """The state kept beside the head, from its stored JSON."""
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {"": text}  # unreadable: never equal to a sealed digest
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {"": text}
-
-
 def lock_state(conn: sa.Connection, tables: Iterable[str], verifier: Verifier | None) -> None:
     """Before a transaction changes state ``tables``: lock the chain's head (and, on
     PostgreSQL, the tables, against every other writer until commit), then check each
@@ -236,6 +112,6 @@ def lock_state(conn: sa.Connection, tables: Iterable[str], verifier: Verifier | 
                 raise TamperedError(
                     f"table {name} differs from what audit event {head.seq} sealed: it was "
                     "changed outside assay, and nothing more is written over it",
-                    hint=_HINT,
+                    hint=TAMPER_HINT,
                 )
     conn.info.setdefault(LOCKED_KEY, set()).update(names)

@@ -62,9 +62,27 @@ class ChainGuard:
         return self.anchor.key_id
 
     def prepare(self, expected_key_id: str | None) -> None:
-        if not expected_key_id and not self.new_chain:
-            self._refuse_a_lost_chain()
         self.anchor.prepare(expected_key_id)
+
+    def begin_chain(self) -> None:
+        if not self.new_chain:
+            self._refuse_a_lost_chain()
+
+    def check_chain(self, first: str) -> None:
+        if self._named == first:
+            return
+        named = chain_of(self.artifacts)
+        if named is not None and named.get("first") != first and not self.new_chain:
+            owner = named.get("first", "")[:12] or "?"
+            raise AuditError(
+                f"the database {self.db} holds the audit chain whose event 1 is {first[:12]}, "
+                f"but the artifact store {self.root} belongs to the chain whose event 1 is "
+                f"{owner}: the database was replaced (another store's, or a copy of "
+                "another), and nothing is written to it here",
+                hint="point ASSAY_DB_URL (or ASSAY_ARTIFACT_ROOT) at the store's own, or "
+                "restore its database from a backup",
+            )
+        self._named = first if named is not None else self._named
 
     def _refuse_a_lost_chain(self) -> None:
         named = chain_of(self.artifacts)
@@ -95,7 +113,9 @@ class ChainGuard:
             if self._named == first:
                 return
             named = chain_of(self.artifacts)
-            if named is None or named.get("first") != first or self.new_chain:
+            # Written where no chain is named yet, or for a new chain begun on purpose; a
+            # store's record of another chain is never overwritten (check_chain refuses).
+            if named is None or self.new_chain:
                 record = {"key_id": self.anchor.key_id, "first": first}
                 try:
                     self.artifacts.blobs.write(CHAIN_KEY, json.dumps(record).encode())

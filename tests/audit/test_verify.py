@@ -243,7 +243,8 @@ def test_export_ends_with_the_head(ws: Workspace, tmp_path: Path) -> None:
     assert head["hash"] == lines[-2]["hash"] == sha256_hex(lines[-2]["body"].encode())
 
 
-def test_a_store_from_before_the_audit_chain_verifies(settings: Settings, tmp_path: Path) -> None:
+def _store_from_before_the_chain(settings: Settings, model: str) -> None:
+    """A store at schema revision 0001 (no audit chain) with one run and ``model``@1."""
     from alembic import command
 
     from assay.metadata.engine import alembic_config
@@ -265,15 +266,19 @@ def test_a_store_from_before_the_audit_chain_verifies(settings: Settings, tmp_pa
             sa.text("INSERT INTO artifacts VALUES (:d, 'model', 'json', 2, 'dict', 1.0, NULL)"),
             {"d": "f" * 64},
         )
-        conn.execute(sa.text("INSERT INTO models VALUES ('old', 1.0, 'zoe')"))
+        conn.execute(sa.text("INSERT INTO models VALUES (:m, 1.0, 'zoe')"), {"m": model})
         conn.execute(
             sa.text(
                 "INSERT INTO model_versions (name, version, digest, codec, run_id, execution_id, "
-                "created_at, created_by, info) VALUES ('old', 1, :d, 'json', 'old', 'x', 1.0, 'zoe', '{}')"
+                "created_at, created_by, info) VALUES (:m, 1, :d, 'json', 'old', 'x', 1.0, 'zoe', '{}')"
             ),
-            {"d": "f" * 64},
+            {"d": "f" * 64, "m": model},
         )
     engine.dispose()
+
+
+def test_a_store_from_before_the_audit_chain_verifies(settings: Settings, tmp_path: Path) -> None:
+    _store_from_before_the_chain(settings, "old")
     ws = promoted_toy(settings, tmp_path / "toy")  # migrates, then audits everything new
     try:
         report = verify_chain(ws)
@@ -326,37 +331,7 @@ def test_rows_from_before_the_chain_that_later_events_touch_verify(
 ) -> None:
     # A model registered before the upgrade gets a new version after it, and the old
     # version's artifact is read again: neither old row has a record of its own to compare.
-    from alembic import command
-
-    from assay.metadata.engine import alembic_config
-
-    engine = sa.create_engine(settings.db_url)
-    Path(settings.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    with engine.begin() as conn:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
-        conn.execute(
-            sa.text(
-                "INSERT INTO runs (id, pipeline, source, status, params, started_at, user, host, "
-                "pid, python_version, packages, experiment, tags) VALUES ('old', 'p', '', "
-                "'succeeded', '{}', 1.0, 'zoe', 'h', 1, '3.11', '{}', 'default', '{}')"
-            )
-        )
-        conn.execute(
-            sa.text("INSERT INTO artifacts VALUES (:d, 'model', 'json', 2, 'dict', 1.0, NULL)"),
-            {"d": "f" * 64},
-        )
-        conn.execute(sa.text("INSERT INTO models VALUES ('toy', 1.0, 'zoe')"))
-        conn.execute(
-            sa.text(
-                "INSERT INTO model_versions (name, version, digest, codec, run_id, execution_id, "
-                "created_at, created_by, info) VALUES ('toy', 1, :d, 'json', 'old', 'x', 1.0, "
-                "'zoe', '{}')"
-            ),
-            {"d": "f" * 64},
-        )
-    engine.dispose()
+    _store_from_before_the_chain(settings, "toy")
     policy, card = write_project(tmp_path / "toy")
     ws = open_workspace(settings)
     try:

@@ -101,8 +101,15 @@ def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
     return Result(code, captured.out, captured.err)
 
 
-def run_subprocess(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 120) -> Result:
-    """Run `python -m assay ARGS...` as a real process."""
+def run_subprocess(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float = 120,
+    preexec_fn: Callable[[], None] | None = None,
+) -> Result:
+    """Run `python -m assay ARGS...` as a real process (``preexec_fn`` runs in the child
+    before it starts, to set its own limits)."""
     proc = subprocess.run(
         [sys.executable, "-m", "assay", *args],
         cwd=cwd,
@@ -111,5 +118,6 @@ def run_subprocess(args: list[str], cwd: Path, env: dict[str, str], timeout: flo
         text=True,
         timeout=timeout,
         check=False,
+        preexec_fn=preexec_fn,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import resource
 import signal
-import subprocess
-import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -57,17 +55,7 @@ def _limited(limit: int) -> Callable[[], None]:
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str], limit: int) -> Result:
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        preexec_fn=_limited(limit),
-    )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    return run_subprocess(args, cwd, env, preexec_fn=_limited(limit))
 
 
 @pytest.mark.parametrize(

@@ -219,14 +219,14 @@ class CheckpointLogs:
         self.explicit = explicit
         self.folder = folder
         self.legacy = legacy
-        self._logs: dict[str, CheckpointLog] = {}
+        self._logs: dict[tuple[str, str], CheckpointLog] = {}
 
     def log(self, key_id: str, first: str) -> CheckpointLog:
         """The log that the chain ``(key_id, first)`` appends to."""
-        location = self.explicit or str(self.folder / f"{key_id}-{first[:16]}.jsonl")
-        log = self._logs.get(location)
-        if log is None:  # kept: it remembers that its folder exists
-            log = self._logs[location] = CheckpointLog(location)
+        log = self._logs.get((key_id, first))
+        if log is None:  # kept: it remembers that its folder exists, and what it last read
+            location = self.explicit or str(self.folder / f"{key_id}-{first[:16]}.jsonl")
+            log = self._logs[(key_id, first)] = CheckpointLog(location)
         return log
 
     def latest(self, key_id: str, first: str) -> Checkpoint | None:

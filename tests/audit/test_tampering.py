@@ -310,8 +310,33 @@ def test_a_trainer_renamed_in_the_runs_table_cannot_review_their_own_model(
         assert run is not None
         sql(store, "UPDATE runs SET user = 'dave' WHERE id = ?", (run.run_id,))
         sql(store, "UPDATE model_versions SET created_by = 'dave' WHERE version = 3")
-        with pytest.raises(TamperedError):
+        with pytest.raises(TamperedError, match="model_versions toy/3: column created_by"):
             review(carol, "toy@3", approve=True, comment="fine by me")
+    finally:
+        carol.close()
+
+
+def test_a_trainer_renamed_only_in_the_runs_table_is_refused_by_the_sealed_start(
+    store: Settings, ws: Workspace
+) -> None:
+    # The runs table is outside the sealed state: the run.started event says who ran it.
+    grant(ws, "carol", "developer")
+    grant(ws, "carol", "approver")
+    carol = open_workspace(store.as_user("carol"))
+    try:
+        policy, card = write_project(Path(store.artifact_root).parents[1] / "toy")
+        params = {"policy": policy, "card": card, "quality": 0.9, "weight": 3.0}
+        assay.run(toy, params, workspace=carol)
+        request_promotion(ws, "toy@3", comment="carol's model")
+        version = ws.metadata.model_version("toy", 3)
+        assert version is not None
+        sql(store, "UPDATE runs SET user = 'dave' WHERE id = ?", (version.run_id,))
+        head = ws.metadata.audit_head()
+        with pytest.raises(
+            TamperedError, match="recorded as dave's, but the audit chain says carol"
+        ):
+            review(carol, "toy@3", approve=True, comment="fine by me")
+        assert ws.metadata.audit_head() == head  # nothing was written
     finally:
         carol.close()
 

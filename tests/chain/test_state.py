@@ -85,7 +85,7 @@ def test_an_event_forged_after_the_head_is_refused(ws: Workspace) -> None:
         s=seq + 1, b=body, p=digest, h=forged,
     )  # fmt: skip
     sql(ws, "UPDATE audit_head SET seq = :s, hash = :h", s=seq + 1, h=forged)
-    with pytest.raises(TamperedError, match=f"audit event {seq + 1} .*it is not signed"):
+    with pytest.raises(TamperedError, match=f"audit event {seq + 1}, .*it is not signed"):
         check_head(ws)
     with pytest.raises(TamperedError):  # and nothing is written after it
         ws.metadata.grant_role("dave", "viewer", "alice")
@@ -97,3 +97,33 @@ def test_an_untouched_store_is_decided_on_by_any_process(ws: Workspace, settings
     head = check_head(ws)
     assert head is not None and head.state is not None
     check_state(ws)
+
+
+def test_a_checkpoint_written_while_a_decision_reads_is_not_taken_for_a_cut(
+    ws: Workspace, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process commits an event and checkpoints it between this reader's reading the
+    # head and its reading the checkpoints: the checkpoint is ahead of the snapshot, not of
+    # the chain.
+    other = open_workspace(settings)
+    sealer = ws.metadata.sealer
+    assert sealer is not None
+    latest = sealer.latest_checkpoint
+    raced: list[int] = []
+
+    def racing(key_id: str, first: str) -> object:
+        if not raced:
+            raced.append(1)
+            grant(other, "dave", "viewer")
+        return latest(key_id, first)
+
+    monkeypatch.setattr(sealer, "latest_checkpoint", racing)
+    _shared_memo.cache_clear()  # read as another process would, not from this one's memo
+    fresh = open_workspace(settings)
+    try:
+        monkeypatch.setattr(fresh.metadata.sealer, "latest_checkpoint", racing)
+        head = check_head(fresh)
+        assert raced and head is not None and head.seq == other.metadata.audit_head()[0]
+    finally:
+        fresh.close()
+        other.close()

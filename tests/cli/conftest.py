@@ -52,6 +52,27 @@ def text(n: int = 40, C: float = 1.0) -> None:
     register_model(model, name="tiny", metrics=score(model, frame))
 """
 
+# A pipeline with no model: two steps, the second writing an artifact of ``size`` bytes.
+SIZED_PIPELINE = """
+from assay import pipeline, step
+
+
+@step
+def numbers(n: int = 3) -> list[int]:
+    return list(range(n))
+
+
+@step
+def blob(size: int = 0) -> str:
+    return "x" * size
+
+
+@pipeline
+def sized(n: int = 3, size: int = 0) -> None:
+    numbers(n)
+    blob(size)
+"""
+
 
 @dataclass
 class Result:

@@ -8,39 +8,18 @@ from __future__ import annotations
 
 import resource
 import signal
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Result, run_subprocess
-
-PIPELINE = """
-from assay import pipeline, step
-
-
-@step
-def numbers(n: int = 3) -> list[int]:
-    return list(range(n))
-
-
-@step
-def blob(size: int = 0) -> str:
-    return "x" * size
-
-
-@pipeline
-def sized(n: int = 3, size: int = 0) -> None:
-    numbers(n)
-    blob(size)
-"""
+from tests.cli.conftest import SIZED_PIPELINE, Result, run_subprocess
 
 
 @pytest.fixture
 def project(tmp_path: Path, cli_env: dict[str, str]) -> Path:
     (tmp_path / "p").mkdir()
-    (tmp_path / "p" / "pipeline.py").write_text(textwrap.dedent(PIPELINE))
+    (tmp_path / "p" / "pipeline.py").write_text(SIZED_PIPELINE)
     first = run_subprocess(["run", "p/pipeline.py"], tmp_path, cli_env)
     assert first.code == 0, first.err
     return tmp_path

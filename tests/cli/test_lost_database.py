@@ -5,27 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.cli.conftest import Invoke, Result, run_subprocess
-
-PIPELINE = """
-from assay import pipeline, step
-
-
-@step
-def numbers(n: int = 3) -> list[int]:
-    return list(range(n))
-
-
-@pipeline
-def tiny(n: int = 3) -> None:
-    numbers(n)
-"""
+from tests.cli.conftest import SIZED_PIPELINE, Invoke, Result, run_subprocess
 
 # Real processes: one process's pooled connection would still hold the old database open.
 
@@ -33,7 +18,7 @@ def tiny(n: int = 3) -> None:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "text").mkdir()
-    (tmp_path / "text" / "pipeline.py").write_text(textwrap.dedent(PIPELINE))
+    (tmp_path / "text" / "pipeline.py").write_text(SIZED_PIPELINE)
     return tmp_path
 
 

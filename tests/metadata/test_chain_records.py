@@ -24,11 +24,32 @@ def test_the_extent_and_the_events_about_a_subject(meta: MetadataStore) -> None:
         "role.revoked",
     ]
     assert [e.seq for e in meta.audit_events_about(["user:bo"], ["role.revoked"])] == [3]
-    assert [e.seq for e in meta.audit_events_at([1, 3, 99])] == [1, 3]
-    assert meta.has_audit_events("role.revoked") and not meta.has_audit_events("alias.moved")
+    head = meta.checked_head()
+    assert (head.seq, head.hash, head.first) == (3, digest, meta.audit_events()[0].hash)
+    assert head.kept == meta.kept_state() and head.sealed == state_digest(head.kept)
     assert [(r["user"], r["role"]) for r in meta.sealed_rows("role_grants")] == [("ann", "admin")]
     with pytest.raises(ValueError, match="not a table the audit chain records"):
         meta.sealed_rows("labels")
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        ("DELETE FROM audit_events WHERE seq = 2", "holds 2 events up to event 3"),
+        ("UPDATE audit_head SET seq = 2 WHERE id = 1", "holds 3 events up to event 3"),
+        ("DELETE FROM audit_events WHERE seq = 3", "holds 2 events up to event 2"),
+    ],
+)
+def test_a_decision_finds_events_removed_or_the_head_moved(
+    meta: MetadataStore, change: str, found: str
+) -> None:
+    meta.grant_role("ann", "admin", "ann")
+    meta.grant_role("bo", "viewer", "ann")
+    meta.grant_role("cy", "viewer", "ann")
+    with meta.engine.begin() as conn:
+        conn.execute(sa.text(change))
+    with pytest.raises(TamperedError, match=found):
+        meta.checked_head()
 
 
 def test_every_event_seals_the_governance_state_as_it_stands(meta: MetadataStore) -> None:

@@ -9,6 +9,7 @@ from assay.chain.events import check_head, sealed
 from assay.chain.projection import Projection, project
 from assay.chain.tables import Difference, differences
 from assay.errors import TamperedError
+from assay.metadata.head import TAMPER_HINT
 from assay.metadata.state import STATE_TABLES, state_digest
 from assay.workspace import Workspace
 
@@ -16,11 +17,6 @@ __all__ = ["changed_tables", "check_state", "table_differences"]
 
 # How often a check runs again when a writer commits while the tables are being read.
 _ATTEMPTS = 5
-
-_HINT = (
-    "`assay audit verify` lists every difference; restore the database from a backup "
-    "taken before the change"
-)
 
 
 def changed_tables(
@@ -90,7 +86,7 @@ def check_state(ws: Workspace, tables: Sequence[str] = STATE_TABLES) -> None:
         what = f"the tables {', '.join(named)} differ from the state audit event {head.seq} seals"
     raise TamperedError(
         f"{what}: the database was changed outside assay, so no decision is taken on it",
-        hint=_HINT,
+        hint=TAMPER_HINT,
     )
 
 

@@ -16,6 +16,7 @@ from assay.metadata import (
     PromotionRequestRecord,
     ReviewRecord,
 )
+from assay.metadata.head import TAMPER_HINT
 from assay.metadata.state import STATE_TABLES
 from assay.registry import check_alias, known_model, resolve
 from assay.workspace import Workspace
@@ -180,16 +181,14 @@ def _trainer(ws: Workspace, version: ModelVersionRecord) -> str:
         raise TamperedError(
             f"the audit chain has no record of run {run.id[:12]}, which made "
             f"{version.name}@{version.version}: the database was changed outside assay",
-            hint="`assay audit verify` lists every difference; restore the database from a "
-            "backup taken before the change",
+            hint=TAMPER_HINT,
         )
     user = str(started[0].payload.get("user") or started[0].actor)
     if user != run.user:
         raise TamperedError(
             f"run {run.id[:12]} is recorded as {run.user}'s, but the audit chain says {user} "
             "started it: the database was changed outside assay",
-            hint="`assay audit verify` lists every difference; restore the database from a "
-            "backup taken before the change",
+            hint=TAMPER_HINT,
         )
     return user
 

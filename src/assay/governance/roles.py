@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assay.chain import check_state
-from assay.errors import GovernanceError, PermissionDenied, TamperedError
+from assay.errors import GovernanceError, PermissionDenied
 from assay.metadata import RoleGrant
 from assay.workspace import Workspace
 
@@ -39,15 +39,6 @@ def require(
     """
     check_state(ws, sorted({"role_grants", *reads}))
     held = roles_of(ws, ws.user)
-    if not held and ws.metadata.has_audit_events("role.granted") and not ws.metadata.role_grants():
-        # Every grant deleted behind the chain's back must not let the next user claim admin
-        # (a chain that seals no state yet cannot say so otherwise).
-        raise TamperedError(
-            "the audit chain records role grants, but the role_grants table is empty: it was "
-            "emptied outside assay",
-            hint="`assay audit verify` lists every difference; restore the database from a "
-            "backup taken before the change",
-        )
     if not held:
         if ws.metadata.grant_role(ws.user, "admin", ws.user, only_if_first=True):
             return

@@ -149,12 +149,7 @@ def append_audit(
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     head = sealed_head(conn, sealer, lock=True)
     seq, prev, chain_key = head.seq, head.hash, head.key_id
-    # Event 1's hash, with the key id, names the chain and so its checkpoints. Read after
-    # the lock, in a statement of its own: on PostgreSQL one that waited for the lock still
-    # sees the snapshot from before the wait, where a first event may not exist yet.
-    first = head.first
-    if seq and sealer is not None and not first:
-        first = conn.exec_driver_sql("SELECT hash FROM audit_events WHERE seq = 1").scalar() or ""
+    first = head.first  # event 1's hash, with the key id, names the chain and its checkpoints
     changed = tables_of(e.action for e in entries)
     unchecked = set(changed) - conn.info.get(LOCKED_KEY, set())
     if unchecked:  # a write path that would seal its own tables unchecked: a bug, not a user's

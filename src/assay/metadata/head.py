@@ -12,7 +12,7 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from assay.core import canonical_json, sha256_hex
-from assay.errors import TamperedError
+from assay.errors import AuditError, TamperedError
 
 __all__ = [
     "KNOWN_KEY",
@@ -118,24 +118,62 @@ def kept_state(text: str | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {"": text}
 
 
-def sealed_head(conn: sa.Connection, verifier: Verifier | None, *, lock: bool) -> SealedHead:
-    """The head row and what its event seals, checked before anything is written after it.
+def sealed_head(
+    conn: sa.Connection, verifier: Verifier | None, *, lock: bool, deciding: bool = False
+) -> SealedHead:
+    """The head row and what its event seals, checked before anything is written after it
+    or decided on it.
 
-    The head event and event 1 must hash to their rows' hashes and carry good signatures,
-    the artifact store must name this chain, the state kept beside the head must be the
-    one the head sealed, and the chain must reach its newest checkpoint: a forged head, a
-    chain emptied or swapped, or a database rolled back behind its checkpoints is never
-    built upon. A head this process committed itself is trusted for what it sealed. With
-    ``lock``, the head row is locked for this transaction first.
+    No event may lie beyond the head; the head event and event 1 must hash to their rows'
+    hashes and carry good signatures; the artifact store must name this chain; the chain
+    must reach its newest checkpoint; and the state kept beside the head must be the one the
+    head sealed. So a forged head, a chain emptied or swapped, or a database rolled back
+    behind its checkpoints is never built upon. A head this process committed itself is
+    trusted for what it sealed. With ``lock``, the head row is locked for this transaction
+    first. With ``deciding``, as a decision reads the chain: every event up to the head
+    must be stored, and the kept state is returned as found, for the caller to compare.
 
     Raises:
         TamperedError: the chain's end, event 1 or the kept state were changed outside assay.
         AuditError: the artifacts belong to another chain, or the checkpoints cannot be read.
     """
-    suffix = " FOR UPDATE" if lock and conn.dialect.name != "sqlite" else ""
-    seq, digest, key_id, kept_text = conn.exec_driver_sql(
-        f"SELECT seq, hash, key_id, state FROM audit_head WHERE id = 1{suffix}"  # noqa: S608
+    try:
+        return _sealed_head(conn, verifier, lock, deciding)
+    except AuditError:
+        if lock:
+            raise
+        # The artifact store's marker and the checkpoints are written after the events they
+        # name commit, so a reader whose snapshot began before a commit can find them ahead
+        # of its rows; a fresh snapshot tells that from a chain cut short.
+        conn.rollback()
+        return _sealed_head(conn, verifier, lock, deciding)
+
+
+def _sealed_head(
+    conn: sa.Connection, verifier: Verifier | None, lock: bool, deciding: bool
+) -> SealedHead:
+    if lock and conn.dialect.name != "sqlite":  # SQLite's write transactions exclude already
+        # A statement of its own: on PostgreSQL one that waited for the lock still reads the
+        # other tables as they were before the wait, so the head is read again after it.
+        conn.exec_driver_sql("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE")
+    # Counting is a scan, so only a decision pays for it; one statement keeps the head and
+    # the extent in one snapshot on every database.
+    count = "(SELECT count(*) FROM audit_events)" if deciding else "NULL"
+    seq, digest, key_id, kept_text, top, stored = conn.exec_driver_sql(
+        "SELECT h.seq, h.hash, h.key_id, h.state, (SELECT max(seq) FROM audit_events), "  # noqa: S608
+        f"{count} FROM audit_head h WHERE h.id = 1"
     ).one()
+    if (top or 0) != seq or (deciding and (stored or 0) != seq):
+        held = (
+            f"{stored or 0} events up to event {top or 0}"
+            if deciding
+            else f"events up to {top or 0}"
+        )
+        raise TamperedError(
+            f"the audit chain holds {held}, but its head names event {seq}: events were "
+            "removed or added, or the head moved, outside assay",
+            hint=TAMPER_HINT,
+        )
     if verifier is not None:
         verifier.prepare(key_id)  # refuses, inside the transaction, a key not the chain's
     if not seq:
@@ -144,7 +182,7 @@ def sealed_head(conn: sa.Connection, verifier: Verifier | None, *, lock: bool) -
         return SealedHead(0, digest, key_id, None, {})
     known: SealedHead | None = conn.info.get(KNOWN_KEY)
     if known is None or (known.seq, known.hash) != (seq, digest):
-        known = _read_head(conn, verifier, int(seq), digest, key_id, kept_text)
+        known = _read_head(conn, verifier, int(seq), digest, key_id, kept_text, not deciding)
     if verifier is not None and key_id:
         _refuse_behind(conn, known, verifier.latest_checkpoint(key_id, known.first))
     conn.info[KNOWN_KEY] = known
@@ -158,6 +196,7 @@ def _read_head(
     digest: str,
     key_id: str | None,
     kept_text: str | None,
+    check_kept: bool,
 ) -> SealedHead:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     rows = {
@@ -172,12 +211,12 @@ def _read_head(
         expected = digest if number == seq else (row[2] if row else "")
         if row is None or row[2] != expected or sha256_hex(row[1].encode()) != row[2]:
             raise TamperedError(
-                f"audit event {number}, {which}, was changed or removed outside assay",
+                f"audit event {number}, {which}: it was changed or removed outside assay",
                 hint=TAMPER_HINT,
             )
         if verifier is not None and not (row[3] and verifier.verify(row[2], row[3])):
             raise TamperedError(
-                f"audit event {number}, {which}, is not signed by the chain's key",
+                f"audit event {number}, {which}: it is not signed by the chain's key",
                 hint=TAMPER_HINT,
             )
     first = str(rows[1][2])
@@ -185,7 +224,7 @@ def _read_head(
         verifier.check_chain(first)
     sealed = parse_state(rows[seq][1])
     kept = kept_state(kept_text)
-    if sealed is not None and state_digest(kept) != sealed:
+    if check_kept and sealed is not None and state_digest(kept) != sealed:
         raise TamperedError(
             "the governance state kept with the audit head differs from the one event "
             f"{seq} sealed: it was changed outside assay",

@@ -293,22 +293,27 @@ def test_a_version_moved_to_another_run_is_caught(store: Settings, ws: Workspace
     assert any("model_versions toy/1: column run_id is" in p for p in problems(ws))
 
 
-def test_a_trainer_renamed_in_the_runs_table_cannot_review_their_own_model(
-    store: Settings, ws: Workspace
-) -> None:
+def _carols_model(store: Settings, ws: Workspace) -> tuple[Workspace, str]:
+    # carol, developer and approver, trains toy@3; alice asks for its promotion.
     grant(ws, "carol", "developer")
     grant(ws, "carol", "approver")
     carol = open_workspace(store.as_user("carol"))
+    policy, card = write_project(Path(store.artifact_root).parents[1] / "toy")
+    params = {"policy": policy, "card": card, "quality": 0.9, "weight": 3.0}
+    assay.run(toy, params, workspace=carol)
+    request_promotion(ws, "toy@3", comment="carol's model")
+    version = ws.metadata.model_version("toy", 3)
+    assert version is not None
+    return carol, version.run_id
+
+
+def test_a_trainer_renamed_in_the_runs_table_cannot_review_their_own_model(
+    store: Settings, ws: Workspace
+) -> None:
+    carol, run_id = _carols_model(store, ws)
     try:
-        policy, card = write_project(Path(store.artifact_root).parents[1] / "toy")
-        params = {"policy": policy, "card": card, "quality": 0.9, "weight": 3.0}
-        assay.run(toy, params, workspace=carol)
-        request_promotion(ws, "toy@3", comment="carol's model")
-        # carol makes it look as if someone else trained it; created_by stays hers, so the
-        # run's user is what the attack changes.
-        run = ws.metadata.model_version("toy", 3)
-        assert run is not None
-        sql(store, "UPDATE runs SET user = 'dave' WHERE id = ?", (run.run_id,))
+        # carol makes it look as if someone else trained it, in both places that say so.
+        sql(store, "UPDATE runs SET user = 'dave' WHERE id = ?", (run_id,))
         sql(store, "UPDATE model_versions SET created_by = 'dave' WHERE version = 3")
         with pytest.raises(TamperedError, match="model_versions toy/3: column created_by"):
             review(carol, "toy@3", approve=True, comment="fine by me")
@@ -320,17 +325,9 @@ def test_a_trainer_renamed_only_in_the_runs_table_is_refused_by_the_sealed_start
     store: Settings, ws: Workspace
 ) -> None:
     # The runs table is outside the sealed state: the run.started event says who ran it.
-    grant(ws, "carol", "developer")
-    grant(ws, "carol", "approver")
-    carol = open_workspace(store.as_user("carol"))
+    carol, run_id = _carols_model(store, ws)
     try:
-        policy, card = write_project(Path(store.artifact_root).parents[1] / "toy")
-        params = {"policy": policy, "card": card, "quality": 0.9, "weight": 3.0}
-        assay.run(toy, params, workspace=carol)
-        request_promotion(ws, "toy@3", comment="carol's model")
-        version = ws.metadata.model_version("toy", 3)
-        assert version is not None
-        sql(store, "UPDATE runs SET user = 'dave' WHERE id = ?", (version.run_id,))
+        sql(store, "UPDATE runs SET user = 'dave' WHERE id = ?", (run_id,))
         head = ws.metadata.audit_head()
         with pytest.raises(
             TamperedError, match="recorded as dave's, but the audit chain says carol"

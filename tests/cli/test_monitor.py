@@ -125,6 +125,11 @@ def test_bad_input_is_a_clear_error(cli: Invoke, traffic: list[str], project: Pa
     assert_clean_error(
         cli("monitor", "label", "--input", str(ghost)), 1, "matches a logged request"
     )
+    capital = project / "capital.csv"
+    capital.write_text(f"request_id,label\n{traffic[0]},neutral\n{traffic[1]},Positive\n")
+    refused = cli("monitor", "label", "--input", str(capital))
+    assert_clean_error(refused, 1, "1 label(s) are not classes of the model that answered")
+    assert "'Positive' for" in refused.err and "negative, neutral, positive" in refused.err
     recent = cli("monitor", "check", "pb@1", "--kind", "drift", "--since", "1h")
     assert recent.code == 0 and "300 rows" in recent.out
     assert "too few rows" in cli("monitor", "check", "pb@1", "--kind", "drift",

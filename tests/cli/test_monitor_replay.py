@@ -20,6 +20,7 @@ from tests.cli.test_bad_input import assert_clean_error
 from tests.cli.test_serve import free_port, serve_process
 from tests.textmodel import tiny
 
+TOKEN = "a-labels-token-for-replays"
 ROWS = [
     ("profit rose strongly", "up"),
     ("loss widened sharply", "down"),
@@ -39,9 +40,12 @@ def store(project: Path) -> Iterator[Workspace]:
 
 
 @pytest.fixture
-def server(store: Workspace) -> Iterator[tuple[str, ModelServer]]:
-    """A server of `tiny@1` on the project's store, in a background thread."""
-    with serving(store, ["tiny@1"], ServeOptions(accept_labels=True)) as served:
+def server(store: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, ModelServer]]:
+    """A server of `tiny@1` on the project's store, in a background thread, taking labels
+    with the token `assay monitor replay` finds in ASSAY_LABELS_TOKEN."""
+    monkeypatch.setenv("ASSAY_LABELS_TOKEN", TOKEN)
+    options = ServeOptions(accept_labels=True, labels_token=TOKEN)
+    with serving(store, ["tiny@1"], options) as served:
         yield served
 
 
@@ -125,12 +129,13 @@ def test_replay_mistakes_are_one_clear_line(
 
 
 def test_labels_are_found_whichever_worker_answered(
-    cli: Invoke, store: Workspace, project: Path
+    cli: Invoke, store: Workspace, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = project / "many.csv"
     path.write_text("text,label\n" + "".join(f"profit rose {i},up\n" for i in range(60)))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
-    env.update({"ASSAY_HOME": str(project), "ASSAY_USER": "alice"})
+    env.update({"ASSAY_HOME": str(project), "ASSAY_USER": "alice", "ASSAY_LABELS_TOKEN": TOKEN})
+    monkeypatch.setenv("ASSAY_LABELS_TOKEN", TOKEN)
     with serve_process(["tiny@1", "--workers", "2", "--accept-labels"], env) as served:
         args = ["--input", str(path), "--column", "text", "--labels", "label", "--url", served.url]
         result = cli("monitor", "replay", "tiny@1", *args, "--concurrency", "4", "--json")

@@ -101,6 +101,8 @@ def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path, workers: in
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert served.out.startswith(f"serving tiny@live on {url} (Ctrl-C stops)")
+    assert "reachable from this machine only" in served.out
+    assert "late labels: off" in served.out
     ws = open_workspace(settings)
     try:
         assert len(ws.metadata.predictions("tiny")) == 2
@@ -119,6 +121,8 @@ def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path, workers: in
         (["tiny@1", "--workers", "0"], 2, "Invalid value for '--workers'"),
         (["tiny@1", "--port", "70000"], 2, "Invalid value for '--port'"),
         (["tiny@1", "--retention-days", "-3"], 2, "Invalid value for '--retention-days'"),
+        (["tiny@1", "--accept-labels"], 2, "--accept-labels needs a token"),
+        (["tiny@1", "--body-timeout", "0"], 2, "Invalid value for '--body-timeout'"),
     ],
 )
 def test_serve_refuses_unknown_names_and_bad_values_before_printing_anything(

@@ -109,7 +109,10 @@ def log_traffic(
         PredictionRecord(
             uuid.uuid4().hex, "pb", version, now + i * 1e-3, 1.0, "v1",
             texts[start : start + per_request],
-            [{"label": label} for label in labels[start : start + per_request]],
+            [
+                {"label": label, "probabilities": {c: float(c == label) for c in LABELS}}
+                for label in labels[start : start + per_request]
+            ],
         )
         for i, start in enumerate(range(0, len(texts), per_request))
     ]  # fmt: skip

@@ -20,6 +20,8 @@ from assay.workspace import Workspace
 from tests.monitoring.phrasebank import LABELS, held_back, held_back_labels, phrasebank
 from tests.textmodel import tiny
 
+TOKEN = "a-labels-token-for-replays"
+
 
 @pytest.fixture
 def tiny_ws(workspace: Workspace) -> Workspace:
@@ -55,7 +57,10 @@ def test_replayed_phrasebank_traffic_is_logged_and_labelled(
         [{"sentence": t, "label": y} for t, y in zip(texts, truth, strict=True)],
     )
     seen: list[tuple[int, int]] = []
-    with serving(workspace, ["pb@1"], ServeOptions(accept_labels=True)) as (url, _):
+    with serving(workspace, ["pb@1"], ServeOptions(accept_labels=True, labels_token=TOKEN)) as (
+        url,
+        _,
+    ):
         done = replay(
             url,
             "pb@1",
@@ -63,6 +68,7 @@ def test_replayed_phrasebank_traffic_is_logged_and_labelled(
             batch=4,
             concurrency=3,
             progress=lambda rows, total: seen.append((rows, total)),
+            labels_token=TOKEN,
         )
     assert (done.requests, done.rows, done.failed_requests, done.failed_rows) == (13, 50, 0, 0)
     assert done.model == "pb" and done.version == "1" and not done.warnings
@@ -88,7 +94,9 @@ def test_v2_protocol_and_an_alias_that_moved_are_reported(
     tiny_ws: Workspace, tmp_path: Path
 ) -> None:
     path = _csv(tmp_path / "t.csv", [{"text": "profit rose strongly"}, {"text": "loss widened"}])
-    with serving(tiny_ws, ["tiny@live"], ServeOptions(poll_s=600, accept_labels=True)) as (url, _):
+    with serving(
+        tiny_ws, ["tiny@live"], ServeOptions(poll_s=600, accept_labels=True, labels_token=TOKEN)
+    ) as (url, _):
         promote(tiny_ws, "tiny@2", "live")  # the store says 2; the server has not looked yet
         done = replay(
             url,
@@ -110,11 +118,15 @@ def test_refused_requests_are_counted_and_their_labels_not_posted(
 ) -> None:
     rows = [{"text": "profit rose", "y": "up"}, {"text": "x" * 3000, "y": "down"}]
     traffic = read_traffic(_csv(tmp_path / "t.csv", rows), "text", "y")
-    with serving(tiny_ws, ["tiny@1"], ServeOptions(max_body_bytes=1000, accept_labels=True)) as (
+    with serving(
+        tiny_ws,
+        ["tiny@1"],
+        ServeOptions(max_body_bytes=1000, accept_labels=True, labels_token=TOKEN),
+    ) as (
         url,
         _,
     ):
-        done = replay(url, "tiny", traffic)
+        done = replay(url, "tiny", traffic, labels_token=TOKEN)
     assert (done.requests, done.failed_requests, done.failed_rows) == (2, 1, 1)
     assert len(done.errors) == 1 and done.errors[0].startswith("413: ")
     assert done.labels is not None
@@ -127,9 +139,12 @@ def test_a_server_that_does_not_answer_or_serve_the_model_is_a_config_error(
     traffic = Traffic(["profit rose"])
     url = f"http://127.0.0.1:{_closed_port()}"
     with pytest.raises(ConfigError, match=f"no model server answers at {url}") as caught:
-        replay(url, "tiny@1", traffic, timeout_s=5)
+        replay(url, "tiny@1", traffic, timeout_s=5, labels_token=TOKEN)
     assert "assay serve tiny@1" in str(caught.value.hint)
-    with serving(tiny_ws, ["tiny@live"], ServeOptions(accept_labels=True)) as (url, _):
+    with serving(tiny_ws, ["tiny@live"], ServeOptions(accept_labels=True, labels_token=TOKEN)) as (
+        url,
+        _,
+    ):
         with pytest.raises(ConfigError, match=r"does not serve model 'nope' \(it serves: tiny\)"):
             replay(url, "nope@1", traffic)
         with pytest.raises(ConfigError, match="serves tiny@1, not tiny@2"):

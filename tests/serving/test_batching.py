@@ -82,3 +82,39 @@ def test_a_lone_request_waits_at_most_the_wait() -> None:
     # batcher that waited four times as long, or for company that never comes, fails it.
     waited = model.called_at[0] - submitted
     assert waited < wait_s + 0.75, f"a lone request waited {waited:.3f} s for a {wait_s} s wait"
+
+
+class Poisoned(Recorder):
+    """Fails any call whose texts include ``"poison"``, as a featuriser fails on one row."""
+
+    def predict(self, texts: Sequence[str]) -> tuple[list[str], list[list[float]]]:
+        with self.lock:
+            self.calls.append(len(texts))
+        if "poison" in texts:
+            raise UnicodeEncodeError("utf-8", "poison", 0, 1, "surrogates not allowed")
+        return list(texts), [[float(len(t))] for t in texts]
+
+
+def test_one_failing_request_fails_alone_and_the_rest_of_its_batch_is_answered() -> None:
+    model = Poisoned()
+    batcher = MicroBatcher(lambda: model, max_batch=128, max_wait_s=0.05)  # type: ignore[arg-type, return-value]
+    requests = (
+        [[f"good {i}"] for i in range(20)] + [["poison"]] + [[f"late {i}"] for i in range(20)]
+    )
+
+    async def go() -> list[Any]:
+        batcher.start()
+        try:
+            return await asyncio.gather(
+                *(batcher.submit(r) for r in requests), return_exceptions=True
+            )
+        finally:
+            await batcher.stop()
+
+    answers = asyncio.run(go())
+    failed = [r for r, a in zip(requests, answers, strict=True) if isinstance(a, Exception)]
+    assert failed == [["poison"]]
+    assert [a.labels for a in answers if not isinstance(a, Exception)] == [
+        r for r in requests if r != ["poison"]
+    ]
+    assert model.calls[0] == 41  # tried together first, then one by one

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from assay.errors import DataError
 from assay.metadata.monitoring import LabelRecord
+from assay.metadata.predictions import LoggedRequest
 from assay.metadata.repository import MetadataStore
 
 __all__ = ["LabelsAdded", "LateLabel", "parse_labels", "store_labels", "unmatched"]
@@ -75,7 +76,8 @@ def unmatched(
 ) -> list[LateLabel]:
     """The labels whose request (or row of it) the prediction log does not hold (for
     ``model``, when given)."""
-    return _partition(store, labels, model)[1]
+    logged = store.logged_requests([lab.request_id for lab in labels], model)
+    return _partition(logged, labels)[1]
 
 
 def store_labels(
@@ -91,7 +93,9 @@ def store_labels(
     Raises:
         DataError: labels were given but none matched a logged request.
     """
-    known, unknown = _partition(store, labels, model)
+    logged = store.logged_requests([lab.request_id for lab in labels], model)
+    known, unknown = _partition(logged, labels)
+    _refuse_outside(logged, known)
     if labels and not known:
         raise DataError(
             f"none of the {len(labels)} labels matches a logged request "
@@ -106,11 +110,46 @@ def store_labels(
 
 
 def _partition(
-    store: MetadataStore, labels: Sequence[LateLabel], model: str | None = None
+    logged: Mapping[str, LoggedRequest], labels: Sequence[LateLabel]
 ) -> tuple[list[LateLabel], list[LateLabel]]:
-    sizes = store.request_sizes([lab.request_id for lab in labels], model)
     known: list[LateLabel] = []
     unknown: list[LateLabel] = []
     for lab in labels:
-        (known if lab.row < sizes.get(lab.request_id, 0) else unknown).append(lab)
+        found = logged.get(lab.request_id)
+        (known if found is not None and lab.row < found.rows else unknown).append(lab)
     return known, unknown
+
+
+def _refuse_outside(logged: Mapping[str, LoggedRequest], labels: Sequence[LateLabel]) -> None:
+    # Labels feed retraining: one that is not an answer the model could give (a class it
+    # does not have, a word for a regressor) would poison the next training set.
+    bad: list[str] = []
+    allowed: frozenset[str] = frozenset()
+    for lab in labels:
+        found = logged[lab.request_id]
+        if found.classes is not None and lab.label not in found.classes:
+            bad.append(f"{lab.label!r} for {lab.key}")
+            allowed = found.classes
+        elif found.numeric and not _is_number(lab.label):
+            bad.append(f"{lab.label!r} for {lab.key}")
+    if not bad:
+        return
+    shown = ", ".join(bad[:5]) + (" ..." if len(bad) > 5 else "")
+    if allowed:
+        raise DataError(
+            f"{len(bad)} label(s) are not classes of the model that answered: {shown}",
+            hint=f"labels are one of its classes: {', '.join(sorted(allowed))} (case matters); "
+            "nothing was stored",
+        )
+    raise DataError(
+        f"{len(bad)} label(s) are not numbers, as the regressor's answers are: {shown}",
+        hint="give the true value as a number; nothing was stored",
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from assay.metadata import schema as t
 
-__all__ = ["PredictionRecord", "PredictionRecords"]
+__all__ = ["LoggedRequest", "PredictionRecord", "PredictionRecords"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,28 @@ class PredictionRecord:
     protocol: str
     inputs: list[Any]
     outputs: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRequest:
+    """A logged request as a late label is checked against it: its rows, the classes of
+    the classifier that answered it (None: not a classifier), and whether its answers
+    were numbers (a regressor's, whose true values are numbers too)."""
+
+    rows: int
+    classes: frozenset[str] | None = None
+    numeric: bool = False
+
+
+def _answers(outputs: Any) -> tuple[frozenset[str] | None, bool]:
+    first = outputs[0] if isinstance(outputs, list) and outputs else None
+    if not isinstance(first, dict):
+        return None, False
+    probabilities = first.get("probabilities")
+    if isinstance(probabilities, dict):
+        return frozenset(str(c) for c in probabilities), False
+    prediction = first.get("prediction", first.get("label"))
+    return None, isinstance(prediction, int | float) and not isinstance(prediction, bool)
 
 
 class PredictionRecords:
@@ -86,19 +108,26 @@ class PredictionRecords:
             ]
         return found[::-1] if newest is not None else found
 
-    def request_sizes(self, request_ids: Sequence[str], model: str | None = None) -> dict[str, int]:
-        """How many texts each of the given logged requests (of ``model`` only, when given)
-        held; absent: not logged."""
+    def logged_requests(
+        self, request_ids: Sequence[str], model: str | None = None
+    ) -> dict[str, LoggedRequest]:
+        """What the prediction log holds of the given requests (of ``model`` only, when
+        given): how many rows each had and what its answers allow as a true label; absent:
+        not logged."""
         p = t.predictions
-        found: dict[str, int] = {}
+        found: dict[str, LoggedRequest] = {}
         with self._read() as conn:
             for start in range(0, len(request_ids), 500):
                 chunk = list(dict.fromkeys(request_ids[start : start + 500]))
-                query = sa.select(p.c.request_id, p.c.inputs).where(p.c.request_id.in_(chunk))
+                query = sa.select(p.c.request_id, p.c.inputs, p.c.outputs).where(
+                    p.c.request_id.in_(chunk)
+                )
                 if model is not None:
                     query = query.where(p.c.model == model)
-                for request_id, inputs in conn.execute(query):
-                    found[request_id] = max(found.get(request_id, 0), len(inputs or []))
+                for request_id, inputs, outputs in conn.execute(query):
+                    rows = len(inputs or [])
+                    if request_id not in found or rows > found[request_id].rows:
+                        found[request_id] = LoggedRequest(rows, *_answers(outputs))
         return found
 
     def prune_predictions(self, older_than_s: float) -> int:

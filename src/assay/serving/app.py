@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
-import json
+import logging
 import time
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,9 +17,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from assay.errors import DataError
+from assay.serving.binary import binary_outputs, parse_json, split_request
 from assay.serving.explain import explain
+from assay.serving.guard import RequestGuard, is_loopback
 from assay.serving.protocol import (
     BadRequest,
     Parsed,
@@ -34,9 +39,15 @@ from assay.serving.slots import ModelSlot
 
 __all__ = ["create_app"]
 
+log = logging.getLogger("assay.serving")
 
-def create_app(server: ModelServer) -> FastAPI:
-    """The ASGI application serving ``server``'s models."""
+# What an error counts under when its URL names no served model: one series for them all,
+# however many names clients make up.
+UNKNOWN_MODEL = "_unknown"
+
+
+def create_app(server: ModelServer) -> Any:
+    """The ASGI application serving ``server``'s models, behind its :class:`RequestGuard`."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -46,17 +57,20 @@ def create_app(server: ModelServer) -> FastAPI:
         finally:
             await server.stop()
 
-    app = FastAPI(title="assay model server", lifespan=lifespan)
+    # No /docs page: FastAPI's loads its scripts from a CDN. /openapi.json lists the routes
+    # this server has (the labels route only where labels are taken).
+    app = FastAPI(title="assay model server", lifespan=lifespan, docs_url=None, redoc_url=None)
     _errors(app, server)
     calls = _Calls(server)
     _v1_routes(app, calls)
+    _labels_route(app, calls)
     _v2_routes(app, calls)
 
     @app.get("/metrics")
     async def metrics() -> Response:
         return Response(server.metrics.render(), media_type="text/plain; version=0.0.4")
 
-    return app
+    return RequestGuard(app, loopback_only=is_loopback(server.options.host))
 
 
 class _Calls:
@@ -79,19 +93,37 @@ class _Calls:
         return slot
 
     async def body(self, request: Request) -> Any:
-        limit = self.server.options.max_body_bytes
+        """The request's body, parsed: read within its size and time limits, inflated when
+        gzip or deflate, JSON (or the binary tensor extension's JSON and tensors)."""
+        options = self.server.options
+        limit = options.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise BadRequest(f"the body is {declared} bytes; the limit is {limit}", 413)
-        data = b""
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > limit:
-                raise BadRequest(f"the body is over the limit of {limit} bytes", 413)
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in _ENCODINGS:
+            raise BadRequest(
+                f"the body's Content-Encoding is {encoding!r}; send it plain, gzip or deflate",
+                415,
+            )
+        chunks: list[bytes] = []
+        size = 0
         try:
-            return json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"the body is not valid JSON: {exc}".split("\n")[0]) from None
+            async with asyncio.timeout(options.body_timeout_s):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        raise BadRequest(f"the body is over the limit of {limit} bytes", 413)
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise BadRequest(
+                f"the body did not arrive within {options.body_timeout_s:g} s ({size} bytes came)",
+                408,
+            ) from None
+        data = b"".join(chunks)
+        if encoding != "identity":
+            data = _inflate(data, encoding, limit)
+        return parse_body(data, request.headers.get("inference-header-content-length"))
 
     async def answer(self, name: str, parsed: Parsed, protocol: str, started: float) -> Response:
         result = await self.server.score(name, parsed.texts)
@@ -99,10 +131,22 @@ class _Calls:
         self.server.record(result, parsed.request_id, protocol, parsed.texts, started, rows)
         if protocol == "v1":
             return _json(v1_response(result, parsed.request_id, rows), 200)
-        return _json(v2_response(result, parsed.request_id), 200)
+        answer = v2_response(result, parsed.request_id, parsed.outputs)
+        if parsed.binary:
+            body, header = binary_outputs(answer, parsed.binary)
+            return Response(
+                body,
+                media_type="application/octet-stream",
+                headers={"inference-header-content-length": str(header)},
+            )
+        return _json(answer, 200)
 
 
 def _v1_routes(app: FastAPI, calls: _Calls) -> None:
+    @app.get("/")
+    async def v1_live() -> dict[str, Any]:
+        return {"status": "alive"}  # KServe's V1 liveness, which its SDK asks for
+
     @app.get("/v1/models")
     async def v1_models() -> dict[str, Any]:
         return {"models": sorted(calls.server.slots)}
@@ -126,29 +170,6 @@ def _v1_routes(app: FastAPI, calls: _Calls) -> None:
             "explanations": found,
         }
 
-    @app.post("/v1/models/{name}/labels")
-    async def v1_labels(name: str, request: Request) -> Response:
-        options = calls.server.options
-        if not options.accept_labels:
-            raise BadRequest(
-                "this server does not accept labels; start it with `assay serve "
-                "--accept-labels` (or send them with `assay monitor label`)",
-                403,
-            )
-        if options.labels_token is not None:
-            given = request.headers.get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {options.labels_token}".encode()):
-                raise BadRequest("labels need the server's token: Authorization: Bearer ...", 401)
-        calls.slot(name)
-        labels = parse_label_body(await calls.body(request))
-        try:
-            added = await calls.server.add_labels(name, labels)
-        except DataError as exc:
-            # Well-formed but about requests never logged: not the 404 of an unknown model.
-            raise BadRequest(str(exc), 422) from None
-        body = {"stored": added.stored, "replaced": added.replaced, "unknown": added.unknown}
-        return _json(body, 200)
-
     @app.post("/v1/models/{name}:predict")
     async def v1_predict(name: str, request: Request) -> Response:
         started = time.perf_counter()
@@ -157,10 +178,53 @@ def _v1_routes(app: FastAPI, calls: _Calls) -> None:
         return await calls.answer(name, parsed, "v1", started)
 
 
+def _labels_route(app: FastAPI, calls: _Calls) -> None:
+    token = calls.server.options.labels_token or ""
+    expected = f"Bearer {token}".encode()
+    # Who labelled, as the labels table records it: the credential, never the token itself.
+    principal = f"labels-token:{hashlib.sha256(token.encode()).hexdigest()[:12]}"
+
+    taken = calls.server.options.accept_labels
+
+    # Off, the route answers only to say how to turn it on, and is not in the schema.
+    @app.post("/v1/models/{name}/labels", include_in_schema=taken)
+    async def v1_labels(name: str, request: Request) -> Response:
+        if not taken:
+            raise BadRequest(
+                "this server does not accept labels; start it with `assay serve "
+                "--accept-labels` and ASSAY_LABELS_TOKEN set (or send them with `assay "
+                "monitor label`)",
+                403,
+            )
+        given = request.headers.get("authorization", "")
+        if not token or not hmac.compare_digest(given.encode(), expected):
+            raise BadRequest(
+                "labels need the server's token: send Authorization: Bearer <the token in "
+                "ASSAY_LABELS_TOKEN where the server started>",
+                401,
+            )
+        classes = calls.slot(name).current.classes
+        labels = parse_label_body(await calls.body(request))
+        outside = sorted({lab.label for lab in labels} - set(classes))
+        if outside:
+            raise BadRequest(
+                f"labels {', '.join(map(repr, outside))} are not classes of {name}; nothing "
+                "was stored",
+                hint=f"its classes are {', '.join(classes)} (case matters)",
+            )
+        try:
+            added = await calls.server.add_labels(name, labels, user=principal)
+        except DataError as exc:
+            # Well-formed but about requests never logged, or not answers the model gives.
+            raise BadRequest(str(exc), 422) from None
+        body = {"stored": added.stored, "replaced": added.replaced, "unknown": added.unknown}
+        return _json(body, 200)
+
+
 def _v2_routes(app: FastAPI, calls: _Calls) -> None:
     @app.get("/v2")
     async def v2_server() -> dict[str, Any]:
-        return {"name": "assay", "version": _version(), "extensions": []}
+        return {"name": "assay", "version": _version(), "extensions": ["binary_tensor_data"]}
 
     @app.get("/v2/health/live")
     async def live() -> dict[str, Any]:
@@ -187,7 +251,7 @@ def _v2_routes(app: FastAPI, calls: _Calls) -> None:
     async def v2_infer(name: str, request: Request, version: str | None = None) -> Response:
         started = time.perf_counter()
         calls.slot(name, version)
-        parsed = parse_v2(await calls.body(request), request.headers.get("x-request-id"))
+        parsed = parse_v2(await calls.body(request), request.headers.get("x-request-id"), name)
         return await calls.answer(name, parsed, "v2", started)
 
 
@@ -198,34 +262,76 @@ def _json(value: dict[str, Any], status: int) -> JSONResponse:
 
 
 def _errors(app: FastAPI, server: ModelServer) -> None:
-    """Every refusal is a small JSON body naming the problem; no trace, no server path."""
+    """Every refusal is a small JSON body naming the problem; no trace, no server path; and
+    every answer that is not a 200 is counted in /metrics."""
+
+    def count(request: Request, status: int) -> None:
+        name = str(request.path_params.get("name", ""))
+        label = name if not name or name in server.slots else UNKNOWN_MODEL
+        server.metrics.errors.labels(label, str(status)).inc()
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, exc: BadRequest) -> JSONResponse:
-        name = request.path_params.get("name", "")
-        server.metrics.errors.labels(str(name), str(exc.status)).inc()
-        return _json({"error": exc.message}, exc.status)
+        count(request, exc.status)
+        # A body cut off or too slow leaves bytes unread: the connection is not reused.
+        close = {"connection": "close"} if exc.status in (408, 413) else None
+        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=close)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         message = {404: f"no such route: {request.method} {request.url.path}"}.get(
             exc.status_code, str(exc.detail)
         )
+        count(request, exc.status_code)
         return _json({"error": message}, exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
+        count(request, 400)
         return _json({"error": f"{where}: {first.get('msg', 'invalid request')}"}, 400)
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # A bug, not a client mistake: logged here in full, answered without details.
-        import logging  # noqa: PLC0415
+    @app.exception_handler(ClientDisconnect)
+    async def gone(request: Request, _: ClientDisconnect) -> Response:
+        # The client left before its body came: nothing to answer, nothing to trace.
+        log.info("%s %s: the client disconnected", request.method, request.url.path)
+        count(request, 499)
+        return Response(status_code=499)
 
-        logging.getLogger("assay.serving").exception("request failed")
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not a client mistake: logged here in full, answered without details.
+        log.exception("%s %s failed", request.method, request.url.path)
+        count(request, 500)
         return _json({"error": f"the server failed: {type(exc).__name__}"}, 500)
+
+
+_ENCODINGS = ("identity", "gzip", "deflate")
+
+
+def parse_body(data: bytes, header_length: str | None) -> Any:
+    """A request body as JSON, or as the binary tensor extension's JSON header and tensors
+    when ``header_length`` (its ``Inference-Header-Content-Length``) is given; either way
+    UTF-8, not nested past reading, and no text in it a lone surrogate."""
+    if header_length is not None:
+        return split_request(data, header_length)
+    return parse_json(data)
+
+
+def _inflate(data: bytes, encoding: str, limit: int) -> bytes:
+    # Inflated a bounded amount at a time: a small body that inflates past the limit (a zip
+    # bomb) is refused without ever being held whole.
+    inflater = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise BadRequest(f"the body is not valid {encoding} data: {exc}") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise BadRequest(f"the body inflates to over the limit of {limit} bytes", 413)
+    if not inflater.eof:
+        raise BadRequest(f"the {encoding} body is cut short")
+    return out
 
 
 def _version() -> str:

@@ -92,18 +92,27 @@ class MicroBatcher:
                     break
                 batch.append(nxt)
                 rows += len(nxt.texts)
-            model = self.current()
-            texts = [t for p in batch for t in p.texts]
-            try:
-                labels, proba = await loop.run_in_executor(None, model.predict, texts)
-            except Exception as exc:
-                for p in batch:
-                    if not p.future.done():
-                        p.future.set_exception(exc)
-                continue
-            start = 0
+            await self._score(loop, self.current(), batch, rows)
+
+    async def _score(
+        self, loop: asyncio.AbstractEventLoop, model: LoadedModel, batch: list[_Pending], rows: int
+    ) -> None:
+        texts = [t for p in batch for t in p.texts]
+        try:
+            labels, proba = await loop.run_in_executor(None, model.predict, texts)
+        except Exception as exc:
+            if len(batch) == 1:
+                if not batch[0].future.done():
+                    batch[0].future.set_exception(exc)
+                return
+            # One request's rows must never fail another's: each is scored again alone, on
+            # the same version, so only the culprit gets the error.
             for p in batch:
-                end = start + len(p.texts)
-                if not p.future.done():
-                    p.future.set_result(Batched(model, labels[start:end], proba[start:end], rows))
-                start = end
+                await self._score(loop, model, [p], len(p.texts))
+            return
+        start = 0
+        for p in batch:
+            end = start + len(p.texts)
+            if not p.future.done():
+                p.future.set_result(Batched(model, labels[start:end], proba[start:end], rows))
+            start = end

@@ -14,10 +14,12 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from assay.errors import ConfigError
 from assay.registry import resolve
 from assay.serving.app import create_app
+from assay.serving.guard import GuardedConfig
 from assay.serving.server import ModelServer, ServeOptions
 from assay.settings import Settings
 from assay.workspace import Workspace, open_workspace
@@ -47,14 +49,17 @@ class _Server(uvicorn.Server):
         self.should_exit = True
 
 
-def _config(server: ModelServer, host: str, port: int) -> uvicorn.Config:
-    return uvicorn.Config(
-        create_app(server),
-        host=host,
+def _config(app: Any, options: ServeOptions, port: int, **more: Any) -> uvicorn.Config:
+    return GuardedConfig(
+        app,
+        header_timeout_s=options.header_timeout_s,
+        host=options.host,
         port=port,
+        limit_concurrency=options.max_connections,
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=30,
+        **more,
     )
 
 
@@ -83,10 +88,12 @@ def serve(
         raise ConfigError(f"port {port} is out of range", hint="use a port from 1 to 65535")
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
+    options = dataclasses.replace(options, host=host)
     ws = open_workspace(settings, create=False)
     try:
         if workers == 1:
-            _Server(_config(ModelServer(ws, refs, options), host, port), on_listening).run()
+            app = create_app(ModelServer(ws, refs, options))
+            _Server(_config(app, options, port), on_listening).run()
             return
         for ref in refs:  # fail here, once, before the workers load the models themselves
             resolve(ws, ref)
@@ -101,16 +108,9 @@ def serve(
             "options": dataclasses.asdict(options),
         }
     )
-    uvicorn.run(
-        f"{__name__}:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=30,
-    )
+    config = _config(f"{__name__}:app_from_env", options, port, factory=True, workers=workers)
+    # What uvicorn.run does for several workers, with this config: one socket they share.
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def app_from_env() -> Any:
@@ -126,8 +126,9 @@ def serving(
 ) -> Iterator[tuple[str, ModelServer]]:
     """A server on a free port of ``host`` in a background thread; yields its base URL.
     Leaving the block shuts it down as SIGTERM would (queued work and the log finished)."""
+    options = dataclasses.replace(options, host=host)
     server = ModelServer(ws, refs, options)
-    http = uvicorn.Server(_config(server, host, 0))
+    http = uvicorn.Server(_config(create_app(server), options, 0))
     thread = threading.Thread(target=http.run, name="assay-serve", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -17,6 +17,7 @@ from assay.serving.batching import Batched
 
 __all__ = [
     "INPUT_NAME",
+    "OUTPUT_NAMES",
     "BadRequest",
     "Parsed",
     "parse_label_body",
@@ -29,24 +30,30 @@ __all__ = [
 ]
 
 INPUT_NAME = "text"
+OUTPUT_NAMES = ("label", "probabilities")
 MAX_ID = 128
+_V2_FIELDS = frozenset({"id", "inputs", "outputs", "parameters", "model_name", "model_version"})
 
 
 class BadRequest(Exception):
-    """A client mistake: answered with ``status`` and a JSON error naming it."""
+    """A client mistake: answered with ``status`` and a JSON error naming it (and the fix,
+    in ``hint``, when there is one)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, *, hint: str = "") -> None:
         super().__init__(message)
-        self.message = message
+        self.message = f"{message} ({hint})" if hint else message
         self.status = status
 
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """The texts to score and the request id to echo."""
+    """The texts to score and the request id to echo; for V2, the outputs asked for (None:
+    all) and those to answer in binary (the binary tensor extension)."""
 
     texts: list[str]
     request_id: str
+    outputs: tuple[str, ...] | None = None
+    binary: frozenset[str] = frozenset()
 
 
 def _texts(values: Any, where: str) -> list[str]:
@@ -94,13 +101,20 @@ def parse_v1(body: Any, header_id: str | None = None) -> Parsed:
     return Parsed(_texts(body[keys[0]], keys[0]), _request_id(body, header_id))
 
 
-def parse_v2(body: Any, header_id: str | None = None) -> Parsed:
+def parse_v2(body: Any, header_id: str | None = None, model: str | None = None) -> Parsed:
     """``{"id": ..., "inputs": [{"name": "text", "shape": [N], "datatype": "BYTES",
-    "data": [text, ...]}]}``."""
+    "data": [text, ...]}], "outputs": [{"name": "label"}]}``; ``model_name`` and
+    ``model_version`` in the body (as the kserve SDK sends them) must name the model of the
+    URL, ``model``."""
     body = _object(body)
-    unknown = sorted(set(body) - {"id", "inputs", "outputs", "parameters"})
+    unknown = sorted(set(body) - _V2_FIELDS)
     if unknown:
-        raise BadRequest(f"unknown field {unknown[0]!r}; fields: id, inputs, outputs, parameters")
+        raise BadRequest(
+            f"unknown field {unknown[0]!r}; fields: id, inputs, outputs, parameters, model_name"
+        )
+    named = body.get("model_name")
+    if named is not None and model is not None and named != model:
+        raise BadRequest(f"model_name is {named!r} but the URL names model {model!r}")
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or len(inputs) != 1:
         raise BadRequest(
@@ -128,7 +142,36 @@ def parse_v2(body: Any, header_id: str | None = None) -> Parsed:
         raise BadRequest(f"inputs[0].shape must be [N], got {shape!r}")
     if shape[0] != len(texts):
         raise BadRequest(f"inputs[0].shape is [{shape[0]}] but data holds {len(texts)} texts")
-    return Parsed(texts, _request_id(body, header_id))
+    outputs, binary = _outputs(body)
+    return Parsed(texts, _request_id(body, header_id), outputs, binary)
+
+
+def _outputs(body: dict[str, Any]) -> tuple[tuple[str, ...] | None, frozenset[str]]:
+    parameters = body.get("parameters")
+    all_binary = isinstance(parameters, dict) and parameters.get("binary_data_output") is True
+    asked = body.get("outputs")
+    if asked is None:
+        return None, frozenset(OUTPUT_NAMES) if all_binary else frozenset()
+    if not isinstance(asked, list):
+        raise BadRequest(f'"outputs" must be a list of {{"name": ...}}, got {_kind(asked)}')
+    names: list[str] = []
+    binary: set[str] = set()
+    for i, item in enumerate(asked):
+        name = item.get("name") if isinstance(item, dict) else None
+        if name not in OUTPUT_NAMES:
+            raise BadRequest(
+                f"outputs[{i}] asks for {name!r}; this model's outputs are "
+                + " and ".join(OUTPUT_NAMES)
+            )
+        options = item.get("parameters") or {}
+        if not isinstance(options, dict):
+            raise BadRequest(f"outputs[{i}].parameters must be an object")
+        # An output's own choice overrides the request's binary_data_output.
+        if options.get("binary_data", all_binary) is True:
+            binary.add(name)
+        if name not in names:
+            names.append(name)
+    return tuple(names), frozenset(binary)
 
 
 def parse_label_body(body: Any) -> list[LateLabel]:
@@ -197,24 +240,33 @@ def v1_response(
     }
 
 
-def v2_response(result: Batched, request_id: str) -> dict[str, Any]:
+def v2_response(
+    result: Batched, request_id: str, outputs: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """The inference response: a ``label`` BYTES tensor [N] and a ``probabilities`` FP64
-    tensor [N, C] (columns in the order of ``parameters.classes``)."""
+    tensor [N, C] (columns in the order of ``parameters.classes``), or those of ``outputs``
+    named, in that order."""
     n, classes = len(result.labels), list(result.model.classes)
+    tensors = {
+        "label": lambda: {
+            "name": "label",
+            "datatype": "BYTES",
+            "shape": [n],
+            "data": result.labels,
+        },
+        "probabilities": lambda: {
+            "name": "probabilities",
+            "datatype": "FP64",
+            "shape": [n, len(classes)],
+            "data": [p for row in result.probabilities for p in row],
+        },
+    }
     return {
         "model_name": result.model.name,
         "model_version": str(result.model.version),
         "id": request_id,
         "parameters": {"lineage_id": result.model.lineage_id, "classes": classes},
-        "outputs": [
-            {"name": "label", "datatype": "BYTES", "shape": [n], "data": result.labels},
-            {
-                "name": "probabilities",
-                "datatype": "FP64",
-                "shape": [n, len(classes)],
-                "data": [p for row in result.probabilities for p in row],
-            },
-        ],
+        "outputs": [tensors[name]() for name in (outputs or OUTPUT_NAMES)],
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,12 +14,13 @@ from assay.errors import ConfigError
 from assay.metadata import PredictionRecord
 from assay.metadata.late_labels import LabelsAdded, LateLabel, store_labels, unmatched
 from assay.serving.batching import Batched, MicroBatcher
+from assay.serving.guard import is_loopback
 from assay.serving.metrics import ServerMetrics
 from assay.serving.predlog import PredictionLog
 from assay.serving.slots import ModelSlot
 from assay.workspace import Workspace
 
-__all__ = ["ModelServer", "ServeOptions"]
+__all__ = ["MIN_TOKEN", "ModelServer", "ServeOptions", "check_options", "exposure"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +34,22 @@ class ServeOptions:
     log_predictions: bool = True
     retention_days: float | None = 30.0
     # Late labels feed retraining, so the route that takes them is off unless asked for,
-    # and then needs this bearer token when one is set.
+    # and then needs this bearer token.
     accept_labels: bool = False
     labels_token: str | None = None
+    # Where the server listens: on loopback, requests must name a loopback host.
+    host: str = "127.0.0.1"
+    # A client gets this long for a request's headers, and again for its body, before it
+    # is cut off; beyond max_connections open at once, requests are answered 503.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
+    max_connections: int = 1000
+    # Of each text, the prediction log keeps this many characters (and, when it keeps
+    # fewer than there were, the whole text's length and sha256).
+    log_max_chars: int = 10_000
+
+
+MIN_TOKEN = 16
 
 
 class ModelServer:
@@ -45,11 +60,7 @@ class ModelServer:
     """
 
     def __init__(self, ws: Workspace, refs: Sequence[str], options: ServeOptions) -> None:
-        if options.max_batch < 1 or options.max_wait_ms < 0 or options.max_body_bytes < 1:
-            raise ConfigError(
-                "max batch, max wait and max body must be positive",
-                hint="for example --max-batch 128 --max-wait-ms 2",
-            )
+        check_options(options)
         self.ws = ws
         self.options = options
         self.metrics = ServerMetrics()
@@ -110,13 +121,14 @@ class ModelServer:
         self.metrics.batch_rows.labels(name, str(result.model.version)).observe(result.batch_rows)
         return result
 
-    async def add_labels(self, name: str, labels: Sequence[LateLabel]) -> LabelsAdded:
-        """Store late labels for requests model ``name`` answered, as ``assay monitor
-        label`` does, once what this server has answered is in the prediction log, so that
-        a label for a request just answered is found.
+    async def add_labels(self, name: str, labels: Sequence[LateLabel], *, user: str) -> LabelsAdded:
+        """Store late labels for requests model ``name`` answered, as given by ``user``
+        (as ``assay monitor label`` does), once what this server has answered is in the
+        prediction log, so that a label for a request just answered is found.
 
         Raises:
-            DataError: none of the labels matches a logged request.
+            DataError: none of the labels matches a logged request, or one is not an answer
+                the model gives (a class it does not have).
         """
         store = self.ws.metadata
         if self.log is not None:
@@ -128,7 +140,7 @@ class ModelServer:
                 if not await asyncio.to_thread(unmatched, store, labels, name):
                     break
                 await asyncio.sleep(self.log.flush_s / 2)
-        return await asyncio.to_thread(store_labels, store, labels, user=self.ws.user, model=name)
+        return await asyncio.to_thread(store_labels, store, labels, user=user, model=name)
 
     def record(
         self,
@@ -155,7 +167,70 @@ class ModelServer:
                 at=time.time(),
                 latency_ms=elapsed * 1000,
                 protocol=protocol,
-                inputs=texts,
-                outputs=rows,
+                inputs=[_logged(t, self.options.log_max_chars) for t in texts],
+                outputs=_marked(texts, rows, self.options.log_max_chars),
             )
         )
+
+
+def _logged(text: str, most: int) -> str:
+    return text if len(text) <= most else text[:most]
+
+
+def _marked(texts: list[str], rows: list[dict[str, Any]], most: int) -> list[dict[str, Any]]:
+    # A text cut for the log keeps, beside its answer, what identifies the whole of it.
+    if all(len(t) <= most for t in texts):
+        return rows
+    return [
+        row
+        if len(text) <= most
+        else {
+            **row,
+            "input_chars": len(text),
+            "input_sha256": hashlib.sha256(text.encode("utf-8", "replace")).hexdigest(),
+        }
+        for text, row in zip(texts, rows, strict=True)
+    ]
+
+
+def exposure(options: ServeOptions) -> list[str]:
+    """What a server with ``options`` lets whom do, said when it starts."""
+    if is_loopback(options.host):
+        lines = ["reachable from this machine only; requests naming another host are refused"]
+    else:
+        lines = [
+            f"reachable from the network on {options.host}: anyone who can reach it can "
+            "score with the served models (put it behind your gateway's authentication)"
+        ]
+    if options.accept_labels:
+        lines.append("late labels: taken from clients with the ASSAY_LABELS_TOKEN bearer token")
+    else:
+        lines.append("late labels: off (--accept-labels takes them, with a token)")
+    return lines
+
+
+def check_options(options: ServeOptions) -> None:
+    """Refuse options a server cannot start with.
+
+    Raises:
+        ConfigError: a limit is out of range, or labels are taken without a token.
+    """
+    if options.max_batch < 1 or options.max_wait_ms < 0 or options.max_body_bytes < 1:
+        raise ConfigError(
+            "max batch, max wait and max body must be positive",
+            hint="for example --max-batch 128 --max-wait-ms 2",
+        )
+    if min(options.header_timeout_s, options.body_timeout_s) <= 0:
+        raise ConfigError("the header and body timeouts must be above 0 seconds")
+    if options.max_connections < 1 or options.log_max_chars < 1:
+        raise ConfigError("--max-connections and --log-max-chars must be at least 1")
+    if options.accept_labels:
+        token = options.labels_token or ""
+        if len(token) < MIN_TOKEN:
+            got = "is not set" if not token else f"is {len(token)} characters"
+            raise ConfigError(
+                f"--accept-labels needs a token clients must send, and ASSAY_LABELS_TOKEN {got}",
+                hint=f"set ASSAY_LABELS_TOKEN to a secret of at least {MIN_TOKEN} characters, "
+                "e.g. `export ASSAY_LABELS_TOKEN=$(python -c 'import secrets; "
+                "print(secrets.token_urlsafe())')`; clients send Authorization: Bearer <it>",
+            )

@@ -10,7 +10,7 @@ import typer
 from assay.cli import output
 from assay.registry import resolve
 from assay.serving.http import serve as run_server
-from assay.serving.server import ServeOptions
+from assay.serving.server import ServeOptions, check_options, exposure
 
 __all__ = ["serve"]
 
@@ -55,10 +55,28 @@ def serve(
         bool,
         typer.Option(
             "--accept-labels",
-            help="Take late labels on POST /v1/models/NAME/labels (with the bearer token in "
-            "ASSAY_LABELS_TOKEN when it is set).",
+            help="Take late labels on POST /v1/models/NAME/labels, from clients sending the "
+            "bearer token in ASSAY_LABELS_TOKEN (which must then be set).",
         ),
     ] = False,
+    header_timeout: Annotated[
+        float,
+        typer.Option("--header-timeout", min=0.1, help="Seconds a client has for its headers."),
+    ] = 10.0,
+    body_timeout: Annotated[
+        float,
+        typer.Option("--body-timeout", min=0.1, help="Seconds a client has for its body (408)."),
+    ] = 10.0,
+    max_connections: Annotated[
+        int,
+        typer.Option("--max-connections", min=1, help="Open connections before 503s."),
+    ] = 1000,
+    log_max_chars: Annotated[
+        int,
+        typer.Option(
+            "--log-max-chars", min=1, help="Characters of each text the prediction log keeps."
+        ),
+    ] = 10_000,
 ) -> None:
     """Serve registry models until Ctrl-C or SIGTERM.
 
@@ -75,13 +93,22 @@ def serve(
         retention_days=retention_days,
         accept_labels=accept_labels,
         labels_token=os.environ.get("ASSAY_LABELS_TOKEN") or None,
+        host=host,
+        header_timeout_s=header_timeout,
+        body_timeout_s=body_timeout,
+        max_connections=max_connections,
+        log_max_chars=log_max_chars,
     )
+    check_options(options)  # a missing labels token is an error before anything is printed
     with output.existing(ctx.obj) as ws:
-        for ref in refs:  # an unknown name is an error before anything is printed
+        for ref in refs:  # so is an unknown name
             resolve(ws, ref)
 
     def announce(listening: int) -> None:
+        con = output.console()
         served = ", ".join(refs)
-        output.console().print(f"serving {served} on http://{host}:{listening} (Ctrl-C stops)")
+        con.print(f"serving {served} on http://{host}:{listening} (Ctrl-C stops)")
+        for line in exposure(options):
+            con.print(f"  {line}")
 
     run_server(ctx.obj, refs, options, host=host, port=port, workers=workers, on_listening=announce)

@@ -1,0 +1,156 @@
+"""What a request passes before any route sees it: a loopback Host on a loopback server, a
+JSON content type on every POST, and its headers within their time."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+__all__ = ["GuardedConfig", "RequestGuard", "TimedHttpProtocol", "is_loopback"]
+
+_Scope = dict[str, Any]
+_App = Any
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or address, with or without a port) names this machine only:
+    ``localhost`` (and names under it), 127.0.0.0/8 or ::1."""
+    name = host.strip().lower()
+    if name.startswith("["):  # [::1]:8080
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:
+        name = name.rsplit(":", 1)[0]
+    if name in ("localhost", "localhost.") or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class RequestGuard:
+    """ASGI middleware refusing, before routing, what no route should see.
+
+    On a server bound to loopback, a ``Host`` that is not a loopback name is a 400: a page
+    on another site whose name was re-pointed at 127.0.0.1 (DNS rebinding) reaches the
+    server with its own name there. A POST must say its body is JSON
+    (``application/json``), or binary tensors (``application/octet-stream``, with the
+    ``Inference-Header-Content-Length`` header), or, from a client that is no browser (no
+    ``Origin``), none: a browser sends ``text/plain`` and forms across sites without asking
+    first, never those.
+    """
+
+    def __init__(self, app: _App, *, loopback_only: bool) -> None:
+        self.app = app
+        self.loopback_only = loopback_only
+
+    async def __call__(self, scope: _Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode("latin-1")
+        if self.loopback_only and not is_loopback(host):
+            await _refuse(
+                send,
+                400,
+                f"the Host header names {host!r}; this server listens on loopback and answers "
+                "only requests addressed to localhost or 127.0.0.1",
+            )
+            return
+        if scope["method"] == "POST":
+            problem = _content_type_problem(headers)
+            if problem:
+                await _refuse(send, 415, problem)
+                return
+        await self.app(scope, receive, send)
+
+
+def _content_type_problem(headers: dict[bytes, bytes]) -> str:
+    given = headers.get(b"content-type", b"").decode("latin-1")
+    kind = given.split(";", 1)[0].strip().lower()
+    if kind == "application/json":
+        return ""
+    if not given and b"origin" not in headers:
+        # No type at all is what tritonclient sends; a browser's cross-site POST always
+        # carries an Origin, so one without either is no page's doing.
+        return ""
+    if kind == "application/octet-stream" and b"inference-header-content-length" in headers:
+        return ""
+    shown = repr(given) if given else "none"
+    return (
+        f"the body's Content-Type is {shown}; send JSON with Content-Type: application/json "
+        "(binary tensors: application/octet-stream with Inference-Header-Content-Length)"
+    )
+
+
+async def _refuse(send: Any, status: int, message: str) -> None:
+    body = json.dumps({"error": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class GuardedConfig(uvicorn.Config):
+    """uvicorn's configuration with the header deadline :class:`TimedHttpProtocol` reads
+    (a class of its own, so that it travels to worker processes with the rest)."""
+
+    def __init__(self, app: Any, *, header_timeout_s: float, **options: Any) -> None:
+        super().__init__(app, http=TimedHttpProtocol, **options)
+        self.header_timeout_s = header_timeout_s
+
+
+class TimedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request's headers: a client
+    that opens a connection, or starts a request, and sends its headers slowly (or never)
+    is disconnected after the config's ``header_timeout_s`` instead of holding the
+    connection open. Bodies have their deadline where they are read (see the app)."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self._header_timeout_s = float(getattr(config, "header_timeout_s", 10.0))
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(self._header_timeout_s, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _too_slow(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()

@@ -36,7 +36,14 @@ json_values = st.recursive(
     ),
     max_leaves=12,
 )
-texts = st.lists(st.one_of(st.text(max_size=40), json_values), max_size=5)
+# Lone surrogates are valid JSON escapes but no text: the server must refuse them, not fail.
+surrogates = st.builds(
+    lambda head, cut, tail: head + cut + tail,
+    st.text(max_size=10),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    st.text(max_size=10),
+)
+texts = st.lists(st.one_of(st.text(max_size=40), surrogates, json_values), max_size=5)
 v1_bodies = st.fixed_dictionaries(
     {}, optional={"instances": texts, "inputs": texts, "id": json_values, "extra": json_values}
 )

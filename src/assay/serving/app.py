@@ -23,6 +23,8 @@ from assay.errors import DataError
 from assay.serving.binary import binary_outputs, parse_json, split_request
 from assay.serving.explain import explain
 from assay.serving.guard import RequestGuard, is_loopback
+from assay.serving.openapi import LABELS_BODY, V1_BODY, V2_BODY
+from assay.serving.openapi import body as body_schema
 from assay.serving.protocol import (
     BadRequest,
     Parsed,
@@ -156,7 +158,7 @@ def _v1_routes(app: FastAPI, calls: _Calls) -> None:
         version = calls.slot(name).current.version
         return {"name": name, "ready": calls.server.ready, "version": str(version)}
 
-    @app.post("/v1/models/{name}:explain")
+    @app.post("/v1/models/{name}:explain", openapi_extra=body_schema(V1_BODY))
     async def v1_explain(name: str, request: Request) -> dict[str, Any]:
         current = calls.slot(name).current
         parsed = parse_v1(await calls.body(request), request.headers.get("x-request-id"))
@@ -170,7 +172,7 @@ def _v1_routes(app: FastAPI, calls: _Calls) -> None:
             "explanations": found,
         }
 
-    @app.post("/v1/models/{name}:predict")
+    @app.post("/v1/models/{name}:predict", openapi_extra=body_schema(V1_BODY))
     async def v1_predict(name: str, request: Request) -> Response:
         started = time.perf_counter()
         calls.slot(name)
@@ -187,7 +189,11 @@ def _labels_route(app: FastAPI, calls: _Calls) -> None:
     taken = calls.server.options.accept_labels
 
     # Off, the route answers only to say how to turn it on, and is not in the schema.
-    @app.post("/v1/models/{name}/labels", include_in_schema=taken)
+    @app.post(
+        "/v1/models/{name}/labels",
+        include_in_schema=taken,
+        openapi_extra=body_schema(LABELS_BODY),
+    )
     async def v1_labels(name: str, request: Request) -> Response:
         if not taken:
             raise BadRequest(
@@ -246,8 +252,8 @@ def _v2_routes(app: FastAPI, calls: _Calls) -> None:
         calls.slot(name, version)
         return {"name": name, "ready": calls.server.ready}
 
-    @app.post("/v2/models/{name}/infer")
-    @app.post("/v2/models/{name}/versions/{version}/infer")
+    @app.post("/v2/models/{name}/infer", openapi_extra=body_schema(V2_BODY))
+    @app.post("/v2/models/{name}/versions/{version}/infer", openapi_extra=body_schema(V2_BODY))
     async def v2_infer(name: str, request: Request, version: str | None = None) -> Response:
         started = time.perf_counter()
         calls.slot(name, version)

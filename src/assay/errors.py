@@ -29,6 +29,8 @@ with ``exit_code``; it never shows a traceback for an ``AssayError``.
     │   └── TamperedError         a record differs from what the audit chain sealed
     ├── ReproductionError         a run cannot be re-executed as it was recorded
     └── DataError                 input data is missing, unreadable or malformed
+        └── SignatureError        inputs do not fit a model's signature (a column missing,
+                                  unknown, mistyped or of another length)
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ __all__ = [
     "PipelineNotFoundError",
     "RecordNotFoundError",
     "RegistryError",
+    "SignatureError",
     "StepFailedError",
     "StoreError",
     "StoreNotFoundError",
@@ -183,3 +186,14 @@ class ReproductionError(AssayError):
 
 class DataError(AssayError):
     """Raised when input data is missing, unreadable or malformed."""
+
+
+class SignatureError(DataError):
+    """Raised when inputs do not fit a model version's signature: a column it takes is
+    missing, one it does not take is given, a value is not of the column's type, or the
+    columns differ in length. ``column`` names the column at fault (``None``: the input as a
+    whole)."""
+
+    def __init__(self, message: str, *, column: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.column = column

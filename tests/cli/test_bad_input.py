@@ -271,7 +271,8 @@ def test_predict_with_a_model_that_cannot_read_text(cli: Invoke, project: Path) 
     assert_clean_error(
         cli("predict", "num", "--input", "in.csv", "--column", "sentence", "--output", "o.csv"),
         1,
-        "the model cannot score these inputs",
+        "column 'sentence' of in.csv holds 'hello there' (CSV line 2), not a number",
+        "num@1 takes 'x0' as float64, read from 'sentence'",
     )
 
 

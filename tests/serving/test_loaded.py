@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 import assay
 import assay.registry.steps as registry_steps
-from assay.errors import CompileError
+from assay.errors import CompileError, DataError, SignatureError
 from assay.registry import load_model, resolve, serving_form
 from assay.serving.loaded import load_version
 from assay.workspace import Workspace
+from tests.tabularmodel import COLUMNS, houses, houses_model
 from tests.textmodel import tiny
 
 TEXTS = ["profit rose strongly 3", "loss widened sharply 7", "unseen words only", ""]
@@ -99,3 +102,105 @@ def test_a_damaged_compiled_form_is_refused_by_its_digest(
     blob.write_bytes(bytes(data))
     with pytest.raises(IntegrityError):
         load_version(served, record)
+
+
+def test_a_text_model_is_loaded_with_its_signature(served: Workspace) -> None:
+    loaded = load_version(served, resolve(served, "tiny@1"))
+    assert loaded.kind == "text" and loaded.task == "classification"
+    assert loaded.signature is not None and loaded.signature.columns == ["text"]
+    table = loaded.validate({"text": TEXTS})
+    found = loaded.predict_table(table)
+    assert (found.predictions, found.probabilities) == loaded.predict(TEXTS)
+
+
+def test_a_tabular_classifier_scores_a_validated_table(workspace: Workspace) -> None:
+    assay.run(houses_model, {"kind": "mixed"}, workspace=workspace)
+    loaded = load_version(workspace, resolve(workspace, "houses@1"))
+    assert (loaded.kind, loaded.task, loaded.platform) == ("tabular", "classification", "sklearn")
+    assert [c.name for c in loaded.inputs] == ["rooms", "area", "city"]
+    frame = houses(20, seed=5)
+    table = loaded.validate(
+        {"city": frame.city.tolist(), "rooms": frame.rooms.tolist(), "area": frame.area.tolist()}
+    )
+    found = loaded.predict_table(table)
+    _, model = load_model(workspace, "houses@1")
+    np.testing.assert_allclose(found.probabilities, model.predict_proba(frame[COLUMNS["mixed"]]))
+    assert found.predictions == model.predict(frame[COLUMNS["mixed"]]).tolist()
+    assert found.rows()[0].keys() == {"label", "probabilities"}
+    assert set(found.rows()[0]["probabilities"]) == {"cheap", "dear"}
+    rows = frame[COLUMNS["mixed"]].to_dict("records")
+    assert loaded.predict_table(loaded.validate_rows(rows)) == found
+
+
+def test_a_regressor_is_served_with_numbers_and_no_probabilities(workspace: Workspace) -> None:
+    assay.run(houses_model, {"kind": "ridge"}, workspace=workspace)
+    loaded = load_version(workspace, resolve(workspace, "houses@1"))
+    assert loaded.task == "regression" and loaded.classes == ()
+    frame = houses(5, seed=6)
+    found = loaded.predict_table(loaded.validate_rows(frame[COLUMNS["ridge"]].to_dict("records")))
+    _, model = load_model(workspace, "houses@1")
+    np.testing.assert_allclose(found.predictions, model.predict(frame[COLUMNS["ridge"]]))
+    assert found.probabilities is None
+    assert found.rows() == [{"value": v} for v in found.predictions]
+    with pytest.raises(DataError, match="houses@1 is a regressor"):
+        loaded.predict(["a text"])
+
+
+def test_validation_names_the_column_and_its_type(workspace: Workspace) -> None:
+    assay.run(houses_model, workspace=workspace)
+    loaded = load_version(workspace, resolve(workspace, "houses@1"))
+    with pytest.raises(SignatureError) as caught:
+        loaded.validate({"rooms": [2], "area": ["big"]})
+    assert caught.value.column == "area"
+    assert str(caught.value).startswith(
+        "column 'area' (float64) row 0 holds the string 'big', not a number"
+    )
+    assert "houses@1 takes rooms (int64), area (float64)" in (caught.value.hint or "")
+    with pytest.raises(SignatureError, match="column 'area' is missing"):
+        loaded.validate({"rooms": [2]})
+
+
+def test_inputs_the_model_rejects_are_a_data_error(workspace: Workspace) -> None:
+    assay.run(houses_model, workspace=workspace)
+    loaded = load_version(workspace, resolve(workspace, "houses@1"))
+    table = loaded.validate({"rooms": [2], "area": [None]})  # a float may be missing...
+    with pytest.raises(DataError, match="houses@1 cannot score these inputs: Input X contains NaN"):
+        loaded.predict_table(table)  # ... but this model cannot take it
+
+
+def test_a_model_without_a_recorded_signature_is_inferred_when_loaded(
+    workspace: Workspace,
+) -> None:
+    assay.run(houses_model, workspace=workspace)
+    record = resolve(workspace, "houses@1")
+    older = dataclasses.replace(
+        record, info={k: v for k, v in record.info.items() if k != "signature"}
+    )
+    loaded = load_version(workspace, older)
+    assert loaded.kind == "tabular" and loaded.signature is not None
+    assert loaded.signature.columns == ["rooms", "area"]
+    assert loaded.validate({"rooms": [2.0], "area": [40.0]}).rooms.dtype == np.float64
+
+
+@assay.step(outputs={"model": "model"})
+def fit_text_regressor() -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+
+    texts = [f"profit rose {i}" for i in range(10)] + [f"loss fell {i}" for i in range(10)]
+    return make_pipeline(TfidfVectorizer(), Ridge()).fit(texts, [1.0] * 10 + [-1.0] * 10)
+
+
+@assay.pipeline
+def text_regressor() -> None:
+    assay.register_model(fit_text_regressor(), name="mood")
+
+
+def test_a_text_regressor_scores_its_text_column(workspace: Workspace) -> None:
+    assay.run(text_regressor, workspace=workspace)
+    loaded = load_version(workspace, resolve(workspace, "mood@1"))
+    assert (loaded.kind, loaded.task) == ("text", "regression")
+    found = loaded.predict_table(loaded.validate({"text": ["profit rose", "loss fell"]}))
+    assert found.probabilities is None
+    assert found.predictions[0] > 0 > found.predictions[1]

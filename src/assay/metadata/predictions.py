@@ -47,7 +47,7 @@ def _answers(outputs: Any) -> tuple[frozenset[str] | None, bool]:
     probabilities = first.get("probabilities")
     if isinstance(probabilities, dict):
         return frozenset(str(c) for c in probabilities), False
-    prediction = first.get("prediction", first.get("label"))
+    prediction = first.get("value", first.get("prediction"))
     return None, isinstance(prediction, int | float) and not isinstance(prediction, bool)
 
 

@@ -17,10 +17,19 @@ from assay.metadata import (
     PredictionRecord,
     WindowRecord,
 )
+from assay.monitoring.drift import DriftReport
 from assay.monitoring.performance import live_performance
 from assay.monitoring.steps import TEXT
+from assay.monitoring.tabular import logged_table, reference_table, tabular_drift
 from assay.monitoring.text import text_drift, words
-from assay.registry import load_scorer, reference_data, resolve
+from assay.registry import (
+    Signature,
+    load_scorer,
+    recorded_signature,
+    reference_data,
+    resolve,
+    version_signature,
+)
 from assay.workspace import Workspace
 
 __all__ = ["Checked", "Window", "check_drift", "check_performance", "logged_rows"]
@@ -67,39 +76,34 @@ def check_drift(
     alpha: float = 0.01,
     min_rows: int = 100,
 ) -> Checked:
-    """Compare the texts ``ref``'s version answered in ``window`` with its reference data
-    (token length, out-of-vocabulary share, predicted labels and probabilities, a domain
-    classifier; Holm-corrected at ``alpha``), store the result, and raise a drift alert if
-    any test moved. Fewer than ``min_rows`` texts: stored as ``too few rows``, no alert.
+    """Compare the inputs ``ref``'s version answered in ``window`` with its reference data,
+    store the result, and raise a drift alert if any test moved (all Holm-corrected at
+    ``alpha``). Fewer than ``min_rows`` rows: stored as ``too few rows``, no alert.
+
+    A text model's texts are tested for token length, out-of-vocabulary share, predicted
+    labels and probabilities, and with a domain classifier; a tabular model's rows column
+    by column (the columns of its signature), then its predictions (labels and
+    probabilities, or numbers). See ``tabular_drift``.
 
     Raises:
-        DataError: the version has no reference data, or none with a text column.
+        DataError: the version has no reference data, or none with its input columns (for
+            a text model, a text column); a logged tabular row does not fit its signature.
         ModelNotFoundError: ``ref`` names no version.
     """
     record = resolve(ws, ref)
-    reference = _reference_texts(ws, record)
-    logged, texts = logged_rows(ws, record, window)
     model, _ = load_scorer(ws, record)
-    classes = [str(c) for c in model.classes_]
-
-    def scorer(batch: Sequence[str]) -> tuple[list[str], Any]:
-        proba = model.predict_proba(list(batch))
-        return [classes[i] for i in proba.argmax(axis=1)], proba
-
-    report = text_drift(
-        reference,
-        texts,
-        vocabulary=_vocabulary(model, reference),
-        scorer=scorer,
-        classes=classes,
-        alpha=alpha,
-        min_rows=min_rows,
-    )
+    signature = version_signature(record, model)
+    if signature.kind == "tabular":
+        logged, rows, report = _tabular_report(
+            ws, record, window, model, signature, alpha, min_rows
+        )
+    else:
+        logged, rows, report = _text_report(ws, record, window, model, alpha, min_rows)
     statuses = {c.status for c in report.columns}
     status = (
         "drift" if report.drifted else ("too few rows" if statuses == {"too few rows"} else "ok")
     )
-    stored = _window(record, "drift", window, logged, len(texts), status, report.to_dict())
+    stored = _window(record, "drift", window, logged, rows, status, report.to_dict())
     alert = None
     if report.drifted:
         tests = ", ".join(report.drifted)
@@ -109,10 +113,67 @@ def check_drift(
             kind="drift",
             fingerprint=_fingerprint(record, "drift", report.drifted),
             summary=f"{record.name}@{record.version}: input or prediction drift in {tests}",
-            details={"drifted": report.drifted, "rows": len(texts), "alpha": alpha},
+            details={"drifted": report.drifted, "rows": rows, "alpha": alpha},
         )
     saved, raised, new = ws.metadata.record_window(stored, alert)
     return Checked(saved, raised, new)
+
+
+def _text_report(
+    ws: Workspace,
+    record: ModelVersionRecord,
+    window: Window,
+    model: Any,
+    alpha: float,
+    min_rows: int,
+) -> tuple[list[PredictionRecord], int, DriftReport]:
+    reference = _reference_texts(ws, record)
+    logged, texts = logged_rows(ws, record, window)
+    # A text regressor gives no labels to test: its texts alone are.
+    scores = hasattr(model, "predict_proba") and hasattr(model, "classes_")
+    classes = [str(c) for c in model.classes_] if scores else []
+
+    def scorer(batch: Sequence[str]) -> tuple[list[str], Any]:
+        proba = model.predict_proba(list(batch))
+        return [classes[i] for i in proba.argmax(axis=1)], proba
+
+    report = text_drift(
+        reference,
+        texts,
+        vocabulary=_vocabulary(model, reference),
+        scorer=scorer if scores else None,
+        classes=classes,
+        alpha=alpha,
+        min_rows=min_rows,
+    )
+    return logged, len(texts), report
+
+
+def _tabular_report(
+    ws: Workspace,
+    record: ModelVersionRecord,
+    window: Window,
+    model: Any,
+    signature: Signature,
+    alpha: float,
+    min_rows: int,
+) -> tuple[list[PredictionRecord], int, DriftReport]:
+    label = f"{record.name}@{record.version}"
+    reference = reference_table(signature, _reference_frame(ws, record), label)
+    logged, _ = logged_rows(ws, record, window)
+    current = logged_table(signature, logged, label)
+
+    def scorer(table: Any) -> tuple[Sequence[Any], Any]:
+        given = table if signature.named else table.to_numpy()
+        if signature.task == "regression":
+            return model.predict(given), None
+        proba = model.predict_proba(given)
+        return [signature.classes[i] for i in proba.argmax(axis=1)], proba
+
+    report = tabular_drift(
+        reference, current, signature, scorer=scorer, alpha=alpha, min_rows=min_rows
+    )
+    return logged, len(current), report
 
 
 def check_performance(
@@ -133,10 +194,18 @@ def check_performance(
     labelled rows in all: stored as ``too few rows``, no alert.
 
     Raises:
-        DataError: the version was registered without evaluation metrics to compare with.
+        DataError: the version was registered without evaluation metrics to compare with,
+            or it is a regressor.
         ModelNotFoundError: ``ref`` names no version.
     """
     record = resolve(ws, ref)
+    signature = recorded_signature(record)
+    if signature is not None and signature.task == "regression":
+        raise DataError(
+            f"{record.name}@{record.version} is a regressor; live performance is checked "
+            "for classifiers, from their late labels",
+            hint="check its drift only (assay monitor check --kind drift)",
+        )
     baseline = record.info.get("metrics") or {}
     if "per_class" not in baseline or "labels" not in baseline:
         raise DataError(
@@ -212,15 +281,20 @@ def _window(
     )
 
 
-def _reference_texts(ws: Workspace, record: ModelVersionRecord) -> list[str]:
+def _reference_frame(ws: Workspace, record: ModelVersionRecord) -> Any:
     event = reference_data(ws, record)
     if event is None:
         raise DataError(
             f"{record.name}@{record.version} has no reference data to compare live requests with",
             hint="register it with register_model(..., reference=reference_sample(test_set, "
-            "text_column=...)) and run the pipeline again",
+            "text_column=...)) for a text model, or reference_sample(test_set, "
+            "label_column=...) for a table, and run the pipeline again",
         )
-    frame = ws.artifacts.get(event.digest, event.codec)
+    return ws.artifacts.get(event.digest, event.codec)
+
+
+def _reference_texts(ws: Workspace, record: ModelVersionRecord) -> list[str]:
+    frame = _reference_frame(ws, record)
     if TEXT not in frame.columns:
         raise DataError(
             f"{record.name}@{record.version}'s reference data has no {TEXT!r} column",

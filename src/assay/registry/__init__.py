@@ -1,6 +1,16 @@
 """The model registry: models, versions and the references (``NAME@latest``) naming them."""
 
+from assay.registry.inputs import table_from_columns, table_from_csv, table_from_rows
 from assay.registry.scoring import load_scorer
+from assay.registry.signature import (
+    COLUMN_TYPES,
+    TEXT_INPUT,
+    InputColumn,
+    Signature,
+    infer_signature,
+    recorded_signature,
+    version_signature,
+)
 from assay.registry.steps import register_model
 from assay.registry.versions import (
     ALIAS_PATTERN,
@@ -20,18 +30,28 @@ from assay.registry.versions import (
 
 __all__ = [
     "ALIAS_PATTERN",
+    "COLUMN_TYPES",
     "SERVING_FORM",
+    "TEXT_INPUT",
+    "InputColumn",
     "ModelRef",
+    "Signature",
     "check_alias",
     "check_name",
     "gate_results",
+    "infer_signature",
     "known_model",
     "load_model",
     "load_scorer",
     "parse_ref",
-    "register_model",
+    "recorded_signature",
     "reference_data",
+    "register_model",
     "registration",
     "resolve",
     "serving_form",
+    "table_from_columns",
+    "table_from_csv",
+    "table_from_rows",
+    "version_signature",
 ]

@@ -10,6 +10,7 @@ from pydantic import StringConstraints
 from assay.compiled import FORMAT, compile_model
 from assay.core import current_context, step
 from assay.errors import CompileError
+from assay.registry.signature import infer_signature
 from assay.registry.versions import NAME_PATTERN, SERVING_FORM
 
 __all__ = ["register_model"]
@@ -17,7 +18,7 @@ __all__ = ["register_model"]
 _log = logging.getLogger(__name__)
 
 
-@step(version="2", outputs={"registration": "value"})
+@step(version="3", outputs={"registration": "value"})
 def register_model(
     model: Any,
     # Checked when the pipeline is traced, not after hours of training.
@@ -43,6 +44,12 @@ def register_model(
     classifier) is also compiled to arrays, checked to give the same probabilities, and
     stored as the step's ``serving_form`` output: ``assay serve`` answers from it without
     loading scikit-learn. The version's ``serving`` information says which form it has.
+
+    The model's signature is recorded as the version's ``signature`` information: a text
+    model's one text column, or the columns a tabular model was fitted on with their types
+    (from ``reference`` where it has them), and its classes or that it is a regressor (see
+    ``assay.registry.Signature``). ``assay predict`` and the model server check inputs
+    against it.
     """
     ctx = current_context()
     try:
@@ -54,6 +61,9 @@ def register_model(
         ctx.add_output(SERVING_FORM, compiled.to_bundle(), kind="serving_form")
         serving = {"form": "compiled", "format": FORMAT, "output": SERVING_FORM}
     info: dict[str, Any] = {"metrics": metrics or {}, "card": card or {}, "serving": serving}
+    signature = infer_signature(model, reference)
+    if signature is not None:
+        info["signature"] = signature.to_dict()
     if reference is not None:
         info["reference"] = {
             "rows": len(reference),

@@ -23,6 +23,7 @@ from assay.errors import DataError
 from assay.serving.binary import binary_outputs, parse_json, split_request
 from assay.serving.explain import explain
 from assay.serving.guard import RequestGuard, is_loopback
+from assay.serving.loaded import LoadedModel
 from assay.serving.openapi import LABELS_BODY, V1_BODY, V2_BODY
 from assay.serving.openapi import body as body_schema
 from assay.serving.protocol import (
@@ -38,6 +39,15 @@ from assay.serving.protocol import (
 )
 from assay.serving.server import ModelServer
 from assay.serving.slots import ModelSlot
+from assay.serving.tabular import (
+    ParsedTable,
+    logged_rows,
+    parse_v1_table,
+    parse_v2_table,
+    table_metadata,
+    v1_table_response,
+    v2_table_response,
+)
 
 __all__ = ["create_app"]
 
@@ -130,18 +140,31 @@ class _Calls:
     async def answer(self, name: str, parsed: Parsed, protocol: str, started: float) -> Response:
         result = await self.server.score(name, parsed.texts)
         rows = prediction_rows(result)
-        self.server.record(result, parsed.request_id, protocol, parsed.texts, started, rows)
+        self.server.record(result.model, parsed.request_id, protocol, parsed.texts, started, rows)
         if protocol == "v1":
             return _json(v1_response(result, parsed.request_id, rows), 200)
-        answer = v2_response(result, parsed.request_id, parsed.outputs)
-        if parsed.binary:
-            body, header = binary_outputs(answer, parsed.binary)
-            return Response(
-                body,
-                media_type="application/octet-stream",
-                headers={"inference-header-content-length": str(header)},
-            )
-        return _json(answer, 200)
+        return _v2(v2_response(result, parsed.request_id, parsed.outputs), parsed.binary)
+
+    async def answer_table(
+        self, model: LoadedModel, parsed: ParsedTable, protocol: str, started: float
+    ) -> Response:
+        """Score a tabular request: its values checked against the version's signature
+        (a 400 naming the column), then the table scored off the event loop."""
+        try:
+            if parsed.columns is not None:
+                table = model.validate(parsed.columns)
+            else:
+                table = model.validate_rows(parsed.rows or [])
+            answers = await asyncio.to_thread(model.predict_table, table)
+        except DataError as exc:  # SignatureError among them: the column is named
+            raise BadRequest(exc.message, hint=exc.hint or "") from None
+        self.server.metrics.batch_rows.labels(model.name, str(model.version)).observe(len(table))
+        rows = answers.rows()
+        self.server.record(model, parsed.request_id, protocol, logged_rows(table), started, rows)
+        if protocol == "v1":
+            return _json(v1_table_response(model, answers, parsed.request_id), 200)
+        response = v2_table_response(model, answers, parsed.request_id, parsed.outputs)
+        return _v2(response, parsed.binary)
 
 
 def _v1_routes(app: FastAPI, calls: _Calls) -> None:
@@ -175,9 +198,12 @@ def _v1_routes(app: FastAPI, calls: _Calls) -> None:
     @app.post("/v1/models/{name}:predict", openapi_extra=body_schema(V1_BODY))
     async def v1_predict(name: str, request: Request) -> Response:
         started = time.perf_counter()
-        calls.slot(name)
-        parsed = parse_v1(await calls.body(request), request.headers.get("x-request-id"))
-        return await calls.answer(name, parsed, "v1", started)
+        current = calls.slot(name).current
+        body, header_id = await calls.body(request), request.headers.get("x-request-id")
+        if current.kind == "tabular":
+            table = parse_v1_table(body, header_id, current)
+            return await calls.answer_table(current, table, "v1", started)
+        return await calls.answer(name, parse_v1(body, header_id), "v1", started)
 
 
 def _labels_route(app: FastAPI, calls: _Calls) -> None:
@@ -211,7 +237,7 @@ def _labels_route(app: FastAPI, calls: _Calls) -> None:
             )
         classes = calls.slot(name).current.classes
         labels = parse_label_body(await calls.body(request))
-        outside = sorted({lab.label for lab in labels} - set(classes))
+        outside = sorted({lab.label for lab in labels} - set(classes)) if classes else []
         if outside:
             raise BadRequest(
                 f"labels {', '.join(map(repr, outside))} are not classes of {name}; nothing "
@@ -244,6 +270,8 @@ def _v2_routes(app: FastAPI, calls: _Calls) -> None:
     @app.get("/v2/models/{name}/versions/{version}")
     async def v2_model(name: str, version: str | None = None) -> dict[str, Any]:
         current = calls.slot(name, version).current
+        if current.kind == "tabular":
+            return table_metadata(current)
         return v2_metadata(name, current.version, current.classes, current.platform)
 
     @app.get("/v2/models/{name}/ready")
@@ -256,9 +284,23 @@ def _v2_routes(app: FastAPI, calls: _Calls) -> None:
     @app.post("/v2/models/{name}/versions/{version}/infer", openapi_extra=body_schema(V2_BODY))
     async def v2_infer(name: str, request: Request, version: str | None = None) -> Response:
         started = time.perf_counter()
-        calls.slot(name, version)
-        parsed = parse_v2(await calls.body(request), request.headers.get("x-request-id"), name)
-        return await calls.answer(name, parsed, "v2", started)
+        current = calls.slot(name, version).current
+        body, header_id = await calls.body(request), request.headers.get("x-request-id")
+        if current.kind == "tabular":
+            table = parse_v2_table(body, header_id, name, current)
+            return await calls.answer_table(current, table, "v2", started)
+        return await calls.answer(name, parse_v2(body, header_id, name), "v2", started)
+
+
+def _v2(answer: dict[str, Any], binary: frozenset[str]) -> Response:
+    if not binary:
+        return _json(answer, 200)
+    body, header = binary_outputs(answer, binary)
+    return Response(
+        body,
+        media_type="application/octet-stream",
+        headers={"inference-header-content-length": str(header)},
+    )
 
 
 def _json(value: dict[str, Any], status: int) -> JSONResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,10 @@ __all__ = [
     "parse_label_body",
     "parse_v1",
     "parse_v2",
+    "model_named",
+    "request_id",
+    "requested_outputs",
+    "top_level",
     "v1_response",
     "v2_metadata",
     "prediction_rows",
@@ -32,7 +37,7 @@ __all__ = [
 INPUT_NAME = "text"
 OUTPUT_NAMES = ("label", "probabilities")
 MAX_ID = 128
-_V2_FIELDS = frozenset({"id", "inputs", "outputs", "parameters", "model_name", "model_version"})
+_V2_FIELDS = ("id", "inputs", "outputs", "parameters", "model_name", "model_version")
 
 
 class BadRequest(Exception):
@@ -71,7 +76,8 @@ def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _request_id(body: dict[str, Any], header: str | None) -> str:
+def request_id(body: dict[str, Any], header: str | None) -> str:
+    """The id a request gives (in its body, else its header), or a new one."""
     given = body.get("id", header)
     if given is None:
         return uuid.uuid4().hex
@@ -95,10 +101,8 @@ def parse_v1(body: Any, header_id: str | None = None) -> Parsed:
             'the body must have exactly one of "instances" or "inputs", a list of texts: '
             '{"instances": ["Profit rose."]}'
         )
-    unknown = sorted(set(body) - {"instances", "inputs", "id", "parameters"})
-    if unknown:
-        raise BadRequest(f"unknown field {unknown[0]!r}; fields: instances or inputs, id")
-    return Parsed(_texts(body[keys[0]], keys[0]), _request_id(body, header_id))
+    body = top_level(body, ("instances", "inputs", "id", "parameters"))
+    return Parsed(_texts(body[keys[0]], keys[0]), request_id(body, header_id))
 
 
 def parse_v2(body: Any, header_id: str | None = None, model: str | None = None) -> Parsed:
@@ -106,15 +110,8 @@ def parse_v2(body: Any, header_id: str | None = None, model: str | None = None) 
     "data": [text, ...]}], "outputs": [{"name": "label"}]}``; ``model_name`` and
     ``model_version`` in the body (as the kserve SDK sends them) must name the model of the
     URL, ``model``."""
-    body = _object(body)
-    unknown = sorted(set(body) - _V2_FIELDS)
-    if unknown:
-        raise BadRequest(
-            f"unknown field {unknown[0]!r}; fields: id, inputs, outputs, parameters, model_name"
-        )
-    named = body.get("model_name")
-    if named is not None and model is not None and named != model:
-        raise BadRequest(f"model_name is {named!r} but the URL names model {model!r}")
+    body = top_level(body, _V2_FIELDS)
+    model_named(body, model)
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or len(inputs) != 1:
         raise BadRequest(
@@ -142,26 +139,53 @@ def parse_v2(body: Any, header_id: str | None = None, model: str | None = None) 
         raise BadRequest(f"inputs[0].shape must be [N], got {shape!r}")
     if shape[0] != len(texts):
         raise BadRequest(f"inputs[0].shape is [{shape[0]}] but data holds {len(texts)} texts")
-    outputs, binary = _outputs(body)
-    return Parsed(texts, _request_id(body, header_id), outputs, binary)
+    outputs, binary = requested_outputs(body, OUTPUT_NAMES)
+    return Parsed(texts, request_id(body, header_id), outputs, binary)
 
 
-def _outputs(body: dict[str, Any]) -> tuple[tuple[str, ...] | None, frozenset[str]]:
+def top_level(body: Any, fields: Sequence[str]) -> dict[str, Any]:
+    """``body`` when it is an object of no fields but ``fields``.
+
+    Raises:
+        BadRequest: it is not an object, or has another field (the message names it).
+    """
+    found = _object(body)
+    unknown = sorted(set(found) - set(fields))
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0]!r}; fields: {', '.join(fields)}")
+    return found
+
+
+def model_named(body: dict[str, Any], model: str | None) -> None:
+    """Refuse a body whose ``model_name`` (as the kserve SDK sends it) is not ``model``."""
+    named = body.get("model_name")
+    if named is not None and model is not None and named != model:
+        raise BadRequest(f"model_name is {named!r} but the URL names model {model!r}")
+
+
+def requested_outputs(
+    body: dict[str, Any], known: Sequence[str]
+) -> tuple[tuple[str, ...] | None, frozenset[str]]:
+    """The outputs a V2 request asks for, in order (None: all of ``known``), and those it
+    wants in binary.
+
+    Raises:
+        BadRequest: it asks for an output the model does not have.
+    """
     parameters = body.get("parameters")
     all_binary = isinstance(parameters, dict) and parameters.get("binary_data_output") is True
     asked = body.get("outputs")
     if asked is None:
-        return None, frozenset(OUTPUT_NAMES) if all_binary else frozenset()
+        return None, frozenset(known) if all_binary else frozenset()
     if not isinstance(asked, list):
         raise BadRequest(f'"outputs" must be a list of {{"name": ...}}, got {_kind(asked)}')
     names: list[str] = []
     binary: set[str] = set()
     for i, item in enumerate(asked):
         name = item.get("name") if isinstance(item, dict) else None
-        if name not in OUTPUT_NAMES:
+        if not isinstance(name, str) or name not in known:
             raise BadRequest(
-                f"outputs[{i}] asks for {name!r}; this model's outputs are "
-                + " and ".join(OUTPUT_NAMES)
+                f"outputs[{i}] asks for {name!r}; this model's outputs are " + " and ".join(known)
             )
         options = item.get("parameters") or {}
         if not isinstance(options, dict):

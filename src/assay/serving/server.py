@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from assay.metadata import PredictionRecord
 from assay.metadata.late_labels import LabelsAdded, LateLabel, store_labels, unmatched
 from assay.serving.batching import Batched, MicroBatcher
 from assay.serving.guard import is_loopback
+from assay.serving.loaded import LoadedModel
 from assay.serving.metrics import ServerMetrics
 from assay.serving.predlog import PredictionLog
 from assay.serving.slots import ModelSlot
@@ -144,53 +146,66 @@ class ModelServer:
 
     def record(
         self,
-        result: Batched,
+        model: LoadedModel,
         request_id: str,
         protocol: str,
-        texts: list[str],
+        inputs: list[Any],
         started: float,
         rows: list[dict[str, Any]],
     ) -> None:
-        """Count the answer and queue it for the prediction log (``rows``: its predictions,
-        as ``protocol.prediction_rows`` gives them)."""
+        """Count the answer and queue it for the prediction log: ``inputs`` its texts (or,
+        for a tabular model, its rows as ``{column: value}``), ``rows`` its answers (as
+        ``protocol.prediction_rows`` or ``Predictions.rows`` give them)."""
         elapsed = time.perf_counter() - started
-        version = str(result.model.version)
-        self.metrics.latency.labels(result.model.name, version, protocol).observe(elapsed)
-        self.metrics.requests.labels(result.model.name, version, protocol, "200").inc()
+        version = str(model.version)
+        self.metrics.latency.labels(model.name, version, protocol).observe(elapsed)
+        self.metrics.requests.labels(model.name, version, protocol, "200").inc()
         if self.log is None:
             return
+        most = self.options.log_max_chars
         self.log.put(
             PredictionRecord(
                 request_id=request_id,
-                model=result.model.name,
-                version=result.model.version,
+                model=model.name,
+                version=model.version,
                 at=time.time(),
                 latency_ms=elapsed * 1000,
                 protocol=protocol,
-                inputs=[_logged(t, self.options.log_max_chars) for t in texts],
-                outputs=_marked(texts, rows, self.options.log_max_chars),
+                inputs=[_logged(item, most) for item in inputs],
+                outputs=_marked(inputs, rows, most),
             )
         )
 
 
-def _logged(text: str, most: int) -> str:
-    return text if len(text) <= most else text[:most]
+def _logged(item: Any, most: int) -> Any:
+    if isinstance(item, str):
+        return item if len(item) <= most else item[:most]
+    if isinstance(item, dict):  # a tabular row: its text values are cut the same way
+        return {k: _logged(v, most) for k, v in item.items()}
+    return item
 
 
-def _marked(texts: list[str], rows: list[dict[str, Any]], most: int) -> list[dict[str, Any]]:
-    # A text cut for the log keeps, beside its answer, what identifies the whole of it.
-    if all(len(t) <= most for t in texts):
+def _size(item: Any) -> int:
+    if isinstance(item, str):
+        return len(item)
+    if isinstance(item, dict):
+        return max((len(v) for v in item.values() if isinstance(v, str)), default=0)
+    return 0
+
+
+def _marked(inputs: list[Any], rows: list[dict[str, Any]], most: int) -> list[dict[str, Any]]:
+    # An input cut for the log keeps, beside its answer, what identifies the whole of it.
+    if all(_size(item) <= most for item in inputs):
         return rows
-    return [
-        row
-        if len(text) <= most
-        else {
-            **row,
-            "input_chars": len(text),
-            "input_sha256": hashlib.sha256(text.encode("utf-8", "replace")).hexdigest(),
-        }
-        for text, row in zip(texts, rows, strict=True)
-    ]
+    marked = []
+    for item, row in zip(inputs, rows, strict=True):
+        if _size(item) <= most:
+            marked.append(row)
+            continue
+        whole = item if isinstance(item, str) else json.dumps(item, sort_keys=True)
+        digest = hashlib.sha256(whole.encode("utf-8", "replace")).hexdigest()
+        marked.append({**row, "input_chars": len(whole), "input_sha256": digest})
+    return marked
 
 
 def exposure(options: ServeOptions) -> list[str]:

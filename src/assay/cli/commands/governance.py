@@ -22,7 +22,8 @@ from assay.governance import (
     revoke,
     rollback,
 )
-from assay.registry import resolve
+from assay.metadata import ModelVersionRecord
+from assay.registry import recorded_signature, resolve
 
 __all__ = ["users"]
 
@@ -38,6 +39,13 @@ def _serving(serving: Any) -> str:
     if serving.get("form") == "compiled":
         return f"compiled ({serving.get('format')}): served without scikit-learn"
     return f"the model itself: {serving.get('reason', 'not compiled')}"
+
+
+def _signature(version: ModelVersionRecord) -> str:
+    found = recorded_signature(version)
+    if found is None:
+        return "not recorded (registered before signatures; inferred from the model when loaded)"
+    return found.describe()
 
 
 def show(
@@ -81,6 +89,7 @@ def show(
                 ),
                 ("aliases", ", ".join(aliases) or "none"),
                 ("serving form", _serving(version.info.get("serving"))),
+                ("signature", _signature(version)),
                 (
                     "gates",
                     "not checked"

@@ -1,4 +1,4 @@
-"""``assay predict``: batch scoring of a CSV column with a registered model."""
+"""``assay predict``: batch scoring of a CSV with a registered model."""
 
 from __future__ import annotations
 
@@ -17,12 +17,21 @@ def predict(
     ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="Model reference: NAME@latest or NAME@VERSION.")],
     input_csv: Annotated[Path, typer.Option("--input", "-i", help="CSV file to score.")],
-    column: Annotated[str, typer.Option("--column", help="Column holding the model input.")],
     output_csv: Annotated[
         Path, typer.Option("--output", "-o", help="CSV written with predictions added.")
     ],
+    column: Annotated[
+        str | None,
+        typer.Option(
+            "--column",
+            help="Column holding a text model's input (default: text), or the one input "
+            "of a tabular model of one column. A tabular model reads its own columns.",
+        ),
+    ] = None,
 ) -> None:
-    """Add a `prediction` column and one `proba_<class>` column per class to a CSV."""
+    """Add a `prediction` column (and for a classifier one `proba_<class>` per class) to a
+    CSV. A tabular model reads the columns its signature names (`assay models show` lists
+    them); the other columns are kept in the output."""
     with output.existing(ctx.obj) as ws:
         record, rows = score_csv(ws, model, input_csv, column, output_csv)
     output.console().print(

@@ -155,6 +155,24 @@ def test_headers_sent_too_slowly_lose_the_connection(served: Workspace) -> None:
         assert httpx.get(f"{url}/v2/health/ready").status_code == 200
 
 
+def test_beyond_max_connections_requests_are_answered_503(served: Workspace) -> None:
+    options = ServeOptions(max_connections=4, header_timeout_s=30)
+    with serving(served, ["tiny@live"], options) as (url, _):
+        host, port = url.removeprefix("http://").split(":")
+        held = [socket.create_connection((host, int(port)), timeout=10) for _ in range(4)]
+        try:
+            time.sleep(0.2)  # accepted by the server
+            refused = httpx.get(f"{url}/v2/health/live")
+            assert refused.status_code == 503
+        finally:
+            for conn in held:
+                conn.close()
+        wait_until(
+            lambda: httpx.get(f"{url}/v2/health/live").status_code == 200,
+            message="the server answers again once the connections are gone",
+        )
+
+
 # ---- 4. deep nesting, disconnects ---------------------------------------------------------
 
 

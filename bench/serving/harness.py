@@ -1,23 +1,39 @@
-"""Serving, side by side: assay's model server against ``mlflow models serve``, as ratios.
+"""Serving, side by side: assay's model server against ``mlflow models serve`` and MLServer.
 
 The same trained sesame model (one run of ``examples/sesame`` into a new store, promoted to
 production through the approval flow) is served by
 
-- assay: ``assay serve sesame@production`` (KServe V1 ``POST /v1/models/sesame:predict``,
-  defaults: micro-batches of up to 128 rows, 2 ms wait, the prediction log on), and
+- assay: ``assay serve sesame@production`` (defaults: micro-batches of up to 128 rows, 2 ms
+  wait, the prediction log on), asked through KServe V1 (``POST /v1/models/sesame:predict``)
+  beside MLflow and through the Open Inference Protocol V2
+  (``POST /v2/models/sesame/infer``) beside MLServer;
 - MLflow: the store's skops artifact (checked against its digest) saved with
   ``mlflow.sklearn.save_model`` (``export_mlflow.py``, pyfunc predict = ``predict_proba``)
-  and served by ``mlflow models serve --env-manager local`` (``POST /invocations``),
+  and served by ``mlflow models serve --env-manager local`` (``POST /invocations``);
+- MLServer: the same artifact saved with joblib for MLServer's scikit-learn runtime
+  (``export_mlserver.py``: ``model-settings.json`` with ``mlserver_sklearn.SKLearnModel``
+  and ``predict_fn`` ``predict_proba``) and served by ``mlserver start`` with its defaults
+  (the V2 server KServe runs for scikit-learn models), asked with the very same V2 bodies
+  as assay;
 
-one server at a time, never both. Each is driven by ``loadgen.py`` (closed loop, keep-alive,
+one server at a time, never two. Each is driven by ``loadgen.py`` (closed loop, keep-alive,
 every answer checked) at concurrency 1 and 16 with 1-row and 32-row requests of Financial
 PhraseBank sentences: requests/s, rows/s, p50 and p99 latency. Also: cold start (spawn to the
 first 200 from the readiness endpoint), the server's RSS (its whole process tree) after the
 load, and the server's CPU time per request.
 
-Rounds alternate the order of the tools (assay then MLflow, then MLflow then assay); each
-figure pools the rounds. Raw records go to ``bench/serving/results.json`` and the serving
-section of ``bench/RESULTS.md`` is rewritten.
+Rounds alternate the order of the servers; each figure pools the rounds. Raw records go to
+``bench/serving/results.json`` and the serving section of ``bench/RESULTS.md`` is rewritten.
+
+``--tabular`` adds a plain scikit-learn LogisticRegression on a few numeric columns (trained
+here on synthetic data and registered with ``assay.register_model`` in a pipeline run),
+served by assay and MLServer over V2 with one FP64 tensor [N, C]. It is off by default (it
+came before assay served tabular models); when assay cannot serve the model, the mode
+measures nothing and says so.
+
+``--assay-commit REV`` serves assay as committed at REV (``git archive`` into the temporary
+folder, first on the ``PYTHONPATH`` of every assay process) instead of the working tree, so
+that unfinished edits elsewhere in the tree neither break nor colour the run.
 
 Usage: ``bash bench/serving/setup.sh && python bench/serving/harness.py``.
 Smaller trial: ``python bench/serving/harness.py --rounds 1 --duration-s 3 --no-write``;
@@ -31,6 +47,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import http.client
+import io
 import json
 import os
 import platform
@@ -42,12 +59,14 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from loadgen import tree  # the same process-tree walk the load generator uses
+# The same process-tree walk and /proc/stat reading the load generator uses.
+from loadgen import machine_cpu_s, tree
 
 HERE = Path(__file__).resolve().parent
 BENCH = HERE.parent
@@ -56,6 +75,8 @@ RESULTS_MD = BENCH / "RESULTS.md"
 RAW_JSON = HERE / "results.json"
 MLFLOW_BIN = BENCH / ".venvs" / "mlflow" / "bin"
 MLFLOW_PYTHON = MLFLOW_BIN / "python"
+MLSERVER_BIN = BENCH / ".venvs" / "mlserver" / "bin"
+MLSERVER_PYTHON = MLSERVER_BIN / "python"
 DATA = ROOT / "examples" / "sesame" / "data" / "financial_phrasebank" / "Sentences_50Agree.txt"
 BEGIN, END = "<!-- serving:begin -->", "<!-- serving:end -->"
 
@@ -64,6 +85,10 @@ FLOOR_RPS = 3.0  # requests/s, assay / MLflow, at least
 FLOOR_P99 = 0.5  # p99 latency, assay / MLflow, at most
 FLOOR_COLD = 0.5  # cold start, assay / MLflow, under
 FLOOR_RSS = 0.5  # RSS after the load, assay / MLflow, at most
+# Floors against MLServer (both asked over V2), at concurrency 16, 1 and 32 rows.
+FLOOR_RPS_MLSERVER = 5.0  # requests/s, assay / MLServer, at least
+FLOOR_P99_MLSERVER = 0.5  # p99 latency, assay / MLServer, at most
+FLOOR_RPS_TABULAR = 3.0  # requests/s on the tabular model, assay / MLServer, at least
 
 # MLflow 3.17 on this machine, as the serving issue quotes it.
 ISSUE = {
@@ -78,10 +103,59 @@ ISSUE = {
 
 CONFIGS = [(1, 1), (1, 32), (16, 1), (16, 32)]  # (concurrency, rows per request)
 NO_LOG_CONFIGS = [(16, 1), (16, 32)]
+TABULAR_CONFIGS = [(1, 1), (16, 1), (16, 32)]
 BODIES_PER_SIZE = 256
 PROBE_ROWS = 32
-CLASSES = ("negative", "neutral", "positive")
-TOOL_NAME = {"assay": "assay", "mlflow": "MLflow", "assay-nolog": "assay --no-log"}
+# The machine is shared: a load run during which other processes took more than this share
+# of a core is discarded and run again (at most RERUNS times), after waiting for quiet.
+OTHER_CPU_LIMIT = 0.25
+QUIET_BUSY = 0.3  # "quiet": the whole machine busy under this share of a core, over 2 s
+RERUNS = 2
+
+# The servers measured: the name in the tables, the protocol asked, the body format (also
+# the load generator's check: "assay" KServe V1, "mlflow" invocations, "v2" Open Inference
+# Protocol V2) and the model served.
+TOOL_NAME = {
+    "assay": "assay",
+    "mlflow": "MLflow",
+    "assay-nolog": "assay --no-log",
+    "assay-v2": "assay (V2)",
+    "mlserver": "MLServer",
+    "assay-tabular": "assay (tabular)",
+    "mlserver-tabular": "MLServer (tabular)",
+}
+PROTOCOL = {
+    "assay": "V1",
+    "mlflow": "invocations",
+    "assay-nolog": "V1",
+    "assay-v2": "V2",
+    "mlserver": "V2",
+    "assay-tabular": "V2",
+    "mlserver-tabular": "V2",
+}
+BODY = {
+    "assay": "assay",
+    "mlflow": "mlflow",
+    "assay-nolog": "assay",
+    "assay-v2": "v2",
+    "mlserver": "v2",
+    "assay-tabular": "v2",
+    "mlserver-tabular": "v2",
+}
+SESAME, TABULAR = "sesame", "tabular"
+MODEL = {tool: TABULAR if tool.endswith("-tabular") else SESAME for tool in TOOL_NAME}
+TOOL_CONFIGS = dict.fromkeys(TOOL_NAME, CONFIGS) | {
+    "assay-nolog": NO_LOG_CONFIGS,
+    "assay-tabular": TABULAR_CONFIGS,
+    "mlserver-tabular": TABULAR_CONFIGS,
+}
+ROUND_ORDER = ("assay", "mlflow", "assay-v2", "mlserver", "assay-nolog")
+
+# The tabular model: columns of the synthetic data, and the V2 tensor both servers are sent
+# (KServe's own scikit-learn examples name it "input-0").
+TABULAR_COLUMNS = 4
+TABULAR_CLASSES = ("low", "middle", "high")
+TABULAR_INPUT = "input-0"
 
 
 def log(text: str) -> None:
@@ -122,10 +196,13 @@ def tree_memory(pid: int) -> dict[str, Any]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_ports(n: int) -> list[int]:
+    """``n`` different free ports on 127.0.0.1 (all held open while they are picked)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(n)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def http_call(
@@ -146,18 +223,32 @@ class Server:
 
     def __init__(self, tool: str, ctx: dict[str, Any], log_path: Path) -> None:
         self.tool = tool
+        self.model = MODEL[tool]
+        self.format = BODY[tool]
         self.cwd = ctx["tmp"]
-        self.port = free_port()
+        self.port, grpc_port, metrics_port = free_ports(3)
         self.log_path = log_path
         if tool.startswith("assay"):
             script = Path(sys.executable).parent / "assay"
             argv = [str(script)] if script.exists() else [sys.executable, "-m", "assay"]
-            argv += ["serve", "sesame@production", "--port", str(self.port)]
+            argv += ["serve", ctx["refs"][self.model], "--port", str(self.port)]
             if tool == "assay-nolog":
                 argv.append("--no-log")
             self.ready_path = "/v2/health/ready"
-            self.predict_path = "/v1/models/sesame:predict"
             env = dict(ctx["assay_env"])
+        elif tool.startswith("mlserver"):
+            # The model repository holds one folder, named as the model, as KServe mounts it.
+            argv = [str(MLSERVER_BIN / "mlserver"), "start", str(ctx["mlserver_repo"][self.model])]
+            self.ready_path = f"/v2/models/{self.model}/ready"
+            env = dict(ctx["mlserver_env"])
+            env.update(
+                {
+                    "MLSERVER_HOST": "127.0.0.1",
+                    "MLSERVER_HTTP_PORT": str(self.port),
+                    "MLSERVER_GRPC_PORT": str(grpc_port),
+                    "MLSERVER_METRICS_PORT": str(metrics_port),
+                }
+            )
         else:
             argv = [
                 str(MLFLOW_BIN / "mlflow"),
@@ -173,8 +264,12 @@ class Server:
                 "127.0.0.1",
             ]
             self.ready_path = "/ping"
-            self.predict_path = "/invocations"
             env = dict(ctx["mlflow_env"])
+        self.predict_path = {
+            "assay": f"/v1/models/{self.model}:predict",
+            "mlflow": "/invocations",
+            "v2": f"/v2/models/{self.model}/infer",
+        }[self.format]
         self.argv = argv
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
@@ -237,16 +332,43 @@ class Server:
         self.proc = None
         return {"stop_s": time.perf_counter() - started, "exit_code": code, "killed": killed}
 
-    def body(self, texts: list[str]) -> bytes:
-        key = "instances" if self.tool.startswith("assay") else "inputs"
-        return json.dumps({key: texts}).encode()
+    def body(self, batch: list[Any]) -> bytes:
+        return json.dumps(request_body(self.format, batch)).encode()
 
 
-def probabilities(tool: str, payload: dict[str, Any]) -> list[list[float]]:
-    preds = payload["predictions"]
-    if tool.startswith("assay"):
-        return [[p["probabilities"][c] for c in CLASSES] for p in preds]
-    return [[float(x) for x in p] for p in preds]
+def request_body(fmt: str, batch: list[Any]) -> dict[str, Any]:
+    """One request in format ``fmt`` for ``batch``: texts, or rows of numbers (V2 only)."""
+    if fmt == "assay":
+        return {"instances": batch}
+    if fmt == "mlflow":
+        return {"inputs": batch}
+    if all(isinstance(x, str) for x in batch):
+        tensor = {"name": "text", "shape": [len(batch)], "datatype": "BYTES", "data": batch}
+    else:
+        tensor = {
+            "name": TABULAR_INPUT,
+            "shape": [len(batch), len(batch[0])],
+            "datatype": "FP64",
+            "data": [x for row in batch for x in row],
+        }
+    return {"inputs": [tensor]}
+
+
+def probabilities(server: Server, payload: dict[str, Any], classes: list[str]) -> list[list[float]]:
+    """One row of class probabilities per input, columns in the order of ``classes``."""
+    if server.format == "assay":
+        return [[p["probabilities"][c] for c in classes] for p in payload["predictions"]]
+    if server.format == "mlflow":
+        return [[float(x) for x in p] for p in payload["predictions"]]
+    outputs = {o["name"]: o for o in payload["outputs"]}
+    if "probabilities" in outputs:  # assay: columns in the order of parameters.classes
+        tensor, order = outputs["probabilities"], list(payload["parameters"]["classes"])
+    else:  # MLServer: predict_proba, columns in the order of the model's classes_
+        tensor, order = outputs["predict_proba"], classes
+    n, k = tensor["shape"]
+    flat = tensor["data"]
+    rows = [flat[i * k : (i + 1) * k] for i in range(n)]
+    return [[float(row[order.index(c)]) for c in classes] for row in rows]
 
 
 def assay_batch_rows(port: int) -> tuple[float, float]:
@@ -281,12 +403,28 @@ def run(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 600) -
     return done.stdout
 
 
-def make_store(home: Path) -> dict[str, Any]:
-    """A new store with sesame@1 trained and promoted to production through approval."""
+def assay_argv() -> list[str]:
     script = Path(sys.executable).parent / "assay"
-    assay = [str(script)] if script.exists() else [sys.executable, "-m", "assay"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "assay"]
+
+
+def checked_artifact(home: Path, digest: str) -> Path:
+    artifact = home / ".assay" / "artifacts" / "sha256" / digest[:2] / digest
+    if hashlib.sha256(artifact.read_bytes()).hexdigest() != digest:
+        raise RuntimeError(f"{artifact} does not hash to {digest}")
+    return artifact
+
+
+def make_store(home: Path, source: Path | None) -> dict[str, Any]:
+    """A new store with sesame@1 trained and promoted to production through approval;
+    ``source``: the ``src`` folder assay is imported from (None: the installed one)."""
+    assay = assay_argv()
     base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
     base.update({"ASSAY_HOME": str(home), "XDG_STATE_HOME": str(home / "state")})
+    if source is not None:
+        base["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(source), os.environ.get("PYTHONPATH", "")) if p
+        )
     carol, dave = {**base, "ASSAY_USER": "carol"}, {**base, "ASSAY_USER": "dave"}
     started = time.perf_counter()
     trained = json.loads(
@@ -298,12 +436,10 @@ def make_store(home: Path) -> dict[str, Any]:
     run([*assay, "models", "approve", "sesame@1", "--comment", "bench"], dave, home)
     run([*assay, "models", "promote", "sesame@1", "--to", "production"], carol, home)
     models = json.loads(run([*assay, "models", "list", "--json"], base, home))
-    record = next(m for m in models if m["name"] == "sesame" and m["version"] == 1)
+    record = next(m for m in models if m["name"] == SESAME and m["version"] == 1)
     assert "production" in record["aliases"], record
     digest = record["digest"]
-    artifact = home / ".assay" / "artifacts" / "sha256" / digest[:2] / digest
-    if hashlib.sha256(artifact.read_bytes()).hexdigest() != digest:
-        raise RuntimeError(f"{artifact} does not hash to {digest}")
+    artifact = checked_artifact(home, digest)
     return {
         "env": base,
         "digest": digest,
@@ -312,6 +448,65 @@ def make_store(home: Path) -> dict[str, Any]:
         "artifact_bytes": artifact.stat().st_size,
         "macro_f1": (trained.get("metrics") or {}).get("macro_f1"),
         "train_s": train_s,
+        "setup_s": time.perf_counter() - started,
+    }
+
+
+# The tabular model's pipeline, written into the temporary folder and run with `assay run`.
+TABULAR_PIPELINE = """\
+\"\"\"tabular: a logistic regression on synthetic numeric columns (the serving benchmark's).\"\"\"
+
+from __future__ import annotations
+
+from typing import Any
+
+from assay import pipeline, register_model, step
+
+CLASSES = __CLASSES__
+
+
+@step(outputs={"model": "model"})
+def train(rows: int, columns: int, seed: int) -> Any:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, columns))
+    weights = rng.normal(size=(columns, len(CLASSES)))
+    scores = x @ weights + rng.normal(scale=0.5, size=(rows, len(CLASSES)))
+    y = np.array(CLASSES)[scores.argmax(axis=1)]
+    return LogisticRegression(max_iter=1000).fit(x, y)
+
+
+@pipeline
+def tabular(rows: int = 2000, columns: int = __COLUMNS__, seed: int = 7) -> None:
+    model = train(rows, columns, seed)
+    register_model(model, name="tabular")
+"""
+
+
+def make_tabular(home: Path, env: dict[str, str]) -> dict[str, Any]:
+    """``tabular@1``, a LogisticRegression on ``TABULAR_COLUMNS`` numeric columns, trained by
+    a pipeline run (``assay.register_model``) in the store at ``home``."""
+    folder = home.parent / "tabular-pipeline"
+    folder.mkdir()
+    text = TABULAR_PIPELINE.replace("__CLASSES__", repr(TABULAR_CLASSES))
+    (folder / "pipeline.py").write_text(text.replace("__COLUMNS__", str(TABULAR_COLUMNS)))
+    started = time.perf_counter()
+    assay = assay_argv()
+    run(
+        [*assay, "run", str(folder / "pipeline.py"), "--json"], {**env, "ASSAY_USER": "carol"}, home
+    )
+    models = json.loads(run([*assay, "models", "list", "--json"], env, home))
+    record = next(m for m in models if m["name"] == TABULAR and m["version"] == 1)
+    artifact = checked_artifact(home, record["digest"])
+    return {
+        "ref": f"{TABULAR}@1",
+        "digest": record["digest"],
+        "codec": record["codec"],
+        "artifact": str(artifact),
+        "artifact_bytes": artifact.stat().st_size,
+        "columns": TABULAR_COLUMNS,
         "setup_s": time.perf_counter() - started,
     }
 
@@ -325,69 +520,96 @@ def sentences() -> list[str]:
     return texts
 
 
-def write_bodies(folder: Path, texts: list[str]) -> dict[tuple[str, int], Path]:
-    """The request bodies (the same sentences for both tools, in each one's format)."""
+def feature_rows(n: int, seed: int) -> list[list[float]]:
+    """``n`` rows of ``TABULAR_COLUMNS`` numbers, drawn as the training data was."""
+    rng = random.Random(seed)
+    return [[round(rng.gauss(0, 1), 4) for _ in range(TABULAR_COLUMNS)] for _ in range(n)]
+
+
+def write_bodies(
+    folder: Path, model: str, items: list[Any], formats: list[str], row_counts: list[int]
+) -> dict[tuple[str, str, int], Path]:
+    """The request bodies: the same inputs for every server, in each one's format."""
     rng = random.Random(20261128)
     paths = {}
-    for rows in sorted({r for _, r in CONFIGS}):
-        batches = [rng.sample(texts, rows) for _ in range(BODIES_PER_SIZE)]
-        for tool, key in (("assay", "instances"), ("mlflow", "inputs")):
-            path = folder / f"bodies-{tool}-{rows}.json"
-            path.write_text(json.dumps([{key: b} for b in batches]))
-            paths[(tool, rows)] = path
+    for rows in sorted(set(row_counts)):
+        batches = [rng.sample(items, rows) for _ in range(BODIES_PER_SIZE)]
+        for fmt in formats:
+            path = folder / f"bodies-{model}-{fmt}-{rows}.json"
+            path.write_text(json.dumps([request_body(fmt, b) for b in batches]))
+            paths[(model, fmt, rows)] = path
     return paths
 
 
+ANCHOR_PACKAGES = {
+    "mlflow": (MLFLOW_PYTHON, ["mlflow"]),
+    "mlserver": (MLSERVER_PYTHON, ["mlserver", "mlserver-sklearn", "joblib", "orjson"]),
+}
+COMMON_PACKAGES = ["fastapi", "starlette", "uvicorn", "h11", "httptools", "uvloop"]
+COMMON_PACKAGES += ["scikit-learn", "skops", "numpy", "pandas"]
+
+
 def versions() -> dict[str, Any]:
-    from importlib.metadata import version  # noqa: PLC0415
-
-    def safe(name: str) -> str:
-        try:
-            return version(name)
-        except Exception:
-            return "?"
-
-    names = ["assay", "fastapi", "starlette", "uvicorn", "h11", "httptools", "uvloop"]
-    names += ["scikit-learn", "skops", "numpy"]
-    mine = {n: safe(n) for n in names} | {"python": platform.python_version()}
+    """Package versions in the project interpreter and in each anchor's venv."""
     code = (
-        "import json, platform; from importlib.metadata import version as v\n"
-        "names = ['mlflow', 'fastapi', 'starlette', 'uvicorn', 'h11', 'httptools', 'uvloop',"
-        " 'scikit-learn', 'skops', 'numpy', 'pandas']\n"
+        "import json, platform, sys; from importlib.metadata import version as v\n"
         "out = {}\n"
-        "for n in names:\n"
+        "for n in sys.argv[1:]:\n"
         "    try: out[n] = v(n)\n"
         "    except Exception: out[n] = '?'\n"
         "out['python'] = platform.python_version()\n"
         "print(json.dumps(out))"
     )
-    theirs: dict[str, str] = {}
-    if MLFLOW_PYTHON.exists():
+
+    def ask(python: str, names: list[str]) -> dict[str, str]:
         with contextlib.suppress(Exception):
-            theirs = json.loads(
-                subprocess.run(
-                    [str(MLFLOW_PYTHON), "-c", code], capture_output=True, text=True, check=True
-                ).stdout
+            done = subprocess.run(
+                [python, "-c", code, *names], capture_output=True, text=True, check=True
             )
-    return {"assay": mine, "mlflow": theirs}
+            return dict(json.loads(done.stdout))
+        return {}
+
+    out = {"assay": ask(sys.executable, ["assay", *COMMON_PACKAGES])}
+    for anchor, (python, names) in ANCHOR_PACKAGES.items():
+        out[anchor] = ask(str(python), [*names, *COMMON_PACKAGES]) if python.exists() else {}
+    return out
 
 
-def machine() -> dict[str, str]:
+def git(*args: str) -> str:
+    out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    return out.stdout.strip()
+
+
+def export_source(rev: str, folder: Path) -> Path:
+    """``src/`` as committed at ``rev``, extracted under ``folder``; its path."""
+    done = subprocess.run(
+        ["git", "archive", "--format=tar", rev, "src"],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"git archive {rev} src: {done.stderr.decode(errors='replace')}")
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+        archive.extractall(folder, filter="data")
+    return folder / "src"
+
+
+def machine(source: Path | None, rev: str | None) -> dict[str, str]:
+    """The machine, and the assay sources served: the working tree's ``src`` (``source``
+    None) or a copy of ``src`` as committed at ``rev``."""
     cpu = ""
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-
-    def git(*args: str) -> str:
-        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        return out.stdout.strip()
-
     changed = [line for line in git("status", "--porcelain", "--", "src").splitlines() if line]
+    src = source if source is not None else ROOT / "src"
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "src" / "assay").rglob("*.py")):
-        digest.update(path.relative_to(ROOT).as_posix().encode())
+    for path in sorted((src / "assay").rglob("*.py")):
+        digest.update(path.relative_to(src.parent).as_posix().encode())
         digest.update(path.read_bytes())
     mem = ""
     with contextlib.suppress(OSError):
@@ -402,6 +624,7 @@ def machine() -> dict[str, str]:
         "commit": git("rev-parse", "--short", "HEAD"),
         "src_changes": str(len(changed)),
         "src_sha256": digest.hexdigest()[:12],
+        "served_commit": git("rev-parse", "--short", rev) if rev else "",
     }
 
 
@@ -417,18 +640,17 @@ def load(
     latencies: Path,
 ) -> dict[str, Any]:
     assert server.proc is not None
-    body_tool = "assay" if server.tool.startswith("assay") else "mlflow"
     argv = [
         sys.executable,
         str(HERE / "loadgen.py"),
         "--tool",
-        body_tool,
+        server.format,
         "--port",
         str(server.port),
         "--path",
         server.predict_path,
         "--bodies",
-        str(ctx["bodies"][(body_tool, rows)]),
+        str(ctx["bodies"][(server.model, server.format, rows)]),
         "--rows",
         str(rows),
         "--concurrency",
@@ -467,17 +689,30 @@ def load(
     return record
 
 
-def probe(server: Server, texts: list[str]) -> dict[str, Any]:
+def probe(server: Server, batch: list[Any], classes: list[str]) -> dict[str, Any]:
     """One untimed-by-the-load request: the first answer after start-up, kept to compare."""
     started = time.perf_counter()
-    status, data = http_call(server.port, "POST", server.predict_path, server.body(texts))
+    status, data = http_call(server.port, "POST", server.predict_path, server.body(batch))
     seconds = time.perf_counter() - started
     if status != 200:
         raise RuntimeError(f"{server.tool} probe answered {status}: {data[:300]!r}")
     return {
         "first_request_s": seconds,
-        "probabilities": probabilities(server.tool, json.loads(data)),
+        "probabilities": probabilities(server, json.loads(data), classes),
     }
+
+
+def wait_for_quiet(limit_s: float) -> dict[str, float]:
+    """Wait, at most ``limit_s``, until the machine is quiet: busy under ``QUIET_BUSY`` of a
+    core over 2 s, while nothing of this benchmark runs. How long it waited, and how busy."""
+    started = time.perf_counter()
+    while True:
+        before = machine_cpu_s()
+        time.sleep(2)
+        busy = (machine_cpu_s() - before) / 2
+        waited = time.perf_counter() - started
+        if busy < QUIET_BUSY or waited >= limit_s:
+            return {"waited_s": waited, "busy_cores": busy}
 
 
 def session(
@@ -492,18 +727,34 @@ def session(
     server = Server(tool, ctx, ctx["tmp"] / f"{tool}-{label}.log")
     db = Path(ctx["store"]["env"]["ASSAY_HOME"]) / ".assay" / "assay.db"
     logged_before = prediction_rows(db) if tool.startswith("assay") else None
-    log(f"== {TOOL_NAME[tool]} {label} (load average {job['load_at_start']})")
+    job["quiet"] = wait_for_quiet(args.quiet_wait_s)
+    log(
+        f"== {TOOL_NAME[tool]} {label} (load average {job['load_at_start']}; machine busy"
+        f" {job['quiet']['busy_cores']:.2f} of a core after {job['quiet']['waited_s']:.0f} s)"
+    )
     try:
         job["cold_start_s"] = server.start()
         assert server.proc is not None
         log(f"   ready after {job['cold_start_s']:.2f} s")
-        job.update(probe(server, ctx["probe_texts"]))
+        job.update(probe(server, ctx["probe"][server.model], ctx["classes"][server.model]))
         job["memory_idle"] = tree_memory(server.proc.pid)
         job["loads"] = []
         answered = 1
+        job["discarded"] = []
         for concurrency, rows in configs:
             lat_file = ctx["tmp"] / f"lat-{tool}-{label}-c{concurrency}-r{rows}.json"
-            record = load(server, rows, concurrency, args, ctx, lat_file)
+            for attempt in range(RERUNS + 1):
+                record = load(server, rows, concurrency, args, ctx, lat_file)
+                other = record.get("other_cpu_s", 0.0) / max(record.get("cpu_window_s", 1), 1e-9)
+                if other <= OTHER_CPU_LIMIT or attempt == RERUNS or "error" in record:
+                    break
+                log(
+                    f"   c={concurrency} rows={rows}: other processes took {other:.2f} of a"
+                    " core; waiting for quiet and running it again"
+                )
+                job["discarded"].append(record)
+                answered += record.get("answered_ok", 0)  # logged by assay all the same
+                record["quiet_before_rerun"] = wait_for_quiet(args.quiet_wait_s)
             record["latencies_file"] = str(lat_file)
             job["loads"].append(record)
             answered += record.get("answered_ok", 0)
@@ -515,7 +766,8 @@ def session(
                     f"   c={concurrency:>2} rows={rows:>2}: {record['req_per_s']:7.1f} req/s, "
                     f"p50 {record['p50_ms']:6.1f} ms, p99 {record['p99_ms']:6.1f} ms, RSS "
                     f"{record['memory_after']['rss_mib']:.0f} MiB, server CPU "
-                    f"{record['server_cpu_s'] / max(record['requests'], 1) * 1000:.2f} ms/req"
+                    f"{record['server_cpu_s'] / max(record['requests'], 1) * 1000:.2f} ms/req,"
+                    f" others {record['other_cpu_s'] / record['cpu_window_s']:.2f} core"
                 )
         job["answered_ok"] = answered
     except Exception as exc:
@@ -597,24 +849,35 @@ def pooled(jobs: list[dict[str, Any]], tool: str, concurrency: int, rows: int) -
         else None,
         "client_cpu_share": sum(r["client_cpu_s"] for r in records)
         / sum(r["cpu_window_s"] for r in records),
+        "other_cpu_share": sum(r.get("other_cpu_s", 0.0) for r in records)
+        / sum(r["cpu_window_s"] for r in records),
         "mean_batch_rows": statistics.fmean(batch) if batch else None,
         "rss_after_mib": max(r["memory_after"]["rss_mib"] for r in records),
         "load": [r["load_before"] for r in records],
     }
 
 
+# Whose answers are compared: assay's with each anchor's, on the probe's inputs.
+AGREEMENT = {
+    "mlflow": ("assay", "mlflow"),
+    "mlserver": ("assay-v2", "mlserver"),
+    "tabular": ("assay-tabular", "mlserver-tabular"),
+}
+
+
 def summarise(jobs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for tool in ("assay", "mlflow", "assay-nolog"):
+    for tool in TOOL_NAME:
         tool_jobs = [j for j in jobs if j["tool"] == tool]
-        configs = NO_LOG_CONFIGS if tool == "assay-nolog" else CONFIGS
+        if not tool_jobs:
+            continue
         cold = [j["cold_start_s"] for j in tool_jobs if "cold_start_s" in j]
         full = [j for j in tool_jobs if j.get("loads")]
         # RSS after the load: each server's tree, sampled after its last configuration.
         after = [j["loads"][-1]["memory_after"] for j in full if "memory_after" in j["loads"][-1]]
         heaviest = max(after, key=lambda m: m["rss_mib"]) if after else None
         out[tool] = {
-            "configs": {f"c{c}-r{r}": pooled(jobs, tool, c, r) for c, r in configs},
+            "configs": {f"c{c}-r{r}": pooled(jobs, tool, c, r) for c, r in TOOL_CONFIGS[tool]},
             "cold_start_s": statistics.median(cold) if cold else None,
             "cold_starts_s": cold,
             "first_request_s": [j["first_request_s"] for j in tool_jobs if "first_request_s" in j],
@@ -624,27 +887,30 @@ def summarise(jobs: list[dict[str, Any]]) -> dict[str, Any]:
             "hwm_mib": max((m["hwm_mib"] for m in after), default=None),
             "rss_idle_mib": [j["memory_idle"]["rss_mib"] for j in tool_jobs if "memory_idle" in j],
         }
-    # Do both servers answer the same? (the probe: 32 sentences, right after start-up)
-    probes = {
-        tool: next(
-            (j["probabilities"] for j in jobs if j["tool"] == tool and "probabilities" in j), None
-        )
-        for tool in ("assay", "mlflow")
-    }
-    if probes["assay"] and probes["mlflow"]:
-        diff = max(
-            abs(a - b)
-            for ra, rb in zip(probes["assay"], probes["mlflow"], strict=True)
-            for a, b in zip(ra, rb, strict=True)
-        )
-        same_labels = all(
-            max(range(3), key=ra.__getitem__) == max(range(3), key=rb.__getitem__)
-            for ra, rb in zip(probes["assay"], probes["mlflow"], strict=True)
-        )
-        out["agreement"] = {
-            "rows": len(probes["assay"]),
-            "max_abs_diff": diff,
-            "same_labels": same_labels,
+    # Do the servers answer the same? (the probe: the same inputs, right after start-up)
+    out["agreement"] = {}
+    for anchor, (mine, theirs) in AGREEMENT.items():
+        first = {
+            tool: next(
+                (j["probabilities"] for j in jobs if j["tool"] == tool and "probabilities" in j),
+                None,
+            )
+            for tool in (mine, theirs)
+        }
+        pa, pb = first[mine], first[theirs]
+        if not pa or not pb:
+            continue
+        out["agreement"][anchor] = {
+            "rows": len(pa),
+            "max_abs_diff": max(
+                abs(x - y)
+                for ra, rb in zip(pa, pb, strict=True)
+                for x, y in zip(ra, rb, strict=True)
+            ),
+            "same_labels": all(
+                max(range(len(ra)), key=ra.__getitem__) == max(range(len(rb)), key=rb.__getitem__)
+                for ra, rb in zip(pa, pb, strict=True)
+            ),
         }
     return out
 
@@ -671,29 +937,94 @@ def render(data: dict[str, Any]) -> str:
     info, jobs, s = data["info"], data["jobs"], data["summary"]
     m, v = info["machine"], info["versions"]
     a, b, n = s["assay"], s["mlflow"], s.get("assay-nolog", {})
-    va, vb = v.get("assay", {}), v.get("mlflow", {})
+    a2, ms = s.get("assay-v2", {}), s.get("mlserver", {})
+    va, vb, vm = v.get("assay", {}), v.get("mlflow", {}), v.get("mlserver", {})
     loads = [r["load_before"] for j in jobs for r in j.get("loads", []) if "load_before" in r]
+    others = [
+        r["other_cpu_s"] / r["cpu_window_s"]
+        for j in jobs
+        for r in j.get("loads", [])
+        if "other_cpu_s" in r and r.get("cpu_window_s")
+    ]
     store = info["store"]
+    discarded = [(j, r) for j in jobs for r in j.get("discarded", [])]
+
+    def share(r: dict[str, Any]) -> float:
+        return float(r.get("other_cpu_s", 0.0)) / max(float(r.get("cpu_window_s", 1.0)), 1e-9)
+
+    def which(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> str:
+        if len(pairs) > 8:
+            counts: dict[str, int] = {}
+            for j, _ in pairs:
+                counts[TOOL_NAME[j["tool"]]] = counts.get(TOOL_NAME[j["tool"]], 0) + 1
+            return ", ".join(f"{name} {k}" for name, k in counts.items())
+        return ", ".join(
+            f"{TOOL_NAME[j['tool']]} {j['label']} c={r['concurrency']} rows={r['rows']}"
+            f" ({share(r):.2f})"
+            for j, r in pairs
+        )
+
+    discard_note = f": {which(discarded)}" if discarded else ""
+    contended = [
+        (j, r)
+        for j in jobs
+        for r in j.get("loads", [])
+        if "other_cpu_s" in r and share(r) > OTHER_CPU_LIMIT
+    ]
+    waited = sum(j.get("quiet", {}).get("waited_s", 0.0) for j in jobs) + sum(
+        r.get("quiet_before_rerun", {}).get("waited_s", 0.0) for _, r in discarded
+    )
+    agree = s.get("agreement", {})
+    mx = info.get("mlserver_export", {})
+    defaults = mx.get("defaults", {})
+    workers = defaults.get("parallel_workers", "?")
+
+    def same(anchor: str) -> str:
+        g = agree.get(anchor)
+        if not g:
+            return ""
+        return (
+            f" assay and {TOOL_NAME[AGREEMENT[anchor][1]]} gave the same probabilities for"
+            f" {g['rows']} inputs (largest difference {g['max_abs_diff']:.1e}; same labels:"
+            f" {'yes' if g['same_labels'] else 'NO'})."
+        )
+
+    def three(name: str) -> str:
+        return f"{va.get(name, '?')} / {vb.get(name, '?')} / {vm.get(name, '?')}"
+
+    if m.get("served_commit"):
+        source = (
+            f"assay {va.get('assay', '?')} as committed at {m['served_commit']} (`--assay-commit`:"
+            f" `src/` exported with `git archive` and first on every assay process's PYTHONPATH;"
+            f" the working tree, at {m['commit']} with {m['src_changes']} uncommitted change(s)"
+            f" under src/, was not served; sha256 of the served src/assay/**/*.py:"
+            f" {m['src_sha256']})"
+        )
+    else:
+        source = (
+            f"assay {va.get('assay', '?')} (commit {m['commit']}, {m['src_changes']} uncommitted"
+            f" change(s) under src/ at the start; sha256 of src/assay/**/*.py: {m['src_sha256']})"
+        )
     out = [
         BEGIN,
-        "## Serving: assay's model server against `mlflow models serve`",
+        "## Serving: assay's model server against `mlflow models serve` and MLServer",
         "",
         f"- date: {info['date']}",
         f"- machine: `nproc` {m['nproc']}, {m['cpu']}, {m['memory']}, {m['kernel']}; load average"
         f" at start {m['load']}; 1-minute load average before each load run: "
-        f"{min(loads, default=0):.2f} to {max(loads, default=0):.2f} (2 cores, shared by the"
-        " server and the load generator)",
-        f"- versions: assay {va.get('assay', '?')} (commit {m['commit']}, {m['src_changes']}"
-        f" uncommitted change(s) under src/ at the start; sha256 of src/assay/**/*.py:"
-        f" {m['src_sha256']}), MLflow {vb.get('mlflow', '?')}; Python {va.get('python', '?')} /"
-        f" {vb.get('python', '?')}, uvicorn {va.get('uvicorn', '?')} / {vb.get('uvicorn', '?')},"
-        f" FastAPI {va.get('fastapi', '?')} / {vb.get('fastapi', '?')}, h11 {va.get('h11', '?')}"
-        f" / {vb.get('h11', '?')}, httptools {va.get('httptools', '?')} /"
-        f" {vb.get('httptools', '?')}, uvloop {va.get('uvloop', '?')} / {vb.get('uvloop', '?')}"
-        " (uvicorn uses httptools and uvloop where installed, h11 and asyncio otherwise),"
-        " scikit-learn {va.get('scikit-learn', '?')} /"
-        f" {vb.get('scikit-learn', '?')}, skops {va.get('skops', '?')} / {vb.get('skops', '?')}"
-        " (assay / MLflow)",
+        f"{min(loads, default=0):.2f} to {max(loads, default=0):.2f}. The 2 cores are shared by"
+        " the server and the load generator; CPU taken by other processes in the measured"
+        " windows (the machine's busy time from `/proc/stat` less the server's tree and the load"
+        f" generator): median {fmt(statistics.median(others) if others else None, 2)}, at most"
+        f" {fmt(max(others, default=None), 2)} of a core.",
+        f"- versions: {source}, MLflow {vb.get('mlflow', '?')}, MLServer"
+        f" {vm.get('mlserver', '?')} with mlserver-sklearn {vm.get('mlserver-sklearn', '?')}"
+        f" (joblib {vm.get('joblib', '?')}); Python {three('python')}, uvicorn {three('uvicorn')},"
+        f" FastAPI {three('fastapi')}, starlette {three('starlette')}, h11 {three('h11')},"
+        f" httptools {three('httptools')}, uvloop {three('uvloop')} (uvicorn uses httptools and"
+        " uvloop where installed, h11 and asyncio otherwise), scikit-learn"
+        f" {three('scikit-learn')}, skops {three('skops')}, NumPy {three('numpy')} (assay /"
+        " MLflow / MLServer, each in its own venv)",
         f"- command: `{info['command']}` (harness wall time {info['wall_s'] / 60:.1f} min)",
         "- model: one run of `examples/sesame` into a new store (macro-F1 "
         f"{fmt(store.get('macro_f1'), 4)}), `sesame@1` promoted to production through the"
@@ -703,42 +1034,67 @@ def render(data: dict[str, Any]) -> str:
         f" ({store['artifact_bytes'] / 2**20:.1f} MiB, sha256 {store['digest'][:12]}), checked"
         " against the digest and loaded with skops, is saved for MLflow with"
         " `mlflow.sklearn.save_model` (MLflow's default cloudpickle format,"
-        " pyfunc predict function `predict_proba`, so both answer with class probabilities)."
-        + (
-            f" Both servers gave the same probabilities for {s['agreement']['rows']} sentences"
-            f" (largest difference {s['agreement']['max_abs_diff']:.1e}; same labels:"
-            f" {'yes' if s['agreement']['same_labels'] else 'NO'})."
-            if "agreement" in s
-            else ""
-        ),
+        " pyfunc predict function `predict_proba`) and for MLServer with `joblib.dump` as"
+        " `sesame/model.joblib` beside a `model-settings.json` (implementation"
+        " `mlserver_sklearn.SKLearnModel`, `parameters.extra.predict_fn` `predict_proba`), so all"
+        " three answer with class probabilities." + same("mlflow") + same("mlserver"),
         "- servers: `assay serve sesame@production --port P` (its defaults: micro-batches of up to"
-        " 128 rows, 2 ms wait, prediction log on; KServe V1 `POST /v1/models/sesame:predict` with"
-        ' `{"instances": [...]}`); `mlflow models serve -m DIR --env-manager local -p P --host'
-        " 127.0.0.1` with the venv's bin first on PATH (its default: one uvicorn worker, behind the"
-        " `mlflow` CLI process that stays as its parent; access log on; telemetry off with"
-        ' `MLFLOW_DISABLE_TELEMETRY`), `POST /invocations` with `{"inputs": [...]}`. One server'
-        " at a time, never both.",
+        " 128 rows, 2 ms wait, prediction log on); `mlflow models serve -m DIR --env-manager local"
+        " -p P --host 127.0.0.1` with the venv's bin first on PATH (its default: one uvicorn"
+        " worker, behind the `mlflow` CLI process that stays as its parent; access log on;"
+        " telemetry off with `MLFLOW_DISABLE_TELEMETRY`); `mlserver start DIR` (DIR holding one"
+        " folder, `sesame/`, as KServe mounts a model) with `MLSERVER_HOST=127.0.0.1` and free"
+        " HTTP, gRPC and metrics ports, everything else at MLServer's defaults as a KServe user"
+        f" gets them: `parallel_workers` {workers} (inference runs in {workers} worker"
+        " process(es) fed by the HTTP process, plus multiprocessing's resource tracker),"
+        f" adaptive batching off (`max_batch_size` {defaults.get('max_batch_size', '?')}),"
+        f" `debug` {str(defaults.get('debug', '?')).lower()} (access log on), gzip"
+        f" {'on' if defaults.get('gzip_enabled') else 'off'}, the gRPC and metrics servers on."
+        " uvloop is held below 0.22 in MLServer's venv: with uvloop 0.22 and later, MLServer"
+        " 1.7.1's inference workers die at start (`There is no current event loop`, MLServer"
+        " issue 2286) and no model loads. One server at a time, never two.",
+        '- requests: MLflow gets `POST /invocations` with `{"inputs": [...]}`; assay gets'
+        ' KServe V1 `POST /v1/models/sesame:predict` with `{"instances": [...]}` in the rows'
+        " beside MLflow, and the Open Inference Protocol V2 in the rows marked V2, beside"
+        " MLServer. The V2 bodies are the very same bytes for both: `POST"
+        ' /v2/models/sesame/infer` with `{"inputs": [{"name": "text", "shape": [N], "datatype":'
+        ' "BYTES", "data": [...]}]}`. MLServer\'s scikit-learn runtime takes that tensor without'
+        " `parameters.content_type`: its default NumPy codec decodes a BYTES tensor of JSON"
+        " strings into a NumPy array of str, which the pipeline's vectorizers read as they read"
+        " a list (by hand, before this run, the same tensor with"
+        ' `"parameters": {"content_type": "str"}` got the same answers and about the same req/s'
+        " in 5 s trials; it is not what is measured here). Answers checked: assay's"
+        " `probabilities` and MLServer's `predict_proba`, FP64 tensors of [N, 3].",
         f"- load: `bench/serving/loadgen.py`, one asyncio process on the same 2 cores: N keep-alive"
         f" connections, each sending its next request when the last answer is read (closed loop, at"
         f" most N in flight); {info['warmup_s']:g} s of warm-up, then {info['duration_s']:g} s"
         " measured; a request counts when its answer (status 200, JSON, one prediction of 3"
         " probabilities per row, all checked) arrives in the window; latency from the first byte"
         f" written to the last byte read. {BODIES_PER_SIZE} different bodies per row count, made of"
-        " Financial PhraseBank sentences (`Sentences_50Agree.txt`), the same for both tools."
-        f" {info['rounds']} rounds, the tools' order alternating (assay then MLflow, then MLflow"
-        " then assay), each round a fresh server; req/s is over all rounds' windows, p50 and p99"
-        " over all their latencies (nearest rank).",
+        " Financial PhraseBank sentences (`Sentences_50Agree.txt`), the same sentences for every"
+        f" server. {info['rounds']} rounds, the servers' order reversed every other round"
+        f" ({', '.join(TOOL_NAME[t] for t in ROUND_ORDER)}, then back), each round a fresh"
+        " server; req/s is over all rounds' windows, p50 and p99 over all their latencies"
+        " (nearest rank). The machine is shared: before each server start the harness waited"
+        f" for it to be quiet (under {QUIET_BUSY:g} of a core busy over 2 s, at most"
+        f" {info.get('quiet_wait_s', 0):g} s; {waited:.0f} s of waiting in all), and a load run"
+        f" during which other processes took more than {OTHER_CPU_LIMIT:g} of a core was"
+        f" discarded and run again after such a wait, at most {RERUNS} times"
+        f" ({len(discarded)} run(s) discarded{discard_note}).",
         "- cold start: wall time from spawning the server's command to the first 200 from its"
-        " readiness endpoint (assay `GET /v2/health/ready`, MLflow `GET /ping`), polled every"
-        f" 20 ms; median of {len(a.get('cold_starts_s', []))} starts each (every round's server and"
-        " extra starts), files in the page cache. RSS: VmRSS summed over the server's process tree"
-        " (MLflow: the `mlflow` CLI process and its uvicorn child), sampled right after each"
-        " server's last load run; the larger of the rounds.",
+        " readiness endpoint (assay `GET /v2/health/ready`, MLflow `GET /ping`, MLServer `GET"
+        " /v2/models/sesame/ready`), polled every 20 ms; median of every start (every round's"
+        " server and extra starts), files in the page cache. RSS: VmRSS summed over the server's"
+        " process tree (MLflow: the `mlflow` CLI process and its uvicorn child; MLServer: its"
+        " main process, the inference worker(s) and multiprocessing's resource tracker), sampled"
+        " right after each server's last load run; the larger of the rounds.",
         "- raw records: `bench/serving/results.json`",
         "",
     ]
     errors = [
-        f"{TOOL_NAME[j['tool']]} {j['label']}: {j['error']}" for j in jobs if j.get("error")
+        f"{TOOL_NAME[j['tool']]} {j['label']}: {j['error']}"
+        for j in jobs
+        if j.get("error") and MODEL[j["tool"]] == SESAME
     ] + [
         f"{TOOL_NAME[j['tool']]} {j['label']} c={r.get('concurrency')} rows={r.get('rows')}: "
         f"{r.get('error') or r.get('errors')} failed request(s) {r.get('error_examples', '')}"
@@ -752,30 +1108,33 @@ def render(data: dict[str, Any]) -> str:
         out.append("")
 
     # -- table ---------------------------------------------------------------------------
-    out += [
-        "### Throughput and latency",
-        "",
-        "| concurrency | rows / request | server | req/s | rows/s | p50 ms | p99 ms | max ms |"
-        " server CPU ms / request | mean batch rows | requests (failed) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+    shown = [t for t in ROUND_ORDER if t in s]
+    shown.sort(key=("assay", "mlflow", "assay-nolog", "assay-v2", "mlserver").index)
+
+    def row(tool: str, c: int, r: int, fig: dict[str, Any]) -> str:
+        name = TOOL_NAME[tool] + (" (info)" if tool == "assay-nolog" else "")
+        if not fig:
+            return f"| {c} | {r} | {name} | {PROTOCOL[tool]} | failed | | | | | | | |"
+        each = fig["each_req_per_s"]
+        spread = f" ({', '.join(f'{x:,.0f}' for x in each)})" if len(each) > 1 else ""
+        return (
+            f"| {c} | {r} | {name} | {PROTOCOL[tool]} | {fig['req_per_s']:,.1f}{spread} |"
+            f" {fig['rows_per_s']:,.0f} | {fmt(fig['p50_ms'])} | {fmt(fig['p99_ms'])} |"
+            f" {fmt(fig['max_ms'])} | {fmt(fig['server_cpu_ms_per_req'], 2)} |"
+            f" {fmt(fig['mean_batch_rows'])} | {fig['requests']:,} ({fig['errors']}) |"
+        )
+
+    header = [
+        "| concurrency | rows / request | server | protocol | req/s | rows/s | p50 ms | p99 ms |"
+        " max ms | server CPU ms / request | mean batch rows | requests (failed) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    out += ["### Throughput and latency", "", *header]
     for c, r in CONFIGS:
-        for tool, summary in (("assay", a), ("mlflow", b), ("assay-nolog", n)):
-            fig = summary.get("configs", {}).get(f"c{c}-r{r}")
-            if fig is None:
-                continue
-            if not fig:
-                out.append(f"| {c} | {r} | {TOOL_NAME[tool]} | failed | | | | | | | |")
-                continue
-            each = fig["each_req_per_s"]
-            spread = f" ({', '.join(f'{x:,.0f}' for x in each)})" if len(each) > 1 else ""
-            name = TOOL_NAME[tool] + (" (info)" if tool == "assay-nolog" else "")
-            out.append(
-                f"| {c} | {r} | {name} | {fig['req_per_s']:,.1f}{spread} | {fig['rows_per_s']:,.0f}"
-                f" | {fmt(fig['p50_ms'])} | {fmt(fig['p99_ms'])} | {fmt(fig['max_ms'])} |"
-                f" {fmt(fig['server_cpu_ms_per_req'], 2)} | {fmt(fig['mean_batch_rows'])} |"
-                f" {fig['requests']:,} ({fig['errors']}) |"
-            )
+        for tool in shown:
+            fig = s[tool].get("configs", {}).get(f"c{c}-r{r}")
+            if fig is not None:
+                out.append(row(tool, c, r, fig))
     out += [
         "",
         "req/s in brackets: each round. server CPU: user + system time of the server's process"
@@ -784,60 +1143,107 @@ def render(data: dict[str, Any]) -> str:
         " requests (warm-up included).",
         "",
     ]
+    if contended:
+        out += [
+            f"**Contended**: {len(contended)} run(s) kept after {RERUNS} reruns although other"
+            f" processes took more than {OTHER_CPU_LIMIT:g} of a core in them (share of a core in"
+            f" brackets): {which(contended)}. Their figures are lower than a quiet machine's.",
+            "",
+        ]
 
     # -- ratios and floors -------------------------------------------------------------------
     def conf(summary: dict[str, Any], c: int, r: int) -> dict[str, Any]:
         return summary.get("configs", {}).get(f"c{c}-r{r}") or {}
 
-    rows_out = []
+    rows_out: list[str] = []
     floors: dict[str, bool | None] = {}
-    for c, r in ((16, 1), (16, 32)):
-        fa, fb = conf(a, c, r), conf(b, c, r)
-        rr = ratio(fa.get("req_per_s"), fb.get("req_per_s"))
-        pr = ratio(fa.get("p99_ms"), fb.get("p99_ms"))
-        floors[f"req/s c={c} rows={r}"] = None if rr is None else rr >= FLOOR_RPS
-        floors[f"p99 c={c} rows={r}"] = None if pr is None else pr <= FLOOR_P99
+
+    def plural(r: int) -> str:
+        return f"{r} row{'s' if r > 1 else ''}"
+
+    def floor_rows(
+        against: str,
+        mine: dict[str, Any],
+        theirs: dict[str, Any],
+        rps_floor: float,
+        p99_floor: float | None,
+        configs: list[tuple[int, int]],
+    ) -> None:
+        for c, r in configs:
+            fa, fb = conf(mine, c, r), conf(theirs, c, r)
+            rr = ratio(fa.get("req_per_s"), fb.get("req_per_s"))
+            pr = ratio(fa.get("p99_ms"), fb.get("p99_ms"))
+            label = f"concurrency {c}, {plural(r)}"
+            floors[f"{against} req/s c={c} rows={r}"] = None if rr is None else rr >= rps_floor
+            # Round by round (the rounds ran the servers in turn, so round k pairs with k).
+            mine_each, theirs_each = fa.get("each_req_per_s", []), fb.get("each_req_per_s", [])
+            each = (
+                [x / y for x, y in zip(mine_each, theirs_each, strict=True) if y]
+                if len(mine_each) == len(theirs_each)
+                else []
+            )
+            rounds = f" ({', '.join(f'{x:.2f}' for x in each)})" if len(each) > 1 else ""
+            rows_out.append(
+                f"| {against} | {label}: req/s | {fmt(fa.get('req_per_s'))} |"
+                f" {fmt(fb.get('req_per_s'))} | {fmt(rr, 2)}{rounds} | ≥ {rps_floor:g} |"
+                f" {verdict(rr, rps_floor, 'min')} |"
+            )
+            if p99_floor is None:
+                rows_out.append(
+                    f"| {against} | {label}: p99 ms | {fmt(fa.get('p99_ms'))} |"
+                    f" {fmt(fb.get('p99_ms'))} | {fmt(pr, 2)} | (info) | — |"
+                )
+                continue
+            floors[f"{against} p99 c={c} rows={r}"] = None if pr is None else pr <= p99_floor
+            rows_out.append(
+                f"| {against} | {label}: p99 ms | {fmt(fa.get('p99_ms'))} |"
+                f" {fmt(fb.get('p99_ms'))} | {fmt(pr, 2)} | ≤ {p99_floor:g} |"
+                f" {verdict(pr, p99_floor, 'max')} |"
+            )
+
+    def info_rows(against: str, mine: dict[str, Any], theirs: dict[str, Any]) -> None:
+        for c, r in ((1, 1), (1, 32)):
+            fa, fb = conf(mine, c, r), conf(theirs, c, r)
+            label = f"concurrency {c}, {plural(r)}"
+            for key, unit in (("req_per_s", "req/s"), ("p99_ms", "p99 ms")):
+                rows_out.append(
+                    f"| {against} | {label}: {unit} | {fmt(fa.get(key))} | {fmt(fb.get(key))} |"
+                    f" {fmt(ratio(fa.get(key), fb.get(key)), 2)} | (info) | — |"
+                )
+
+    def start_rows(against: str, mine: dict[str, Any], theirs: dict[str, Any], floor: bool) -> None:
+        cr = ratio(mine.get("cold_start_s"), theirs.get("cold_start_s"))
+        mr = ratio(mine.get("rss_after_mib"), theirs.get("rss_after_mib"))
+        if floor:
+            floors[f"{against} cold start"] = None if cr is None else cr < FLOOR_COLD
+            floors[f"{against} RSS"] = None if mr is None else mr <= FLOOR_RSS
+        cold_floor = (
+            f"< {FLOOR_COLD:g} | {verdict(cr, FLOOR_COLD, 'under')}" if floor else "(info) | —"
+        )
+        rss_floor = f"≤ {FLOOR_RSS:g} | {verdict(mr, FLOOR_RSS, 'max')}" if floor else "(info) | —"
         rows_out.append(
-            f"| concurrency {c}, {r} row{'s' if r > 1 else ''}: req/s | {fmt(fa.get('req_per_s'))}"
-            f" | {fmt(fb.get('req_per_s'))} | {fmt(rr, 2)} | ≥ {FLOOR_RPS:g} |"
-            f" {verdict(rr, FLOOR_RPS, 'min')} |"
+            f"| {against} | cold start s (median) | {fmt(mine.get('cold_start_s'), 2)} |"
+            f" {fmt(theirs.get('cold_start_s'), 2)} | {fmt(cr, 2)} | {cold_floor} |"
         )
         rows_out.append(
-            f"| concurrency {c}, {r} row{'s' if r > 1 else ''}: p99 ms | {fmt(fa.get('p99_ms'))}"
-            f" | {fmt(fb.get('p99_ms'))} | {fmt(pr, 2)} | ≤ {FLOOR_P99:g} |"
-            f" {verdict(pr, FLOOR_P99, 'max')} |"
+            f"| {against} | RSS after the load, MiB | {fmt(mine.get('rss_after_mib'), 0)} |"
+            f" {fmt(theirs.get('rss_after_mib'), 0)} | {fmt(mr, 2)} | {rss_floor} |"
         )
-    cr = ratio(a.get("cold_start_s"), b.get("cold_start_s"))
-    mr = ratio(a.get("rss_after_mib"), b.get("rss_after_mib"))
-    floors["cold start"] = None if cr is None else cr < FLOOR_COLD
-    floors["RSS"] = None if mr is None else mr <= FLOOR_RSS
-    rows_out.append(
-        f"| cold start s (median) | {fmt(a.get('cold_start_s'), 2)} |"
-        f" {fmt(b.get('cold_start_s'), 2)} | {fmt(cr, 2)} | < {FLOOR_COLD:g} |"
-        f" {verdict(cr, FLOOR_COLD, 'under')} |"
-    )
-    rows_out.append(
-        f"| RSS after the load, MiB | {fmt(a.get('rss_after_mib'), 0)} |"
-        f" {fmt(b.get('rss_after_mib'), 0)} | {fmt(mr, 2)} | ≤ {FLOOR_RSS:g} |"
-        f" {verdict(mr, FLOOR_RSS, 'max')} |"
-    )
-    for c, r in ((1, 1), (1, 32)):
-        fa, fb = conf(a, c, r), conf(b, c, r)
-        label = f"concurrency {c}, {r} row{'s' if r > 1 else ''}"
-        rows_out.append(
-            f"| {label}: req/s | {fmt(fa.get('req_per_s'))} | {fmt(fb.get('req_per_s'))} |"
-            f" {fmt(ratio(fa.get('req_per_s'), fb.get('req_per_s')), 2)} | (info) | — |"
-        )
-        rows_out.append(
-            f"| {label}: p99 ms | {fmt(fa.get('p99_ms'))} | {fmt(fb.get('p99_ms'))} |"
-            f" {fmt(ratio(fa.get('p99_ms'), fb.get('p99_ms')), 2)} | (info) | — |"
-        )
+
+    big = [(16, 1), (16, 32)]
+    floor_rows("MLflow (assay V1)", a, b, FLOOR_RPS, FLOOR_P99, big)
+    start_rows("MLflow (assay V1)", a, b, floor=True)
+    info_rows("MLflow (assay V1)", a, b)
+    if ms:
+        floor_rows("MLServer (both V2)", a2, ms, FLOOR_RPS_MLSERVER, FLOOR_P99_MLSERVER, big)
+        start_rows("MLServer (both V2)", a2, ms, floor=False)
+        info_rows("MLServer (both V2)", a2, ms)
     missed = [k for k, ok in floors.items() if ok is False]
     out += [
-        "### Ratios and floors (the serving issue)",
+        "### Ratios and floors (the serving issue, and MLServer's)",
         "",
-        "| figure | assay | MLflow | assay / MLflow | floor | met |",
-        "|---|---|---|---|---|---|",
+        "| against | figure | assay | anchor | assay / anchor | floor | met |",
+        "|---|---|---|---|---|---|---|",
         *rows_out,
         "",
         (
@@ -847,8 +1253,10 @@ def render(data: dict[str, Any]) -> str:
             else "Every floor met."
         ),
         "",
-        "The issue states the throughput and latency floors at concurrency 16 without a row"
-        " count; both row counts are checked here.",
+        "The floors at concurrency 16 are checked at both row counts, on the pooled rounds;"
+        " the req/s ratio of each round is in brackets. Against MLflow, assay is asked over"
+        " KServe V1; against MLServer, both are asked over V2 with the same bodies. MLServer's"
+        " cold start and memory have no floor (info).",
         "",
     ]
 
@@ -857,7 +1265,9 @@ def render(data: dict[str, Any]) -> str:
         words = cmd.split(" ")
         if Path(words[0]).name.startswith("python") and len(words) > 1:
             words = words[1:]
-        return " ".join([Path(words[0]).name, *words[1:3]])
+        if words[:3] == ["-B", "-c", "from"] and len(words) > 3:
+            return f"python ({words[3]})"  # multiprocessing's worker and resource tracker
+        return " ".join(Path(w).name if w.startswith("/") else w for w in words[:3])
 
     def procs(summary: dict[str, Any]) -> str:
         return "; ".join(
@@ -865,38 +1275,34 @@ def render(data: dict[str, Any]) -> str:
             for p in summary.get("rss_after_processes", [])
         )
 
+    tools = [(TOOL_NAME[t] + (" (info)" if t == "assay-nolog" else ""), s[t]) for t in shown]
+
+    def line(label: str, cell: Any) -> str:
+        return f"| {label} | " + " | ".join(cell(t) or "—" for _, t in tools) + " |"
+
     out += [
         "### Cold start and memory",
         "",
-        "| | assay | MLflow | assay --no-log (info) |",
-        "|---|---|---|---|",
-        "| cold start, each start (s) | "
-        + " | ".join(
-            ", ".join(f"{x:.2f}" for x in t.get("cold_starts_s", [])) or "—" for t in (a, b, n)
-        )
-        + " |",
-        "| first request after ready, 32 rows (ms) | "
-        + " | ".join(
-            ", ".join(f"{x * 1000:.0f}" for x in t.get("first_request_s", [])) or "—"
-            for t in (a, b, n)
-        )
-        + " |",
-        "| RSS idle after the first request (MiB) | "
-        + " | ".join(
-            ", ".join(f"{x:.0f}" for x in t.get("rss_idle_mib", [])) or "—" for t in (a, b, n)
-        )
-        + " |",
-        "| RSS after the load, each round (MiB) | "
-        + " | ".join(
-            ", ".join(f"{x:.0f}" for x in t.get("rss_after_each_mib", [])) or "—" for t in (a, b, n)
-        )
-        + " |",
-        "| peak RSS (VmHWM, summed over the tree, MiB) | "
-        + " | ".join(fmt(t.get("hwm_mib"), 0) for t in (a, b, n))
-        + " |",
-        "| processes (RSS after the load) | "
-        + " | ".join(procs(t) or "—" for t in (a, b, n))
-        + " |",
+        "| | " + " | ".join(name for name, _ in tools) + " |",
+        "|---|" + "---|" * len(tools),
+        line(
+            "cold start, each start (s)",
+            lambda t: ", ".join(f"{x:.2f}" for x in t.get("cold_starts_s", [])),
+        ),
+        line(
+            "first request after ready, 32 rows (ms)",
+            lambda t: ", ".join(f"{x * 1000:.0f}" for x in t.get("first_request_s", [])),
+        ),
+        line(
+            "RSS idle after the first request (MiB)",
+            lambda t: ", ".join(f"{x:.0f}" for x in t.get("rss_idle_mib", [])),
+        ),
+        line(
+            "RSS after the load, each round (MiB)",
+            lambda t: ", ".join(f"{x:.0f}" for x in t.get("rss_after_each_mib", [])),
+        ),
+        line("peak RSS (VmHWM, summed over the tree, MiB)", lambda t: fmt(t.get("hwm_mib"), 0)),
+        line("processes (RSS after the load)", procs),
         "",
     ]
     logged = [j for j in jobs if j["tool"].startswith("assay") and "prediction_log_rows" in j]
@@ -952,7 +1358,7 @@ def render(data: dict[str, Any]) -> str:
             "",
             f"The same fitted pipeline through `pickle`, MLflow's format, loads in"
             f" {ph['pickle_loads_s'] * 1000:.0f} ms ({ph['pickle_bytes'] / 2**20:.1f} MiB); assay"
-            " does not unpickle anything it serves.",
+            " does not unpickle anything it serves (MLServer's `joblib.load` is pickle too).",
             "",
         ]
         scoring = ph.get("scoring_cpu_median_s", {})
@@ -970,32 +1376,41 @@ def render(data: dict[str, Any]) -> str:
                 + ". Against the server CPU per request above:",
                 "",
             ]
-            for c, r in ((16, 1), (16, 32)):
-                fa, fb = conf(a, c, r), conf(b, c, r)
-                if not fa or not fb:
-                    continue
-                batch = fa.get("mean_batch_rows") or r
-                # A request's share of one model call on its batch, the call's time
-                # on the line through the 1-row and 32-row medians (extended past 32 rows).
-                t1, t32 = predict.get("1", 0.0), predict.get("32", 0.0)
-                call = t1 + (batch - 1) * (t32 - t1) / 31
-                model_ms = call * r / max(batch, 1) * 1000
-                cpu_ms = fa["server_cpu_ms_per_req"] or 0.0
-                share = f" ({model_ms / cpu_ms * 100:.0f}%)" if cpu_ms else ""
-                out.append(
-                    f"- concurrency {c}, {r} row{'s' if r > 1 else ''}: assay"
-                    f" {fmt(fa['server_cpu_ms_per_req'], 2)} ms of server CPU a request, in batches"
-                    f" of {fmt(batch)} rows on average; the model's share of its batch's call is"
-                    f" about {model_ms:.2f} ms of that{share}. MLflow"
-                    f" {fmt(fb['server_cpu_ms_per_req'], 2)} ms (one model call per request)."
-                    f" Load generator: {fa['client_cpu_share'] * 100:.0f}% /"
-                    f" {fb['client_cpu_share'] * 100:.0f}% of a core (assay / MLflow runs)."
-                )
+            for mine, theirs in (("assay", "mlflow"), ("assay-v2", "mlserver")):
+                for c, r in big:
+                    fa, fb = conf(s.get(mine, {}), c, r), conf(s.get(theirs, {}), c, r)
+                    if not fa or not fb:
+                        continue
+                    batch = fa.get("mean_batch_rows") or r
+                    # A request's share of one model call on its batch, the call's time
+                    # on the line through the 1-row and 32-row medians (extended past 32 rows).
+                    t1, t32 = predict.get("1", 0.0), predict.get("32", 0.0)
+                    call = t1 + (batch - 1) * (t32 - t1) / 31
+                    model_ms = call * r / max(batch, 1) * 1000
+                    cpu_ms = fa["server_cpu_ms_per_req"] or 0.0
+                    share = f" ({model_ms / cpu_ms * 100:.0f}%)" if cpu_ms else ""
+                    how = (
+                        "one model call per request"
+                        if theirs == "mlflow"
+                        else f"one model call per request, in its inference worker ({workers}"
+                        " by default), the HTTP process decoding and forwarding"
+                    )
+                    out.append(
+                        f"- concurrency {c}, {plural(r)}, {PROTOCOL[mine]}: {TOOL_NAME[mine]}"
+                        f" {fmt(fa['server_cpu_ms_per_req'], 2)} ms of server CPU a request, in"
+                        f" batches of {fmt(batch)} rows on average; the model's share of its"
+                        f" batch's call is about {model_ms:.2f} ms of that{share}."
+                        f" {TOOL_NAME[theirs]} {fmt(fb['server_cpu_ms_per_req'], 2)} ms ({how})."
+                        f" Load generator: {fa['client_cpu_share'] * 100:.0f}% /"
+                        f" {fb['client_cpu_share'] * 100:.0f}% of a core; other processes:"
+                        f" {fa['other_cpu_share'] * 100:.0f}% / {fb['other_cpu_share'] * 100:.0f}%"
+                        f" ({TOOL_NAME[mine]} / {TOOL_NAME[theirs]} runs)."
+                    )
             for c, r in NO_LOG_CONFIGS:
                 on, off = conf(a, c, r), conf(n, c, r)
                 if on.get("server_cpu_ms_per_req") and off.get("server_cpu_ms_per_req"):
                     out.append(
-                        f"- the prediction log, concurrency {c}, {r} row{'s' if r > 1 else ''}:"
+                        f"- the prediction log, concurrency {c}, {plural(r)}:"
                         f" {on['server_cpu_ms_per_req']:.2f} ms of server CPU a request with it,"
                         f" {off['server_cpu_ms_per_req']:.2f} ms with `--no-log`, so about"
                         f" {on['server_cpu_ms_per_req'] - off['server_cpu_ms_per_req']:.2f} ms a"
@@ -1004,16 +1419,17 @@ def render(data: dict[str, Any]) -> str:
                         f" {off['req_per_s']:,.1f} req/s."
                     )
             most = max(r for _, r in CONFIGS)
-            big = conf(a, 16, most)
+            biggest = conf(a, 16, most)
             out += [
                 "",
                 f"With {most}-row requests at concurrency 16, assay's batches held"
-                f" {fmt(big.get('mean_batch_rows'))} rows on average (`--max-batch` 128 by"
+                f" {fmt(biggest.get('mean_batch_rows'))} rows on average (`--max-batch` 128 by"
                 " default merges a few requests; a request is never split). Most of its lead"
                 " there comes from scoring the compiled form (n-grams as integers, looked up for"
-                " the whole batch in NumPy) where MLflow runs scikit-learn's analyzers (a Python"
-                " string and dict lookup per n-gram). With 1-row requests assay merges the 16"
-                " requests in flight into one call.",
+                " the whole batch in NumPy) where MLflow and MLServer run scikit-learn's analyzers"
+                " (a Python string and dict lookup per n-gram). With 1-row requests assay merges"
+                " the 16 requests in flight into one call; MLServer, with adaptive batching off by"
+                " default, makes one call per request.",
             ]
             fa, fb = conf(a, 1, 1), conf(b, 1, 1)
             if fa.get("p50_ms") and fb.get("p50_ms"):
@@ -1028,6 +1444,8 @@ def render(data: dict[str, Any]) -> str:
                     " is scored on the executor thread, and is written to the prediction log.",
                 ]
             out.append("")
+
+    out += render_tabular(data)
 
     # -- issue figures -----------------------------------------------------------------------
     f1, f16, f16r32 = conf(b, 1, 1), conf(b, 16, 1), conf(b, 16, 32)
@@ -1058,6 +1476,91 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def render_tabular(data: dict[str, Any]) -> list[str]:
+    """The tabular model's subsection: figures when assay served it, otherwise why not."""
+    tab = data["info"].get("tabular") or {}
+    s = data["summary"]
+    title = (
+        f"### Tabular model (LogisticRegression on {TABULAR_COLUMNS} numeric columns, V2 FP64,"
+        " against MLServer)"
+    )
+    if not tab.get("requested"):
+        return [
+            title,
+            "",
+            "Not measured in this run: the mode is off by default (`--tabular` turns it on)."
+            " It trains a LogisticRegression on synthetic numeric data"
+            " (`assay.register_model` in a pipeline run), serves it with assay and MLServer,"
+            f" and checks assay at ≥ {FLOOR_RPS_TABULAR:g}x MLServer's req/s (tensor \""
+            f'{TABULAR_INPUT}", FP64, shape [N, {TABULAR_COLUMNS}]).',
+            "",
+        ]
+    failed = [j for j in data["jobs"] if j["tool"] == "assay-tabular" and j.get("error")]
+    if failed or "assay-tabular" not in s:
+        why = failed[0]["error"] if failed else tab.get("error", "not run")
+        return [
+            title,
+            "",
+            f"Requested with `--tabular`, not measured: assay could not serve `{tab.get('ref')}`"
+            f" ({why}). No figures are given for it.",
+            "",
+        ]
+    mine, theirs = s["assay-tabular"], s.get("mlserver-tabular", {})
+    out = [
+        title,
+        "",
+        f"`{tab.get('ref')}`: trained on synthetic data by a pipeline run"
+        f" ({tab.get('artifact_bytes', 0) / 1024:.0f} KiB {tab.get('codec', '?')} artifact),"
+        " saved for MLServer as sesame is. Requests: one FP64 tensor"
+        f' "{TABULAR_INPUT}" of shape [N, {TABULAR_COLUMNS}], the same bodies for both.'
+        + (
+            f" Same probabilities for {g['rows']} rows: largest difference"
+            f" {g['max_abs_diff']:.1e}, same labels {'yes' if g['same_labels'] else 'NO'}."
+            if (g := s.get("agreement", {}).get("tabular"))
+            else ""
+        ),
+        "",
+        "| concurrency | rows / request | assay req/s | MLServer req/s | assay / MLServer |"
+        " assay p99 ms | MLServer p99 ms | server CPU ms / request (assay / MLServer) |"
+        " assay mean batch rows | floor | met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    missed = []
+    for c, r in TABULAR_CONFIGS:
+        fa = mine.get("configs", {}).get(f"c{c}-r{r}") or {}
+        fb = theirs.get("configs", {}).get(f"c{c}-r{r}") or {}
+        rr = ratio(fa.get("req_per_s"), fb.get("req_per_s"))
+        each = [
+            x / y
+            for x, y in zip(
+                fa.get("each_req_per_s", []), fb.get("each_req_per_s", []), strict=False
+            )
+            if y
+        ]
+        rounds = f" ({', '.join(f'{x:.2f}' for x in each)})" if len(each) > 1 else ""
+        floor = f"≥ {FLOOR_RPS_TABULAR:g}" if c == 16 else "(info)"
+        met = verdict(rr, FLOOR_RPS_TABULAR, "min") if c == 16 else "—"
+        if c == 16 and rr is not None and rr < FLOOR_RPS_TABULAR:
+            missed.append(f"concurrency {c}, {r} row{'s' if r > 1 else ''}")
+        out.append(
+            f"| {c} | {r} | {fmt(fa.get('req_per_s'))} | {fmt(fb.get('req_per_s'))} |"
+            f" {fmt(rr, 2)}{rounds} | {fmt(fa.get('p99_ms'))} | {fmt(fb.get('p99_ms'))} |"
+            f" {fmt(fa.get('server_cpu_ms_per_req'), 2)} /"
+            f" {fmt(fb.get('server_cpu_ms_per_req'), 2)} | {fmt(fa.get('mean_batch_rows'))} |"
+            f" {floor} | {met} |"
+        )
+    out += [
+        "",
+        (f"**Floor not met ({', '.join(missed)}).** " if missed else "Every tabular floor met. ")
+        + "req/s ratio of each round in brackets. RSS after the load:"
+        f" assay {fmt(mine.get('rss_after_mib'), 0)} MiB, MLServer"
+        f" {fmt(theirs.get('rss_after_mib'), 0)} MiB; cold start (median): assay"
+        f" {fmt(mine.get('cold_start_s'), 2)} s, MLServer {fmt(theirs.get('cold_start_s'), 2)} s.",
+        "",
+    ]
+    return out
+
+
 def write_section(text: str) -> None:
     current = RESULTS_MD.read_text() if RESULTS_MD.exists() else "# Benchmark results\n"
     if BEGIN in current and END in current:
@@ -1072,6 +1575,27 @@ def write_section(text: str) -> None:
 # -- main -----------------------------------------------------------------------------------
 
 
+def export(python: Path, script: str, argv: list[str], cwd: Path) -> dict[str, Any]:
+    """Run an export script in an anchor's venv; its JSON line."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    out = run([str(python), str(HERE / script), *argv], env, cwd)
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def anchor_env(bin_dir: Path) -> dict[str, str]:
+    """An anchor server's environment: ours, less any venv or MLServer setting, with the
+    anchor's venv first on PATH."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "PYTHONHOME") and not k.startswith("MLSERVER")
+    }
+    env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration-s", type=float, default=10.0, help="measured seconds per run")
@@ -1079,6 +1603,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="load rounds per tool")
     parser.add_argument(
         "--extra-cold-starts", type=int, default=1, help="starts per tool beyond the rounds'"
+    )
+    parser.add_argument(
+        "--assay-commit",
+        metavar="REV",
+        help="serve assay's src/ as committed at REV (git archive), not the working tree",
+    )
+    parser.add_argument(
+        "--tabular",
+        action="store_true",
+        help="also a LogisticRegression on numeric columns, assay against MLServer over V2"
+        " (off by default; measures nothing where assay cannot serve the model)",
+    )
+    parser.add_argument(
+        "--quiet-wait-s",
+        type=float,
+        default=120.0,
+        help="before each server start and rerun, wait at most this long for an idle machine",
     )
     parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md alone")
     parser.add_argument(
@@ -1094,77 +1635,119 @@ def main() -> None:
         if not args.no_write:
             write_section(text)
         return
-    if not (MLFLOW_BIN / "mlflow").exists():
-        sys.exit(f"{MLFLOW_BIN / 'mlflow'} missing; run bash bench/serving/setup.sh")
+    # A SIGTERM (a time limit around the harness) unwinds like an error does, so that the
+    # server running then is stopped by its session's ``finally``.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    for bin_dir in (MLFLOW_BIN, MLSERVER_BIN):
+        if not (bin_dir / "python").exists():
+            sys.exit(f"{bin_dir / 'python'} missing; run bash bench/serving/setup.sh")
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
-    info: dict[str, Any] = {
-        "date": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "versions": versions(),
-        "command": "bash bench/serving/setup.sh && python bench/serving/harness.py"
-        + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:]),
-        "duration_s": args.duration_s,
-        "warmup_s": args.warmup_s,
-        "rounds": args.rounds,
-    }
-    log(f"== load average at start {info['machine']['load']}")
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp_name:
         tmp = Path(tmp_name)
+        source = export_source(args.assay_commit, tmp / "assay-src") if args.assay_commit else None
+        info: dict[str, Any] = {
+            "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(source, args.assay_commit),
+            "versions": versions(),
+            "command": "bash bench/serving/setup.sh && python bench/serving/harness.py"
+            + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:]),
+            "duration_s": args.duration_s,
+            "warmup_s": args.warmup_s,
+            "rounds": args.rounds,
+            "quiet_wait_s": args.quiet_wait_s,
+        }
+        log(f"== load average at start {info['machine']['load']}")
+        if source is not None:
+            log(f"   serving assay as committed at {info['machine']['served_commit']}")
         home = tmp / "store"
         home.mkdir()
         log("== training sesame and promoting it to production (untimed setup)")
-        store = make_store(home)
+        store = make_store(home, source)
         log(f"   {store['setup_s']:.1f} s; model sha256 {store['digest'][:12]}")
         model_dir = tmp / "mlflow-model"
-        exported = json.loads(
-            run(
-                [
-                    str(MLFLOW_PYTHON),
-                    str(HERE / "export_mlflow.py"),
-                    "--artifact",
-                    store["artifact"],
-                    "--digest",
-                    store["digest"],
-                    "--out",
-                    str(model_dir),
-                ],
-                {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"},
-                tmp,
-            )
-            .strip()
-            .splitlines()[-1]
+        artifact = ["--artifact", store["artifact"], "--digest", store["digest"]]
+        exported = export(
+            MLFLOW_PYTHON, "export_mlflow.py", [*artifact, "--out", str(model_dir)], tmp
         )
         log(f"   exported for MLflow in {exported['seconds']:.1f} s")
+        repo = tmp / "mlserver-models"
+        ms_exported = export(
+            MLSERVER_PYTHON,
+            "export_mlserver.py",
+            [*artifact, "--name", SESAME, "--out", str(repo / SESAME)],
+            tmp,
+        )
+        log(
+            f"   exported for MLServer in {ms_exported['seconds']:.1f} s (defaults:"
+            f" {json.dumps(ms_exported['defaults'])})"
+        )
+        if ms_exported["classes"] != exported["classes"]:
+            raise RuntimeError(f"classes differ: {ms_exported['classes']} {exported['classes']}")
         info["store"] = {k: v for k, v in store.items() if k != "env"}
         info["export"] = exported
+        info["mlserver_export"] = ms_exported
         texts = sentences()
-        assay_env = dict(store["env"])
-        mlflow_env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
-        mlflow_env.update(
-            {
-                "PATH": f"{MLFLOW_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-                "MLFLOW_DISABLE_TELEMETRY": "true",
-            }
-        )
         ctx: dict[str, Any] = {
             "tmp": tmp,
             "store": store,
+            "refs": {SESAME: f"{SESAME}@production"},
             "mlflow_model": model_dir,
-            "assay_env": assay_env,
-            "mlflow_env": mlflow_env,
-            "bodies": write_bodies(tmp, texts),
-            "probe_texts": random.Random(7).sample(texts, PROBE_ROWS),
+            "mlserver_repo": {SESAME: repo},
+            "assay_env": dict(store["env"]),
+            "mlflow_env": anchor_env(MLFLOW_BIN),
+            "mlserver_env": anchor_env(MLSERVER_BIN),
+            "bodies": write_bodies(
+                tmp, SESAME, texts, ["assay", "mlflow", "v2"], [r for _, r in CONFIGS]
+            ),
+            "probe": {SESAME: random.Random(7).sample(texts, PROBE_ROWS)},
+            "classes": {SESAME: list(exported["classes"])},
         }
+        tabular: dict[str, Any] = {"requested": args.tabular}
+        if args.tabular:
+            log("== training the tabular model (untimed setup)")
+            tabular.update(make_tabular(home, store["env"]))
+            tab_repo = tmp / "mlserver-tabular"
+            tab_art = ["--artifact", tabular["artifact"], "--digest", tabular["digest"]]
+            tab_export = export(
+                MLSERVER_PYTHON,
+                "export_mlserver.py",
+                [*tab_art, "--name", TABULAR, "--out", str(tab_repo / TABULAR)],
+                tmp,
+            )
+            tabular["mlserver_export"] = tab_export
+            ctx["refs"][TABULAR] = tabular["ref"]
+            ctx["mlserver_repo"][TABULAR] = tab_repo
+            ctx["classes"][TABULAR] = list(tab_export["classes"])
+            rows = feature_rows(2000, seed=11)
+            ctx["probe"][TABULAR] = rows[:PROBE_ROWS]
+            ctx["bodies"].update(
+                write_bodies(tmp, TABULAR, rows, ["v2"], [r for _, r in TABULAR_CONFIGS])
+            )
+        else:
+            log(
+                "== tabular model: skipped (pass --tabular to measure it: a LogisticRegression"
+                " on numeric columns, assay against MLServer)"
+            )
+        info["tabular"] = {k: v for k, v in tabular.items() if k != "mlserver_export"}
         jobs: list[dict[str, Any]] = []
         for i in range(args.extra_cold_starts):
-            for tool in ("assay", "mlflow"):
+            for tool in ("assay", "mlflow", "mlserver"):
                 jobs.append(session(tool, [], f"cold start {i + 1}", args, ctx))
+        tabular_ok = args.tabular
         for round_no in range(args.rounds):
-            order = ("assay", "mlflow", "assay-nolog")
-            for tool in order if round_no % 2 == 0 else order[::-1]:
-                configs = NO_LOG_CONFIGS if tool == "assay-nolog" else CONFIGS
-                jobs.append(session(tool, configs, f"round {round_no + 1}", args, ctx))
+            order = ROUND_ORDER if round_no % 2 == 0 else ROUND_ORDER[::-1]
+            for tool in order:
+                jobs.append(session(tool, TOOL_CONFIGS[tool], f"round {round_no + 1}", args, ctx))
+            if tabular_ok:
+                pair = ("assay-tabular", "mlserver-tabular")
+                for tool in pair if round_no % 2 == 0 else pair[::-1]:
+                    job = session(tool, TOOL_CONFIGS[tool], f"round {round_no + 1}", args, ctx)
+                    jobs.append(job)
+                    if tool == "assay-tabular" and job.get("error"):
+                        log("   assay cannot serve the tabular model: no tabular figures")
+                        tabular_ok = False
+                        break
         log("== assay start-up, phase by phase")
         phases = startup_phases(ctx)
         info["wall_s"] = time.perf_counter() - clock

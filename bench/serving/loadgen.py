@@ -3,16 +3,19 @@
 Each of ``--concurrency`` workers holds one HTTP/1.1 keep-alive connection and sends one
 POST at a time (the next as soon as the previous answer is read), cycling through the
 request bodies in ``--bodies`` (a JSON list of JSON values, one per request). Every answer
-is checked: status 200, a JSON body, and ``--rows`` predictions of the expected shape; a
-request that fails any check is counted as an error, not as throughput.
+is checked: status 200, a JSON body, and ``--rows`` predictions of the expected shape
+(``--tool``: ``assay`` KServe V1, ``mlflow`` invocations, ``v2`` an Open Inference Protocol
+V2 FP64 tensor of [rows, 3] probabilities); a request that fails any check is counted as an
+error, not as throughput.
 
 Phases: ``--warmup-s`` of load whose answers are checked but not recorded, then
 ``--duration-s`` measured: a request counts when its answer arrives inside the window, its
 latency is from the first byte written to the last byte read. Workers stop sending at the
 end of the window (no open-ended queue: at most N requests are ever in flight).
 
-Also reported: this process's CPU time in the window, and the CPU time of the server's
-process tree (``--pid``, its children included) over the same window.
+Also reported: this process's CPU time in the window, the CPU time of the server's process
+tree (``--pid``, its children included) over the same window, and the busy CPU time of the
+whole machine (``/proc/stat``), so that what other processes took of the shared cores shows.
 
 The client is plain asyncio streams with a hand-written HTTP/1.1 exchange (no HTTP library):
 a few tens of microseconds of Python per request, so that the generator, which shares the
@@ -57,6 +60,13 @@ def tree(pid: int) -> list[int]:
     return found
 
 
+def machine_cpu_s() -> float:
+    """Busy CPU seconds of the whole machine since boot, all cores (from /proc/stat)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
 def tree_cpu_s(pid: int) -> float:
     """User + system CPU seconds of ``pid``'s process tree."""
     total = 0
@@ -93,7 +103,21 @@ def check_mlflow(body: Any, rows: int) -> bool:
     )
 
 
-CHECKS = {"assay": check_assay, "mlflow": check_mlflow}
+def check_v2(body: Any, rows: int) -> bool:
+    """An Open Inference Protocol answer with a [rows, 3] FP64 tensor of probabilities
+    (assay's ``probabilities``, MLServer's ``predict_proba``)."""
+    outputs = body.get("outputs") if isinstance(body, dict) else None
+    return isinstance(outputs, list) and any(
+        isinstance(o, dict)
+        and o.get("datatype") == "FP64"
+        and o.get("shape") == [rows, 3]
+        and isinstance(o.get("data"), list)
+        and len(o["data"]) == rows * 3
+        for o in outputs
+    )
+
+
+CHECKS = {"assay": check_assay, "mlflow": check_mlflow, "v2": check_v2}
 
 
 class Stats:
@@ -218,17 +242,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for i in range(args.concurrency)
     ]
 
-    async def sample_cpu() -> tuple[float, float, float]:
-        """Wall, client CPU and server CPU seconds over the measured window."""
+    def cpu_now() -> tuple[float, float, float, float]:
+        server = tree_cpu_s(args.pid) if args.pid else 0.0
+        return time.perf_counter(), time.process_time(), server, machine_cpu_s()
+
+    async def sample_cpu() -> tuple[float, float, float, float]:
+        """Wall, client CPU, server CPU and whole-machine busy CPU seconds over the
+        measured window."""
         await asyncio.sleep(max(0.0, t_measure - time.perf_counter()))
-        a = (time.perf_counter(), time.process_time(), tree_cpu_s(args.pid) if args.pid else 0.0)
+        a = cpu_now()
         await asyncio.sleep(max(0.0, t_end - time.perf_counter()))
-        b = (time.perf_counter(), time.process_time(), tree_cpu_s(args.pid) if args.pid else 0.0)
-        return b[0] - a[0], b[1] - a[1], b[2] - a[2]
+        b = cpu_now()
+        return b[0] - a[0], b[1] - a[1], b[2] - a[2], b[3] - a[3]
 
     cpu_task = asyncio.create_task(sample_cpu())
     await asyncio.gather(*tasks)
-    window, client_cpu, server_cpu = await cpu_task
+    window, client_cpu, server_cpu, machine_cpu = await cpu_task
     lat = sorted(stats.latencies)
     if args.latencies_out:
         Path(args.latencies_out).write_text(json.dumps([round(x * 1000, 4) for x in lat]))
@@ -262,6 +291,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_window_s": window,
         "client_cpu_s": client_cpu,
         "server_cpu_s": server_cpu,
+        "machine_cpu_s": machine_cpu,
+        # What neither this process nor the server's tree used: other processes' share.
+        "other_cpu_s": max(0.0, machine_cpu - client_cpu - server_cpu),
     }
 
 

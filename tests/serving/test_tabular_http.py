@@ -5,6 +5,7 @@ prediction log keeps the rows, as monitoring reads them."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -135,3 +136,28 @@ def test_tabular_rows_reach_the_prediction_log_as_objects(tabular: Workspace) ->
         "city": HOUSES.city[0],
     }
     assert set(logged.outputs[0]) == {"label", "probabilities"}
+
+
+def test_concurrent_tabular_requests_are_scored_together(tabular: Workspace) -> None:
+    async def go(url: str) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            body = {"inputs": columns(HOUSES.iloc[:1], city=False)}
+            return list(
+                await asyncio.gather(
+                    *(client.post("/v2/models/plain/infer", json=body) for _ in range(12))
+                )
+            )
+
+    with serving(tabular, ["plain@1"], ServeOptions(max_wait_ms=100)) as (url, _):
+        answers = asyncio.run(go(url))
+        assert {a.status_code for a in answers} == {200}
+        assert len({a.json()["outputs"][0]["data"][0] for a in answers}) == 1
+        metrics = httpx.get(f"{url}/metrics").text
+    # Shared model calls: fewer than twelve requests were scored alone.
+    assert 'assay_batch_rows_count{model="plain",version="1"} 12.0' in metrics
+    alone = next(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith('assay_batch_rows_bucket{le="1.0",model="plain"')
+    )
+    assert alone < 12

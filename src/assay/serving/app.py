@@ -23,7 +23,7 @@ from assay.errors import DataError
 from assay.serving.binary import binary_outputs, parse_json, split_request
 from assay.serving.explain import explain
 from assay.serving.guard import RequestGuard, is_loopback
-from assay.serving.loaded import LoadedModel
+from assay.serving.loaded import LoadedModel, Predictions
 from assay.serving.openapi import LABELS_BODY, V1_BODY, V2_BODY
 from assay.serving.openapi import body as body_schema
 from assay.serving.protocol import (
@@ -155,10 +155,13 @@ class _Calls:
                 table = model.validate(parsed.columns)
             else:
                 table = model.validate_rows(parsed.rows or [])
-            answers = await asyncio.to_thread(model.predict_table, table)
+            # Batched with the tables of concurrent requests, as texts are.
+            result = await self.server.score(model.name, table, table=True)
         except DataError as exc:  # SignatureError among them: the column is named
             raise BadRequest(exc.message, hint=exc.hint or "") from None
-        self.server.metrics.batch_rows.labels(model.name, str(model.version)).observe(len(table))
+        model = result.model
+        classes = model.classes if result.probabilities else ()
+        answers = Predictions(result.labels, result.probabilities or None, classes)
         rows = answers.rows()
         self.server.record(model, parsed.request_id, protocol, logged_rows(table), started, rows)
         if protocol == "v1":

@@ -7,10 +7,21 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assay.serving.loaded import LoadedModel
 
-__all__ = ["Batched", "MicroBatcher"]
+__all__ = ["Batched", "MicroBatcher", "Scorer", "score_texts"]
+
+# How a batch is scored: the model, and each request's part (its texts, or its table), to
+# one answer per row and, for a classifier, one list of probabilities per row.
+Scorer = Callable[[LoadedModel, list[Any]], tuple[list[Any], list[list[float]]]]
+
+
+def score_texts(model: LoadedModel, parts: list[Any]) -> tuple[list[Any], list[list[float]]]:
+    """A batch of text requests: their texts in one model call."""
+    labels, proba = model.predict([t for part in parts for t in part])
+    return list(labels), proba
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,14 +29,14 @@ class Batched:
     """One request's share of a batch: the model that scored it and its rows' results."""
 
     model: LoadedModel
-    labels: list[str]
-    probabilities: list[list[float]]
+    labels: list[Any]  # a regressor's numbers
+    probabilities: list[list[float]]  # empty for a regressor
     batch_rows: int
 
 
 @dataclass(slots=True)
 class _Pending:
-    texts: Sequence[str]
+    texts: Sequence[Any]  # the request's rows: texts, or a table
     future: asyncio.Future[Batched]
 
 
@@ -42,9 +53,15 @@ class MicroBatcher:
     """
 
     def __init__(
-        self, current: Callable[[], LoadedModel], *, max_batch: int = 128, max_wait_s: float = 0.002
+        self,
+        current: Callable[[], LoadedModel],
+        *,
+        max_batch: int = 128,
+        max_wait_s: float = 0.002,
+        score: Scorer = score_texts,
     ) -> None:
         self.current = current
+        self.score = score
         self.max_batch = max(1, max_batch)
         self.max_wait_s = max(0.0, max_wait_s)
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -64,8 +81,8 @@ class MicroBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def submit(self, texts: Sequence[str]) -> Batched:
-        """Score ``texts`` as part of the next batch."""
+    async def submit(self, texts: Sequence[Any]) -> Batched:
+        """Score ``texts`` (a request's rows) as part of the next batch."""
         future: asyncio.Future[Batched] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Pending(texts, future))
         return await future
@@ -97,9 +114,9 @@ class MicroBatcher:
     async def _score(
         self, loop: asyncio.AbstractEventLoop, model: LoadedModel, batch: list[_Pending], rows: int
     ) -> None:
-        texts = [t for p in batch for t in p.texts]
+        parts = [p.texts for p in batch]
         try:
-            labels, proba = await loop.run_in_executor(None, model.predict, texts)
+            labels, proba = await loop.run_in_executor(None, self.score, model, parts)
         except Exception as exc:
             if len(batch) == 1:
                 if not batch[0].future.done():
@@ -114,5 +131,7 @@ class MicroBatcher:
         for p in batch:
             end = start + len(p.texts)
             if not p.future.done():
-                p.future.set_result(Batched(model, labels[start:end], proba[start:end], rows))
+                p.future.set_result(
+                    Batched(model, labels[start:end], proba[start:end] if proba else [], rows)
+                )
             start = end

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,7 +271,7 @@ def v2_response(
     tensor [N, C] (columns in the order of ``parameters.classes``), or those of ``outputs``
     named, in that order."""
     n, classes = len(result.labels), list(result.model.classes)
-    tensors = {
+    tensors: dict[str, Callable[[], dict[str, Any]]] = {
         "label": lambda: {
             "name": "label",
             "datatype": "BYTES",

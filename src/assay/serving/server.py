@@ -20,6 +20,7 @@ from assay.serving.loaded import LoadedModel
 from assay.serving.metrics import ServerMetrics
 from assay.serving.predlog import PredictionLog
 from assay.serving.slots import ModelSlot
+from assay.serving.tables import score_tables
 from assay.workspace import Workspace
 
 __all__ = ["MIN_TOKEN", "ModelServer", "ServeOptions", "check_options", "exposure"]
@@ -75,11 +76,15 @@ class ModelServer:
                     hint="serve one reference per model",
                 )
             self.slots[slot.name] = slot
+        wait = options.max_wait_ms / 1000
         self.batchers = {
+            name: MicroBatcher(slot.loaded, max_batch=options.max_batch, max_wait_s=wait)
+            for name, slot in self.slots.items()
+        }
+        # Tables have batchers of their own: a served alias may move to a tabular version.
+        self.table_batchers = {
             name: MicroBatcher(
-                slot.loaded,
-                max_batch=options.max_batch,
-                max_wait_s=options.max_wait_ms / 1000,
+                slot.loaded, max_batch=options.max_batch, max_wait_s=wait, score=score_tables
             )
             for name, slot in self.slots.items()
         }
@@ -89,7 +94,7 @@ class ModelServer:
 
     async def start(self) -> None:
         """Start batching and watching the registry; prune the log past its retention."""
-        for batcher in self.batchers.values():
+        for batcher in (*self.batchers.values(), *self.table_batchers.values()):
             batcher.start()
         if self.options.retention_days is not None and self.log is not None:
             await asyncio.to_thread(
@@ -105,7 +110,7 @@ class ModelServer:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
-        for batcher in self.batchers.values():
+        for batcher in (*self.batchers.values(), *self.table_batchers.values()):
             await batcher.stop()
         if self.log is not None:
             await asyncio.to_thread(self.log.close)
@@ -117,9 +122,11 @@ class ModelServer:
                 if await asyncio.to_thread(slot.refresh):
                     self.metrics.swaps.labels(name).inc()
 
-    async def score(self, name: str, texts: list[str]) -> Batched:
-        """Score ``texts`` with model ``name`` through its batcher."""
-        result = await self.batchers[name].submit(texts)
+    async def score(self, name: str, texts: Any, *, table: bool = False) -> Batched:
+        """Score ``texts`` (or, with ``table``, a validated table) with model ``name``
+        through its batcher."""
+        batchers = self.table_batchers if table else self.batchers
+        result = await batchers[name].submit(texts)
         self.metrics.batch_rows.labels(name, str(result.model.version)).observe(result.batch_rows)
         return result
 

@@ -1,8 +1,8 @@
 """Good requests beside poisoned ones: does one bad request hurt the others?
 
-A text classifier (TF-IDF + logistic regression on Financial PhraseBank sentences) is
-trained into a new store with assay's Python API (the one installed) and served by
-`assay serve` on 127.0.0.1.
+sesame (one run of ``examples/sesame``, served from its compiled form, as the issue's
+probe served it), or with ``--model tfidf`` a plain TF-IDF + logistic regression trained
+with assay's Python API, is put into a new store and served by `assay serve` on 127.0.0.1.
 Then, for ``--duration-s`` seconds, ``--clients`` closed-loop clients send good V2
 requests (one sentence each) while one more sends a poisoned one (a text holding a lone
 surrogate, ``"\\ud800"``: valid JSON, no text) ``--poison-rate`` times a second. Counted:
@@ -43,6 +43,8 @@ DATA = ROOT / "examples" / "sesame" / "data" / "financial_phrasebank" / "Sentenc
 POISON = (
     b'{"inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": ["\\ud800 up"]}]}'
 )
+# What each --model serves, and the name it answers under.
+SERVED = {"sesame": ("sesame@1", "sesame"), "tfidf": ("pb@live", "pb")}
 
 
 def _sentences() -> list[list[str]]:
@@ -64,6 +66,14 @@ def fit() -> Any:
 @pipeline
 def poisoned_bench() -> None:
     register_model(fit(), name="pb")
+
+
+def train_sesame(home: Path) -> None:
+    """``sesame@1`` in a new store at ``home``, from one run of ``examples/sesame``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
+    env |= {"ASSAY_HOME": str(home), "ASSAY_USER": "alice"}
+    argv = [sys.executable, "-m", "assay", "run", str(ROOT / "examples" / "sesame"), "--json"]
+    subprocess.run(argv, env=env, cwd=home, check=True, capture_output=True)
 
 
 def train(home: Path) -> None:
@@ -100,7 +110,9 @@ def good_body(text: str) -> bytes:
     return json.dumps({"inputs": [tensor]}).encode()
 
 
-async def traffic(url: str, clients: int, rate: float, duration: float) -> dict[str, Any]:
+async def traffic(
+    url: str, clients: int, rate: float, duration: float, name: str
+) -> dict[str, Any]:
     sentences = [row[0] for row in _sentences()[:512]]
     good: dict[str, int] = {}
     bad: dict[str, int] = {}
@@ -113,7 +125,7 @@ async def traffic(url: str, clients: int, rate: float, duration: float) -> dict[
             body = good_body(sentences[n % len(sentences)])
             n += clients
             try:
-                answer = await http.post("/v2/models/pb/infer", content=body, headers=headers)
+                answer = await http.post(f"/v2/models/{name}/infer", content=body, headers=headers)
                 key = str(answer.status_code)
             except httpx.HTTPError as exc:
                 key = type(exc).__name__
@@ -123,7 +135,9 @@ async def traffic(url: str, clients: int, rate: float, duration: float) -> dict[
         while time.monotonic() < end:
             started = time.monotonic()
             try:
-                answer = await http.post("/v2/models/pb/infer", content=POISON, headers=headers)
+                answer = await http.post(
+                    f"/v2/models/{name}/infer", content=POISON, headers=headers
+                )
                 key = str(answer.status_code)
             except httpx.HTTPError as exc:
                 key = type(exc).__name__
@@ -140,7 +154,8 @@ def measure(label: str, src: Path, home: Path, args: argparse.Namespace) -> dict
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
     env |= {"ASSAY_HOME": str(home), "ASSAY_USER": "alice", "PYTHONPATH": str(src)}
     port = free_port()
-    argv = [sys.executable, "-m", "assay", "serve", "pb@live", "--port", str(port)]
+    ref, name = SERVED[args.model]
+    argv = [sys.executable, "-m", "assay", "serve", ref, "--port", str(port)]
     log = (home / f"serve-{label}.log").open("w")
     server = subprocess.Popen(argv, env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -155,7 +170,7 @@ def measure(label: str, src: Path, home: Path, args: argparse.Namespace) -> dict
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit(f"{label}: the server did not start; see {log.name}")
             time.sleep(0.05)
-        counts = asyncio.run(traffic(url, args.clients, args.poison_rate, args.duration_s))
+        counts = asyncio.run(traffic(url, args.clients, args.poison_rate, args.duration_s, name))
         metrics = httpx.get(f"{url}/metrics", timeout=5).text
     finally:
         server.terminate()
@@ -182,6 +197,7 @@ def measure(label: str, src: Path, home: Path, args: argparse.Namespace) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--compare", help="also measure the server at this git revision")
+    parser.add_argument("--model", choices=sorted(SERVED), default="sesame")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--poison-rate", type=float, default=8.0)
     parser.add_argument("--duration-s", type=float, default=10.0)
@@ -189,7 +205,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        train(home)
+        (train_sesame if args.model == "sesame" else train)(home)
         found = [measure("now", ROOT / "src", home, args)]
         if args.compare:
             found.insert(0, measure(args.compare, export(args.compare, home / "old"), home, args))

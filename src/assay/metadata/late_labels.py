@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from assay.errors import DataError
+from assay.errors import DataError, SignatureError
 from assay.metadata.monitoring import LabelRecord
 from assay.metadata.predictions import LoggedRequest
 from assay.metadata.repository import MetadataStore
@@ -135,13 +135,15 @@ def _refuse_outside(logged: Mapping[str, LoggedRequest], labels: Sequence[LateLa
     if not bad:
         return
     shown = ", ".join(bad[:5]) + (" ..." if len(bad) > 5 else "")
+    # A SignatureError: the label does not fit what the model answers (its signature's
+    # classes or numbers), as a mistyped column does not fit what it takes.
     if allowed:
-        raise DataError(
+        raise SignatureError(
             f"{len(bad)} label(s) are not classes of the model that answered: {shown}",
             hint=f"labels are one of its classes: {', '.join(sorted(allowed))} (case matters); "
             "nothing was stored",
         )
-    raise DataError(
+    raise SignatureError(
         f"{len(bad)} label(s) are not numbers, as the regressor's answers are: {shown}",
         hint="give the true value as a number; nothing was stored",
     )

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from assay.errors import DataError
+from assay.errors import DataError, SignatureError
 from assay.serving.binary import binary_outputs, parse_json, split_request
 from assay.serving.explain import explain
 from assay.serving.guard import RequestGuard, is_loopback
@@ -238,19 +238,14 @@ def _labels_route(app: FastAPI, calls: _Calls) -> None:
                 "ASSAY_LABELS_TOKEN where the server started>",
                 401,
             )
-        classes = calls.slot(name).current.classes
+        calls.slot(name)
         labels = parse_label_body(await calls.body(request))
-        outside = sorted({lab.label for lab in labels} - set(classes)) if classes else []
-        if outside:
-            raise BadRequest(
-                f"labels {', '.join(map(repr, outside))} are not classes of {name}; nothing "
-                "was stored",
-                hint=f"its classes are {', '.join(classes)} (case matters)",
-            )
         try:
             added = await calls.server.add_labels(name, labels, user=principal)
+        except SignatureError as exc:  # not answers the model gives: nothing was stored
+            raise BadRequest(str(exc)) from None
         except DataError as exc:
-            # Well-formed but about requests never logged, or not answers the model gives.
+            # Well-formed but about requests never logged: not the 404 of an unknown model.
             raise BadRequest(str(exc), 422) from None
         body = {"stored": added.stored, "replaced": added.replaced, "unknown": added.unknown}
         return _json(body, 200)

@@ -92,6 +92,23 @@ def test_a_window_of_the_log_is_selected_in_the_database(meta: MetadataStore) ->
     assert meta.predictions("m", newest=0) == []
 
 
+def test_logged_inputs_and_outputs_read_back_as_they_were_answered(meta: MetadataStore) -> None:
+    import numpy as np
+
+    from assay.metadata import PredictionRecord
+
+    inputs = ["Profit rose 5 % in Q3 – été €", {"rooms": 3, "area": None}]
+    outputs = [
+        {"label": "up", "probabilities": {"down": 0.25, "up": 0.75}},
+        # What a client was answered: a NaN goes out (and is kept) as null.
+        {"value": float("nan"), "rank": np.int64(2)},
+    ]
+    meta.log_predictions([PredictionRecord("q", "m", 1, 100.0, 1.5, "v2", inputs, outputs)])
+    (logged,) = meta.predictions("m")
+    assert logged.inputs == inputs
+    assert logged.outputs == [outputs[0], {"value": None, "rank": 2}]
+
+
 def test_a_closed_alert_is_audited_and_the_same_finding_opens_a_new_one(
     meta: MetadataStore,
 ) -> None:

@@ -67,6 +67,9 @@ def test_a_missing_float_is_nan() -> None:
             "column 'rooms' (int64) row 1 holds the number 2.5, not a whole number",
         ),
         ({"rooms": [2, None]}, "rooms", "column 'rooms' (int64) row 1 has no value"),
+        # Whole numbers past what the column holds: named, not an overflow.
+        ({"rooms": [2, 2**63]}, "rooms", "column 'rooms' (int64) row 1 holds the number 92233"),
+        ({"area": [1.0, 10**400]}, "area", "column 'area' (float64) row 1 holds the number 1000"),
         ({"city": ["north", 3]}, "city", "column 'city' (category) row 1 holds the number 3"),
         ({"garden": [1, 0]}, "garden", "column 'garden' (bool) row 0 holds the number 1"),
         ({"area": [1.0]}, "area", "column 'area' has 1 value but column 'rooms' has 2"),

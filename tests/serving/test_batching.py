@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
 from assay.serving.batching import MicroBatcher
 
 
@@ -15,15 +17,19 @@ class Recorder:
     """Stands in for a loaded model: labels each text with itself and records every call,
     and when (``time.monotonic``) each call came."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, delay_s: float = 0.0) -> None:
+        self.delay_s = delay_s
         self.calls: list[int] = []
         self.called_at: list[float] = []
+        self.threads: list[int] = []
         self.lock = threading.Lock()
 
     def predict(self, texts: Sequence[str]) -> tuple[list[str], list[list[float]]]:
         with self.lock:
             self.calls.append(len(texts))
             self.called_at.append(time.monotonic())
+            self.threads.append(threading.get_ident())
+        time.sleep(self.delay_s)
         return list(texts), [[float(len(t))] for t in texts]
 
 
@@ -60,6 +66,57 @@ def test_a_batch_never_goes_over_the_cap_and_a_request_is_never_split() -> None:
     # 4 x 32 fill a batch; the fifth 32 starts the next with the 5; 200 is alone; then 7.
     assert calls == [128, 37, 200, 7]
     assert all(a.labels == r for a, r in zip(answers, requests, strict=True))
+
+
+@pytest.mark.parametrize("delay_s", [0.0, 0.01])
+def test_small_batches_of_a_quick_model_are_scored_on_the_loop_and_others_off_it(
+    delay_s: float,
+) -> None:
+    model = Recorder(delay_s=delay_s)
+    batcher = MicroBatcher(  # type: ignore[arg-type, return-value]
+        lambda: model, max_batch=128, max_wait_s=0.001, inline_rows=4, inline_s=0.005
+    )
+
+    async def go() -> int:
+        batcher.start()
+        try:
+            for _ in range(3):
+                assert (await batcher.submit(["a", "b"])).labels == ["a", "b"]
+            large = await batcher.submit([str(i) for i in range(5)])
+            assert large.labels == [str(i) for i in range(5)]
+        finally:
+            await batcher.stop()
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(go())
+    assert model.calls == [2, 2, 2, 5]
+    on_loop = [t == loop_thread for t in model.threads]
+    # The first small batch is timed on a thread; a quick model's next ones stay on the
+    # loop, a slow model's (10 ms, over the 5 ms allowed) never do, and a batch over
+    # inline_rows always goes to a thread, so that requests are read while it is scored.
+    assert on_loop == ([False, True, True, False] if delay_s == 0.0 else [False] * 4)
+
+
+def test_a_model_swapped_in_is_timed_anew_before_its_batches_stay_on_the_loop() -> None:
+    quick, slow = Recorder(), Recorder(delay_s=0.01)
+    serving = [quick]
+    batcher = MicroBatcher(  # type: ignore[arg-type, return-value]
+        lambda: serving[0], max_batch=128, max_wait_s=0.001, inline_rows=4, inline_s=0.005
+    )
+
+    async def go() -> int:
+        batcher.start()
+        try:
+            for model in (quick, quick, slow, slow):
+                serving[0] = model
+                await batcher.submit(["a"])
+        finally:
+            await batcher.stop()
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(go())
+    assert [t == loop_thread for t in quick.threads] == [False, True]
+    assert [t == loop_thread for t in slow.threads] == [False, False]
 
 
 def test_a_lone_request_waits_at_most_the_wait() -> None:

@@ -143,6 +143,31 @@ def test_unencodable_and_check_text() -> None:
         check_text("ab\udc80", "inputs[0].data[2]")
 
 
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@PROPERTIES
+@given(_JSON_VALUES, st.booleans())
+def test_any_json_reads_as_the_standard_library_reads_it(value: Any, ascii_only: bool) -> None:
+    # Hypothesis' texts hold no lone surrogate (refused, as the cases above check).
+    body = json.dumps(value, ensure_ascii=ascii_only).encode()
+    assert parse_json(body) == json.loads(body)
+
+
+def test_what_the_fast_reader_refuses_is_read_as_before() -> None:
+    # Numbers past a double: Python's reader gives infinity, as before the fast reader.
+    assert parse_json(b"[1e400]") == [float("inf")]
+    assert parse_json(b' {"a": 1} \n') == {"a": 1}
+
+
 @PROPERTIES
 @given(st.binary(max_size=200))
 def test_any_bytes_as_json_raise_nothing_but_bad_request(body: bytes) -> None:

@@ -179,7 +179,7 @@ def test_a_model_without_a_recorded_signature_is_inferred_when_loaded(
     loaded = load_version(workspace, older)
     assert loaded.kind == "tabular" and loaded.signature is not None
     assert loaded.signature.columns == ["rooms", "area"]
-    assert loaded.validate({"rooms": [2.0], "area": [40.0]}).rooms.dtype == np.float64
+    assert loaded.validate({"rooms": [2.0], "area": [40.0]})["rooms"].dtype == np.float64
 
 
 @assay.step(outputs={"model": "model"})
@@ -204,3 +204,19 @@ def test_a_text_regressor_scores_its_text_column(workspace: Workspace) -> None:
     found = loaded.predict_table(loaded.validate({"text": ["profit rose", "loss fell"]}))
     assert found.probabilities is None
     assert found.predictions[0] > 0 > found.predictions[1]
+
+
+def test_a_checked_table_is_logged_as_rows_of_plain_values_with_null_for_missing() -> None:
+    from assay.serving.loaded import Table
+
+    first = Table({"rooms": np.array([2, 3]), "area": np.array([41.5, np.nan])})
+    second = Table({"rooms": np.array([4]), "area": np.array([60.0])})
+    both = Table.stacked([first, second])
+    assert len(both) == 3 and both["rooms"].tolist() == [2, 3, 4]
+    rows = both.logged()
+    assert rows == [
+        {"rooms": 2, "area": 41.5},
+        {"rooms": 3, "area": None},
+        {"rooms": 4, "area": 60.0},
+    ]
+    assert all(type(row["rooms"]) is int for row in rows)  # NumPy's ints are not JSON's

@@ -138,6 +138,30 @@ def test_tabular_rows_reach_the_prediction_log_as_objects(tabular: Workspace) ->
     assert set(logged.outputs[0]) == {"label", "probabilities"}
 
 
+def test_a_long_text_in_a_tabular_row_is_logged_cut_with_the_whole_rows_digest(
+    tabular: Workspace,
+) -> None:
+    import hashlib
+    import json
+
+    long_city = "north" * 400  # 2,000 characters: an unknown city the encoder ignores
+    sent = columns(HOUSES.iloc[:2])
+    sent[2]["data"] = [long_city, "south"]
+    with serving(tabular, ["mixed@1"], ServeOptions(log_max_chars=100)) as (url, server):
+        answer = httpx.post(f"{url}/v2/models/mixed/infer", json={"id": "long", "inputs": sent})
+        assert answer.status_code == 200
+        assert server.log is not None
+        server.log.flush()
+    (logged,) = [r for r in tabular.metadata.predictions("mixed") if r.request_id == "long"]
+    first = {"rooms": int(HOUSES.rooms[0]), "area": float(HOUSES.area[0]), "city": long_city}
+    assert logged.inputs[0] == {**first, "city": long_city[:100]}
+    assert logged.inputs[1]["city"] == "south"
+    whole = json.dumps(first, sort_keys=True)
+    assert logged.outputs[0]["input_chars"] == len(whole)
+    assert logged.outputs[0]["input_sha256"] == hashlib.sha256(whole.encode()).hexdigest()
+    assert "input_chars" not in logged.outputs[1]
+
+
 def test_concurrent_tabular_requests_are_scored_together(tabular: Workspace) -> None:
     async def go(url: str) -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:

@@ -53,10 +53,13 @@ class CompiledTextModel:
     link: str
     source: dict[str, Any] = field(default_factory=dict)
     _names: list[str] = field(default_factory=list, repr=False, compare=False)
-    _coef_t: Any = field(init=False, repr=False, compare=False)  # features x weight rows
+    # Each weight row on its own, contiguous: gathering from a 1-D array is several times
+    # faster than gathering rows of a features x weight rows matrix.
+    _weights: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_coef_t", np.ascontiguousarray(self.coef.T))
+        rows = tuple(np.ascontiguousarray(row, dtype=np.float64) for row in self.coef)
+        object.__setattr__(self, "_weights", rows)
 
     @property
     def n_features(self) -> int:
@@ -72,13 +75,13 @@ class CompiledTextModel:
 
     def _decision(self, found: list[tuple[Any, Any, Any]], n: int) -> Any:
         decision = np.tile(self.intercept, (n, 1))
-        for rows, columns, values in found:
-            if not len(rows):
-                continue
-            # Rows come sorted, so each row's features are one run: sum the runs at once.
-            weighted = self._coef_t[columns] * values[:, None]
-            starts = np.flatnonzero(np.diff(rows, prepend=-1))
-            decision[rows[starts]] += np.add.reduceat(weighted, starts, axis=0)
+        if len(found) == 1:
+            rows, columns, values = found[0]
+        else:
+            rows, columns, values = (np.concatenate([f[i] for f in found]) for i in range(3))
+        if len(rows):
+            for k, weights in enumerate(self._weights):
+                decision[:, k] += np.bincount(rows, weights=weights.take(columns) * values, minlength=n)
         return decision
 
     def contributions(self, texts: Sequence[str]) -> Contributions:

@@ -71,16 +71,17 @@ class KeyTable:
         slot = self._home(keys)
         hit = np.zeros(len(keys), dtype=bool)
         probing = np.arange(len(keys))
+        # np.take gathers several times faster than indexing with an array.
         while len(probing):
-            here = slot[probing]
-            stored = self._keys[here]
-            match = stored == keys[probing]
+            here = slot.take(probing)
+            stored = self._keys.take(here)
+            match = stored == keys.take(probing)
             hit[probing[match]] = True
             # An empty slot ends the search: the key is not in the table.
             going = ~match & (stored != -1)
             probing = probing[going]
             slot[probing] = (here[going] + 1) & self._mask
-        return hit, self._columns[slot[hit]]
+        return hit, self._columns.take(slot[hit])
 
 
 @dataclass(frozen=True, slots=True)

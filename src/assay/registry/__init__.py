@@ -1,6 +1,12 @@
 """The model registry: models, versions and the references (``NAME@latest``) naming them."""
 
-from assay.registry.inputs import table_from_columns, table_from_csv, table_from_rows
+from assay.registry.inputs import (
+    columns_from_json,
+    columns_from_rows,
+    table_from_columns,
+    table_from_csv,
+    table_from_rows,
+)
 from assay.registry.scoring import load_scorer
 from assay.registry.signature import (
     COLUMN_TYPES,
@@ -50,6 +56,8 @@ __all__ = [
     "registration",
     "resolve",
     "serving_form",
+    "columns_from_json",
+    "columns_from_rows",
     "table_from_columns",
     "table_from_csv",
     "table_from_rows",

@@ -14,7 +14,13 @@ from assay.registry.signature import InputColumn, Signature
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["table_from_columns", "table_from_csv", "table_from_rows"]
+__all__ = [
+    "columns_from_json",
+    "columns_from_rows",
+    "table_from_columns",
+    "table_from_csv",
+    "table_from_rows",
+]
 
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
 _WANTED = {
@@ -26,11 +32,11 @@ _WANTED = {
 }
 
 
-def table_from_columns(
+def columns_from_json(
     signature: Signature, columns: Mapping[str, Sequence[Any]], *, model: str = "the model"
-) -> pd.DataFrame:
-    """The table of ``columns`` (input column name -> its values, one per row, as JSON
-    gives them) in the signature's column order, each of its type.
+) -> dict[str, Any]:
+    """The columns of ``columns`` (input column name -> its values, one per row, as JSON
+    gives them) as NumPy arrays in the signature's column order, each of its type.
 
     A ``float64`` column takes numbers (``None``: missing, NaN); ``int64`` whole numbers;
     ``bool`` true or false; ``string`` and ``category`` strings (``None``: missing).
@@ -42,8 +48,6 @@ def table_from_columns(
             given, a value is not of its column's type, the columns differ in length, or
             there are no rows. The message names the column and the type it takes.
     """
-    import pandas as pd  # noqa: PLC0415
-
     unknown = [str(name) for name in columns if signature.column(str(name)) is None]
     if unknown:
         raise SignatureError(
@@ -77,16 +81,40 @@ def table_from_columns(
         )
     if not lengths or 0 in lengths:
         raise SignatureError("the input has no rows", hint="send at least one row")
-    return pd.DataFrame(
-        {c.name: _json_values(c, columns[c.name], signature, model) for c in signature.inputs}
-    )
+    return {c.name: _json_values(c, columns[c.name], signature, model) for c in signature.inputs}
+
+
+def table_from_columns(
+    signature: Signature, columns: Mapping[str, Sequence[Any]], *, model: str = "the model"
+) -> pd.DataFrame:
+    """The table of ``columns``, checked as :func:`columns_from_json` checks them.
+
+    Raises:
+        SignatureError: as :func:`columns_from_json`.
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    return pd.DataFrame(columns_from_json(signature, columns, model=model))
 
 
 def table_from_rows(
     signature: Signature, rows: Sequence[Mapping[str, Any]], *, model: str = "the model"
 ) -> pd.DataFrame:
-    """The table of ``rows`` (one ``{column: value}`` per row, as a request of instances or
-    the prediction log gives them); checked as ``table_from_columns`` checks columns.
+    """The table of ``rows``, checked as :func:`columns_from_rows` checks them.
+
+    Raises:
+        SignatureError: as :func:`columns_from_rows`.
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    return pd.DataFrame(columns_from_rows(signature, rows, model=model))
+
+
+def columns_from_rows(
+    signature: Signature, rows: Sequence[Mapping[str, Any]], *, model: str = "the model"
+) -> dict[str, Any]:
+    """The columns of ``rows`` (one ``{column: value}`` per row, as a request of instances
+    or the prediction log gives them); checked as ``columns_from_json`` checks columns.
 
     Raises:
         SignatureError: a row is not an object, or lacks or adds a column (the message
@@ -108,7 +136,7 @@ def table_from_rows(
                 column=absent[0] if absent else extra[0],
                 hint="give every row the same columns, those the model takes",
             )
-    return table_from_columns(signature, {n: [row[n] for row in rows] for n in names}, model=model)
+    return columns_from_json(signature, {n: [row[n] for row in rows] for n in names}, model=model)
 
 
 def table_from_csv(
@@ -151,6 +179,14 @@ def _json_values(
     ``SignatureError``."""
     import numpy as np  # noqa: PLC0415
 
+    # Numbers as JSON gives them (int and float, never bool) are taken whole at once;
+    # anything else is checked value by value, so that the first wrong one is named.
+    quick = _QUICK.get(column.type)
+    if quick is not None and all(type(v) in quick for v in values):
+        try:
+            return np.array(values, dtype=column.type)
+        except OverflowError:  # a whole number out of the column's range: named below
+            pass
     convert, dtype = _CONVERTERS[column.type]
     out = np.empty(len(values), dtype=dtype)
     for i, v in enumerate(values):
@@ -165,6 +201,7 @@ def _json_values(
 
 
 _NOT = object()  # what a converter gives for a value not of its type
+_QUICK: dict[str, tuple[type, ...]] = {"float64": (float, int), "int64": (int,)}
 
 
 def _as_float(v: Any) -> Any:

@@ -7,12 +7,13 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import re
 import time
-import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -20,7 +21,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from assay.errors import DataError, SignatureError
-from assay.serving.binary import binary_outputs, parse_json, split_request
+from assay.serving.binary import binary_outputs
+from assay.serving.body import read_body
 from assay.serving.explain import explain
 from assay.serving.guard import RequestGuard, is_loopback
 from assay.serving.loaded import LoadedModel, Predictions
@@ -41,7 +43,6 @@ from assay.serving.server import ModelServer
 from assay.serving.slots import ModelSlot
 from assay.serving.tabular import (
     ParsedTable,
-    logged_rows,
     parse_v1_table,
     parse_v2_table,
     table_metadata,
@@ -72,8 +73,8 @@ def create_app(server: ModelServer) -> Any:
     # No /docs page: FastAPI's loads its scripts from a CDN. /openapi.json lists the routes
     # this server has (the labels route only where labels are taken).
     app = FastAPI(title="assay model server", lifespan=lifespan, docs_url=None, redoc_url=None)
-    _errors(app, server)
     calls = _Calls(server)
+    _errors(app, calls)
     _v1_routes(app, calls)
     _labels_route(app, calls)
     _v2_routes(app, calls)
@@ -82,7 +83,45 @@ def create_app(server: ModelServer) -> Any:
     async def metrics() -> Response:
         return Response(server.metrics.render(), media_type="text/plain; version=0.0.4")
 
-    return RequestGuard(app, loopback_only=is_loopback(server.options.host))
+    scoring = _ScoringRoutes(app, calls)
+    return RequestGuard(scoring, loopback_only=is_loopback(server.options.host))
+
+
+# The scoring routes, matched on the raw path (percent-decoded, as FastAPI matches it).
+_V1_PREDICT = re.compile(r"/v1/models/([^/]+):predict")
+_V2_INFER = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")
+
+
+class _ScoringRoutes:
+    """The scoring routes, answered before FastAPI's routing, dependency solving and
+    middleware, which cost more CPU than scoring a small request; every other route (and the
+    OpenAPI schema, where these routes are described too) is FastAPI's. Both paths run the
+    same handlers and the same error handling."""
+
+    def __init__(self, app: FastAPI, calls: _Calls) -> None:
+        self.app = app
+        self.calls = calls
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path = scope["path"]
+            if (found := _V2_INFER.fullmatch(path)) is not None:
+                name, version = found.group(1), found.group(2)
+                handler = self.calls.v2_infer
+            elif (found := _V1_PREDICT.fullmatch(path)) is not None:
+                name, version = found.group(1), None
+                handler = self.calls.v1_predict
+            else:
+                await self.app(scope, receive, send)
+                return
+            request = Request(scope, receive)
+            try:
+                response = await handler(request, name, version)
+            except Exception as exc:  # every failure is answered, as by FastAPI's handlers
+                response = self.calls.failed(request, exc, name)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class _Calls:
@@ -105,37 +144,54 @@ class _Calls:
         return slot
 
     async def body(self, request: Request) -> Any:
-        """The request's body, parsed: read within its size and time limits, inflated when
-        gzip or deflate, JSON (or the binary tensor extension's JSON and tensors)."""
+        """The request's body, read within the server's limits and parsed."""
         options = self.server.options
-        limit = options.max_body_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise BadRequest(f"the body is {declared} bytes; the limit is {limit}", 413)
-        encoding = request.headers.get("content-encoding", "identity").strip().lower()
-        if encoding not in _ENCODINGS:
-            raise BadRequest(
-                f"the body's Content-Encoding is {encoding!r}; send it plain, gzip or deflate",
-                415,
-            )
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            async with asyncio.timeout(options.body_timeout_s):
-                async for chunk in request.stream():
-                    size += len(chunk)
-                    if size > limit:
-                        raise BadRequest(f"the body is over the limit of {limit} bytes", 413)
-                    chunks.append(chunk)
-        except TimeoutError:
-            raise BadRequest(
-                f"the body did not arrive within {options.body_timeout_s:g} s ({size} bytes came)",
-                408,
-            ) from None
-        data = b"".join(chunks)
-        if encoding != "identity":
-            data = _inflate(data, encoding, limit)
-        return parse_body(data, request.headers.get("inference-header-content-length"))
+        return await read_body(request, options.max_body_bytes, options.body_timeout_s)
+
+    async def v1_predict(self, request: Request, name: str, version: str | None) -> Response:
+        """KServe V1 ``:predict``: texts, or a tabular model's rows (V1 URLs name no
+        version: ``version`` is None)."""
+        started = time.perf_counter()
+        current = self.slot(name).current
+        body, header_id = await self.body(request), request.headers.get("x-request-id")
+        if current.kind == "tabular":
+            table = parse_v1_table(body, header_id, current)
+            return await self.answer_table(current, table, "v1", started)
+        return await self.answer(name, parse_v1(body, header_id), "v1", started)
+
+    async def v2_infer(self, request: Request, name: str, version: str | None) -> Response:
+        """Open Inference Protocol V2 ``infer``: a text tensor, or a tabular model's tensors."""
+        started = time.perf_counter()
+        current = self.slot(name, version).current
+        body, header_id = await self.body(request), request.headers.get("x-request-id")
+        if current.kind == "tabular":
+            table = parse_v2_table(body, header_id, name, current)
+            return await self.answer_table(current, table, "v2", started)
+        return await self.answer(name, parse_v2(body, header_id, name), "v2", started)
+
+    def count(self, name: str, status: int) -> None:
+        """Count an answer that is not a 200 in /metrics, under its model's name (or one
+        name for every name no model has, however many clients make up)."""
+        label = name if not name or name in self.server.slots else UNKNOWN_MODEL
+        self.server.metrics.errors.labels(label, str(status)).inc()
+
+    def failed(self, request: Request, exc: Exception, name: str) -> Response:
+        """The answer to ``exc``, raised while answering ``request`` for model ``name``,
+        counted: a small JSON body naming the problem, never a trace or a server path."""
+        if isinstance(exc, BadRequest):
+            self.count(name, exc.status)
+            # A body cut off or too slow leaves bytes unread: the connection is not reused.
+            close = {"connection": "close"} if exc.status in (408, 413) else None
+            return JSONResponse({"error": exc.message}, status_code=exc.status, headers=close)
+        if isinstance(exc, ClientDisconnect):
+            # The client left before its body came: nothing to answer, nothing to trace.
+            log.info("%s %s: the client disconnected", request.method, request.url.path)
+            self.count(name, 499)
+            return Response(status_code=499)
+        # A bug, not a client mistake: logged here in full, answered without details.
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        self.count(name, 500)
+        return _json({"error": f"the server failed: {type(exc).__name__}"}, 500)
 
     async def answer(self, name: str, parsed: Parsed, protocol: str, started: float) -> Response:
         result = await self.server.score(name, parsed.texts)
@@ -163,7 +219,7 @@ class _Calls:
         classes = model.classes if result.probabilities else ()
         answers = Predictions(result.labels, result.probabilities or None, classes)
         rows = answers.rows()
-        self.server.record(model, parsed.request_id, protocol, logged_rows(table), started, rows)
+        self.server.record(model, parsed.request_id, protocol, table, started, rows)
         if protocol == "v1":
             return _json(v1_table_response(model, answers, parsed.request_id), 200)
         response = v2_table_response(model, answers, parsed.request_id, parsed.outputs)
@@ -198,15 +254,10 @@ def _v1_routes(app: FastAPI, calls: _Calls) -> None:
             "explanations": found,
         }
 
+    # Answered by _ScoringRoutes before FastAPI; declared here for the OpenAPI schema.
     @app.post("/v1/models/{name}:predict", openapi_extra=body_schema(V1_BODY))
     async def v1_predict(name: str, request: Request) -> Response:
-        started = time.perf_counter()
-        current = calls.slot(name).current
-        body, header_id = await calls.body(request), request.headers.get("x-request-id")
-        if current.kind == "tabular":
-            table = parse_v1_table(body, header_id, current)
-            return await calls.answer_table(current, table, "v1", started)
-        return await calls.answer(name, parse_v1(body, header_id), "v1", started)
+        return await calls.v1_predict(request, name, None)
 
 
 def _labels_route(app: FastAPI, calls: _Calls) -> None:
@@ -278,16 +329,11 @@ def _v2_routes(app: FastAPI, calls: _Calls) -> None:
         calls.slot(name, version)
         return {"name": name, "ready": calls.server.ready}
 
+    # Answered by _ScoringRoutes before FastAPI; declared here for the OpenAPI schema.
     @app.post("/v2/models/{name}/infer", openapi_extra=body_schema(V2_BODY))
     @app.post("/v2/models/{name}/versions/{version}/infer", openapi_extra=body_schema(V2_BODY))
     async def v2_infer(name: str, request: Request, version: str | None = None) -> Response:
-        started = time.perf_counter()
-        current = calls.slot(name, version).current
-        body, header_id = await calls.body(request), request.headers.get("x-request-id")
-        if current.kind == "tabular":
-            table = parse_v2_table(body, header_id, name, current)
-            return await calls.answer_table(current, table, "v2", started)
-        return await calls.answer(name, parse_v2(body, header_id, name), "v2", started)
+        return await calls.v2_infer(request, name, version)
 
 
 def _v2(answer: dict[str, Any], binary: frozenset[str]) -> Response:
@@ -301,83 +347,46 @@ def _v2(answer: dict[str, Any], binary: frozenset[str]) -> Response:
     )
 
 
-def _json(value: dict[str, Any], status: int) -> JSONResponse:
+def _json(value: dict[str, Any], status: int) -> Response:
     # A response made here skips FastAPI's validation and re-encoding of the returned value,
     # which costs more than the JSON itself for a batch of predictions.
-    return JSONResponse(value, status_code=status)
+    body = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+    return Response(body, status_code=status, media_type="application/json")
 
 
-def _errors(app: FastAPI, server: ModelServer) -> None:
+def _errors(app: FastAPI, calls: _Calls) -> None:
     """Every refusal is a small JSON body naming the problem; no trace, no server path; and
     every answer that is not a 200 is counted in /metrics."""
 
-    def count(request: Request, status: int) -> None:
-        name = str(request.path_params.get("name", ""))
-        label = name if not name or name in server.slots else UNKNOWN_MODEL
-        server.metrics.errors.labels(label, str(status)).inc()
+    def name(request: Request) -> str:
+        return str(request.path_params.get("name", ""))
 
     @app.exception_handler(BadRequest)
-    async def bad_request(request: Request, exc: BadRequest) -> JSONResponse:
-        count(request, exc.status)
-        # A body cut off or too slow leaves bytes unread: the connection is not reused.
-        close = {"connection": "close"} if exc.status in (408, 413) else None
-        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=close)
+    async def bad_request(request: Request, exc: BadRequest) -> Response:
+        return calls.failed(request, exc, name(request))
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         message = {404: f"no such route: {request.method} {request.url.path}"}.get(
             exc.status_code, str(exc.detail)
         )
-        count(request, exc.status_code)
+        calls.count(name(request), exc.status_code)
         return _json({"error": message}, exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        count(request, 400)
+        calls.count(name(request), 400)
         return _json({"error": f"{where}: {first.get('msg', 'invalid request')}"}, 400)
 
     @app.exception_handler(ClientDisconnect)
-    async def gone(request: Request, _: ClientDisconnect) -> Response:
-        # The client left before its body came: nothing to answer, nothing to trace.
-        log.info("%s %s: the client disconnected", request.method, request.url.path)
-        count(request, 499)
-        return Response(status_code=499)
+    async def gone(request: Request, exc: ClientDisconnect) -> Response:
+        return calls.failed(request, exc, name(request))
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # A bug, not a client mistake: logged here in full, answered without details.
-        log.exception("%s %s failed", request.method, request.url.path)
-        count(request, 500)
-        return _json({"error": f"the server failed: {type(exc).__name__}"}, 500)
-
-
-_ENCODINGS = ("identity", "gzip", "deflate")
-
-
-def parse_body(data: bytes, header_length: str | None) -> Any:
-    """A request body as JSON, or as the binary tensor extension's JSON header and tensors
-    when ``header_length`` (its ``Inference-Header-Content-Length``) is given; either way
-    UTF-8, not nested past reading, and no text in it a lone surrogate."""
-    if header_length is not None:
-        return split_request(data, header_length)
-    return parse_json(data)
-
-
-def _inflate(data: bytes, encoding: str, limit: int) -> bytes:
-    # Inflated a bounded amount at a time: a small body that inflates past the limit (a zip
-    # bomb) is refused without ever being held whole.
-    inflater = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
-    try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise BadRequest(f"the body is not valid {encoding} data: {exc}") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise BadRequest(f"the body inflates to over the limit of {limit} bytes", 413)
-    if not inflater.eof:
-        raise BadRequest(f"the {encoding} body is cut short")
-    return out
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        return calls.failed(request, exc, name(request))
 
 
 def _version() -> str:

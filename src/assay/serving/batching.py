@@ -11,7 +11,7 @@ from typing import Any
 
 from assay.serving.loaded import LoadedModel
 
-__all__ = ["Batched", "MicroBatcher", "Scorer", "score_texts"]
+__all__ = ["INLINE_ROWS", "INLINE_S", "Batched", "MicroBatcher", "Scorer", "score_texts"]
 
 # How a batch is scored: the model, and each request's part (its texts, or its table), to
 # one answer per row and, for a classifier, one list of probabilities per row.
@@ -22,6 +22,12 @@ def score_texts(model: LoadedModel, parts: list[Any]) -> tuple[list[Any], list[l
     """A batch of text requests: their texts in one model call."""
     labels, proba = model.predict([t for part in parts for t in part])
     return list(labels), proba
+
+
+# A batch of at most INLINE_ROWS rows whose like scored within INLINE_S seconds is scored
+# on the event loop itself: handing it to a thread and back costs more than scoring it.
+INLINE_ROWS = 128
+INLINE_S = 0.015
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,11 @@ class MicroBatcher:
     a batch over ``max_batch`` starts the next batch, and one larger than ``max_batch`` is
     scored alone.
 
+    A batch of at most ``inline_rows`` rows is scored on the event loop when the model's
+    small batches have been taking at most ``inline_s`` seconds (measured as they are
+    scored, for each version anew); any other batch on a thread, so that the server goes on
+    reading requests meanwhile.
+
     Alone, a request waits at most ``max_wait_s``; under concurrency, requests that arrive
     while a batch is being scored form the next one, so batches grow with the load and
     throughput with them. The model is read once per batch: every request in a batch is
@@ -59,9 +70,16 @@ class MicroBatcher:
         max_batch: int = 128,
         max_wait_s: float = 0.002,
         score: Scorer = score_texts,
+        inline_rows: int = INLINE_ROWS,
+        inline_s: float = INLINE_S,
     ) -> None:
         self.current = current
         self.score = score
+        self.inline_rows = inline_rows
+        self.inline_s = inline_s
+        # How long the model last timed took for a small batch (a moving average), so that
+        # a quick model's small batches stay on the loop and a slow model's never do.
+        self._timed: tuple[LoadedModel, float] | None = None
         self.max_batch = max(1, max_batch)
         self.max_wait_s = max(0.0, max_wait_s)
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -111,12 +129,30 @@ class MicroBatcher:
                 rows += len(nxt.texts)
             await self._score(loop, self.current(), batch, rows)
 
+    def _quick(self, model: LoadedModel) -> bool:
+        return (
+            self._timed is not None and self._timed[0] is model and self._timed[1] <= self.inline_s
+        )
+
+    def _score_timed(
+        self, model: LoadedModel, parts: list[Any]
+    ) -> tuple[tuple[list[Any], list[list[float]]], float]:
+        started = time.perf_counter()
+        answer = self.score(model, parts)
+        return answer, time.perf_counter() - started
+
     async def _score(
         self, loop: asyncio.AbstractEventLoop, model: LoadedModel, batch: list[_Pending], rows: int
     ) -> None:
         parts = [p.texts for p in batch]
+        small = rows <= self.inline_rows
         try:
-            labels, proba = await loop.run_in_executor(None, self.score, model, parts)
+            if small and self._quick(model):
+                (labels, proba), took = self._score_timed(model, parts)
+            else:
+                (labels, proba), took = await loop.run_in_executor(
+                    None, self._score_timed, model, parts
+                )
         except Exception as exc:
             if len(batch) == 1:
                 if not batch[0].future.done():
@@ -127,6 +163,9 @@ class MicroBatcher:
             for p in batch:
                 await self._score(loop, model, [p], len(p.texts))
             return
+        if small:
+            before = self._timed[1] if self._timed and self._timed[0] is model else took
+            self._timed = (model, 0.8 * before + 0.2 * took)
         start = 0
         for p in batch:
             end = start + len(p.texts)

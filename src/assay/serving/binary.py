@@ -9,6 +9,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 
 from assay.serving.protocol import BadRequest
 
@@ -89,6 +90,19 @@ def parse_json(data: bytes) -> Any:
         BadRequest: (400) the body is not UTF-8 or not JSON, nests too deep, or holds a lone
             surrogate; the message says which.
     """
+    # orjson reads a good body several times faster, and refuses what the checks below
+    # look for but deep nesting (past 1,024 levels); whatever it refuses is read again by
+    # the standard library, which accepts or names the problem as before.
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _parse_json_named(data)
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _depth(data.decode()) > MAX_DEPTH:
+        raise BadRequest(f"the body nests deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _parse_json_named(data: bytes) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

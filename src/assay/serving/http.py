@@ -21,6 +21,7 @@ from assay.registry import resolve
 from assay.serving.app import create_app
 from assay.serving.guard import GuardedConfig
 from assay.serving.server import ModelServer, ServeOptions
+from assay.serving.tuning import tune_process
 from assay.settings import Settings
 from assay.workspace import Workspace, open_workspace
 
@@ -89,6 +90,7 @@ def serve(
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     options = dataclasses.replace(options, host=host)
+    tune_process()
     ws = open_workspace(settings, create=False)
     try:
         if workers == 1:
@@ -116,6 +118,7 @@ def serve(
 def app_from_env() -> Any:
     """The application of one worker process, from what ``serve`` left in the environment."""
     config = json.loads(os.environ[_ENV])
+    tune_process()  # a worker is a new process (spawned), tuned anew
     ws = open_workspace(Settings(**config["settings"]), create=False)
     return create_app(ModelServer(ws, config["refs"], ServeOptions(**config["options"])))
 

@@ -3,6 +3,7 @@ functions (texts on the hot path; tables of the signature's columns)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,9 +14,9 @@ from assay.registry import (
     TEXT_INPUT,
     InputColumn,
     Signature,
+    columns_from_json,
+    columns_from_rows,
     load_scorer,
-    table_from_columns,
-    table_from_rows,
     version_signature,
 )
 from assay.workspace import Workspace
@@ -23,7 +24,56 @@ from assay.workspace import Workspace
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LoadedModel", "Predictions", "load_version"]
+__all__ = ["LoadedModel", "Predictions", "Table", "load_version"]
+
+
+class Table:
+    """A checked table as the server scores it: input column name -> a NumPy array of its
+    values, in the signature's order, all of one length (no DataFrame is built unless the
+    model needs its column names). Its length is its number of rows."""
+
+    __slots__ = ("columns", "rows")
+
+    def __init__(self, columns: dict[str, Any]) -> None:
+        self.columns = columns
+        self.rows = len(next(iter(columns.values()))) if columns else 0
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def __getitem__(self, name: str) -> Any:
+        return self.columns[name]
+
+    @classmethod
+    def stacked(cls, tables: Sequence[Table]) -> Table:
+        """One table of the rows of ``tables``, in their order."""
+        import numpy as np  # noqa: PLC0415
+
+        if len(tables) == 1:
+            return tables[0]
+        names = tables[0].columns
+        return cls({name: np.concatenate([t.columns[name] for t in tables]) for name in names})
+
+    def logged(self, most: int | None = None) -> list[dict[str, Any]]:
+        """The rows as the prediction log keeps a tabular request's inputs: one
+        ``{column: value}`` each, a missing value as null (never NaN, which JSON has no
+        word for), and texts cut to ``most`` characters."""
+        names = list(self.columns)
+        values = [_plain(self.columns[name], most) for name in names]
+        return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+    def long_rows(self, most: int) -> list[int]:
+        """The rows holding a text of more than ``most`` characters."""
+        long: set[int] = set()
+        for values in self.columns.values():
+            if values.dtype.kind == "O":
+                long.update(i for i, v in enumerate(values) if isinstance(v, str) and len(v) > most)
+        return sorted(long)
+
+    def row(self, i: int) -> dict[str, Any]:
+        """Row ``i`` as ``logged`` gives it, its texts whole."""
+        return {name: _plain(values[i : i + 1], None)[0] for name, values in self.columns.items()}
+
 
 # What a model is taken to be when nothing says otherwise: what every served model was
 # before signatures, a classifier of one text column.
@@ -117,28 +167,28 @@ class LoadedModel:
         labels = [self.classes[i] for i in proba.argmax(axis=1)]
         return labels, proba.tolist()
 
-    def validate(self, columns: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+    def validate(self, columns: Mapping[str, Sequence[Any]]) -> Table:
         """The table of ``columns`` (input column name -> one JSON value per row), checked
-        against the signature; see ``assay.registry.table_from_columns``.
+        against the signature; see ``assay.registry.columns_from_json``.
 
         Raises:
             SignatureError: a column missing or unknown, a value of the wrong type, columns
                 of different lengths, no rows. The message names the column and its type.
         """
-        return table_from_columns(self._signature(), columns, model=self._ref())
+        return Table(columns_from_json(self._signature(), columns, model=self._ref()))
 
-    def validate_rows(self, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    def validate_rows(self, rows: Sequence[Mapping[str, Any]]) -> Table:
         """As ``validate``, for one ``{column: value}`` object per row.
 
         Raises:
             SignatureError: as ``validate``, or a row that is not an object or has other
                 columns (the message names the row).
         """
-        return table_from_rows(self._signature(), rows, model=self._ref())
+        return Table(columns_from_rows(self._signature(), rows, model=self._ref()))
 
-    def predict_table(self, table: pd.DataFrame) -> Predictions:
-        """Answers for ``table``, a DataFrame with the signature's columns (as ``validate``
-        builds it): labels and probabilities from a classifier, numbers from a regressor.
+    def predict_table(self, table: Table | pd.DataFrame) -> Predictions:
+        """Answers for ``table``, the signature's columns (as ``validate`` builds them, or a
+        DataFrame): labels and probabilities from a classifier, numbers from a regressor.
         A text model scores the table's ``text`` column as ``predict`` does.
 
         Raises:
@@ -150,14 +200,19 @@ class LoadedModel:
         if self.kind == "text" and self.task == "classification":
             labels, proba = self.predict([str(t) for t in table[TEXT_INPUT]])
             return Predictions(labels, proba, self.classes)
-        inputs = table[signature.columns]
+        arrays = [np.asarray(table[name]) for name in signature.columns]
+        n = len(arrays[0])
         if self.kind == "text":
-            given: Any = [str(t) for t in inputs[TEXT_INPUT]]
+            given: Any = [str(t) for t in arrays[0]]
+        elif signature.named:  # fitted on a DataFrame: it is given one, with the names
+            import pandas as pd  # noqa: PLC0415
+
+            given = pd.DataFrame(dict(zip(signature.columns, arrays, strict=True)))
         else:
-            given = inputs if signature.named else inputs.to_numpy()
+            given = np.column_stack(arrays)
         try:
             if self.task == "regression":
-                values = np.asarray(self.model.predict(given), dtype=float).reshape(len(table))
+                values = np.asarray(self.model.predict(given), dtype=float).reshape(n)
                 return Predictions(values.tolist(), None)
             scores = np.asarray(self.model.predict_proba(given), dtype=float)
         except (ValueError, TypeError) as exc:
@@ -175,6 +230,15 @@ class LoadedModel:
 
     def _ref(self) -> str:
         return f"{self.name}@{self.version}"
+
+
+def _plain(values: Any, most: int | None) -> list[Any]:
+    plain: list[Any] = values.tolist()  # NumPy scalars become Python's
+    if values.dtype.kind == "f":
+        plain = [None if math.isnan(v) else v for v in plain]
+    elif most is not None and values.dtype.kind == "O":
+        plain = [v[:most] if isinstance(v, str) else v for v in plain]
+    return plain
 
 
 def load_version(ws: Workspace, record: ModelVersionRecord) -> LoadedModel:

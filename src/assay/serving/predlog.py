@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 
 from assay.metadata import MetadataStore, PredictionRecord
 
@@ -13,14 +13,14 @@ __all__ = ["PredictionLog"]
 
 log = logging.getLogger("assay.serving")
 
-_STOP = object()
 
+class _Mark:
+    """A marker among the records: the writer writes what came before it, then sets
+    ``done``; a stop marker also ends the writer."""
 
-class _Flush:
-    """A marker in the queue: the writer writes what it holds at once, then sets ``done``."""
-
-    def __init__(self, done: threading.Event) -> None:
+    def __init__(self, done: threading.Event, *, stop: bool = False) -> None:
         self.done = done
+        self.stop = stop
 
 
 class PredictionLog:
@@ -32,6 +32,10 @@ class PredictionLog:
     When the queue is full (the database cannot keep up), ``put`` counts the record as
     dropped at once: it is called on the server's event loop, where any wait would stall
     every request in flight.
+
+    The queue is a deque the writer empties a batch at a time, with no lock taken per
+    record: a busy server's event loop holds the GIL almost all the time, and a writer
+    that had to win it back for every record (as with ``queue.Queue``) fell seconds behind.
     """
 
     def __init__(
@@ -43,11 +47,15 @@ class PredictionLog:
         flush_s: float = 0.25,
     ) -> None:
         self.store = store
-        self.batch = batch
+        self.capacity = capacity
+        self.batch = max(1, batch)
         self.flush_s = flush_s
         self.dropped = 0
         self.written = 0
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=capacity)
+        self._items: deque[PredictionRecord | _Mark] = deque()
+        self._wake = threading.Event()
+        self._marks = 0  # markers queued, and those the writer has taken
+        self._marks_taken = 0
         self._thread = threading.Thread(
             target=self._write_loop, name="assay-prediction-log", daemon=True
         )
@@ -55,10 +63,15 @@ class PredictionLog:
 
     def put(self, record: PredictionRecord) -> None:
         """Queue one answered request."""
-        try:
-            self._queue.put_nowait(record)
-        except queue.Full:
+        items = self._items
+        if len(items) >= self.capacity:
             self.dropped += 1
+            return
+        items.append(record)
+        queued = len(items)
+        # The first record opens the writer's interval; a full batch ends it.
+        if queued == 1 or queued >= self.batch:
+            self._wake.set()
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every record queued before this call is written (or dropped); False
@@ -66,48 +79,58 @@ class PredictionLog:
         if not self._thread.is_alive():
             return True  # closed: close() wrote everything
         written = threading.Event()
-        try:
-            # The queue is first in, first out: when the writer reaches this marker, every
-            # record put before it is in the batch the writer is about to write.
-            self._queue.put(_Flush(written), timeout=timeout)
-        except queue.Full:
-            return False
+        self._mark(_Mark(written))
         return written.wait(timeout)
 
     def close(self) -> None:
         """Write everything queued, then stop the writer."""
-        self._queue.put(_STOP)
-        self._thread.join()
+        if self._thread.is_alive():
+            self._mark(_Mark(threading.Event(), stop=True))
+            self._thread.join()
+
+    def _mark(self, mark: _Mark) -> None:
+        self._marks += 1
+        self._items.append(mark)
+        self._wake.set()
 
     def _write_loop(self) -> None:
         # One transaction per ``flush_s`` (or per ``batch`` records), not per request: each
-        # transaction costs the server more CPU than the records in it.
-        # A flush marker cuts the batch short: someone waits for what is queued before it.
-        stopping = False
-        while not stopping:
-            pending: list[PredictionRecord] = []
-            waiting: list[_Flush] = []
-            item = self._queue.get()
+        # transaction costs the server more CPU than the records in it. A marker cuts the
+        # interval short: someone waits for what is queued before it.
+        while True:
+            while not self._items:
+                self._wake.wait()
+                self._wake.clear()
             deadline = time.monotonic() + self.flush_s
-            while True:
-                if item is _STOP:
-                    stopping = True
-                elif isinstance(item, _Flush):
-                    waiting.append(item)
-                elif isinstance(item, PredictionRecord):
-                    pending.append(item)
+            while len(self._items) < self.batch and self._marks == self._marks_taken:
                 left = deadline - time.monotonic()
-                if stopping or waiting or len(pending) >= self.batch or left <= 0:
+                if left <= 0:
                     break
-                try:
-                    item = self._queue.get(timeout=left)
-                except queue.Empty:
-                    break
-            self._flush(pending)
-            for marker in waiting:
-                marker.done.set()
+                self._wake.wait(left)
+                self._wake.clear()
+            if self._take_batch():
+                return
 
-    def _flush(self, pending: list[PredictionRecord]) -> None:
+    def _take_batch(self) -> bool:
+        """Write the next ``batch`` records (and set the markers among them); True once the
+        stop marker is reached."""
+        items = self._items
+        taken = [items.popleft() for _ in range(min(len(items), self.batch))]
+        pending: list[PredictionRecord] = []
+        for item in taken:
+            if isinstance(item, PredictionRecord):
+                pending.append(item)
+                continue
+            self._marks_taken += 1
+            self._write(pending)
+            pending = []
+            item.done.set()
+            if item.stop:
+                return True
+        self._write(pending)
+        return False
+
+    def _write(self, pending: list[PredictionRecord]) -> None:
         if not pending:
             return
         try:

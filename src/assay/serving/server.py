@@ -16,7 +16,7 @@ from assay.metadata import PredictionRecord
 from assay.metadata.late_labels import LabelsAdded, LateLabel, store_labels, unmatched
 from assay.serving.batching import Batched, MicroBatcher
 from assay.serving.guard import is_loopback
-from assay.serving.loaded import LoadedModel
+from assay.serving.loaded import LoadedModel, Table
 from assay.serving.metrics import ServerMetrics
 from assay.serving.predlog import PredictionLog
 from assay.serving.slots import ModelSlot
@@ -156,13 +156,17 @@ class ModelServer:
         model: LoadedModel,
         request_id: str,
         protocol: str,
-        inputs: list[Any],
+        inputs: Sequence[str] | Table,
         started: float,
         rows: list[dict[str, Any]],
     ) -> None:
         """Count the answer and queue it for the prediction log: ``inputs`` its texts (or,
-        for a tabular model, its rows as ``{column: value}``), ``rows`` its answers (as
-        ``protocol.prediction_rows`` or ``Predictions.rows`` give them)."""
+        for a tabular model, its table, logged as rows ``{column: value}``), ``rows`` its
+        answers (as ``protocol.prediction_rows`` or ``Predictions.rows`` give them).
+
+        Of each text the log keeps ``log_max_chars``; beside the answer of a row that was
+        cut, the whole text's length and sha256 (of a tabular row: its JSON's).
+        """
         elapsed = time.perf_counter() - started
         version = str(model.version)
         self.metrics.latency.labels(model.name, version, protocol).observe(elapsed)
@@ -170,6 +174,20 @@ class ModelServer:
         if self.log is None:
             return
         most = self.options.log_max_chars
+        wholes: dict[int, str]
+        if isinstance(inputs, Table):
+            cut = inputs.long_rows(most)
+            logged: list[Any] = inputs.logged(most)
+            wholes = {i: json.dumps(inputs.row(i), sort_keys=True) for i in cut}
+        else:
+            wholes = {i: text for i, text in enumerate(inputs) if len(text) > most}
+            logged = [text[:most] for text in inputs] if wholes else list(inputs)
+        outputs = rows
+        if wholes:
+            outputs = list(rows)
+            for i, whole in wholes.items():
+                digest = hashlib.sha256(whole.encode("utf-8", "replace")).hexdigest()
+                outputs[i] = {**rows[i], "input_chars": len(whole), "input_sha256": digest}
         self.log.put(
             PredictionRecord(
                 request_id=request_id,
@@ -178,41 +196,10 @@ class ModelServer:
                 at=time.time(),
                 latency_ms=elapsed * 1000,
                 protocol=protocol,
-                inputs=[_logged(item, most) for item in inputs],
-                outputs=_marked(inputs, rows, most),
+                inputs=logged,
+                outputs=outputs,
             )
         )
-
-
-def _logged(item: Any, most: int) -> Any:
-    if isinstance(item, str):
-        return item if len(item) <= most else item[:most]
-    if isinstance(item, dict):  # a tabular row: its text values are cut the same way
-        return {k: _logged(v, most) for k, v in item.items()}
-    return item
-
-
-def _size(item: Any) -> int:
-    if isinstance(item, str):
-        return len(item)
-    if isinstance(item, dict):
-        return max((len(v) for v in item.values() if isinstance(v, str)), default=0)
-    return 0
-
-
-def _marked(inputs: list[Any], rows: list[dict[str, Any]], most: int) -> list[dict[str, Any]]:
-    # An input cut for the log keeps, beside its answer, what identifies the whole of it.
-    if all(_size(item) <= most for item in inputs):
-        return rows
-    marked = []
-    for item, row in zip(inputs, rows, strict=True):
-        if _size(item) <= most:
-            marked.append(row)
-            continue
-        whole = item if isinstance(item, str) else json.dumps(item, sort_keys=True)
-        digest = hashlib.sha256(whole.encode("utf-8", "replace")).hexdigest()
-        marked.append({**row, "input_chars": len(whole), "input_sha256": digest})
-    return marked
 
 
 def exposure(options: ServeOptions) -> list[str]:

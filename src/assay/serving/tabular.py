@@ -4,7 +4,6 @@ lists in the signature's order, or as objects), checked against the version's si
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,6 @@ from assay.serving.protocol import (
 __all__ = [
     "REGRESSION_OUTPUTS",
     "ParsedTable",
-    "logged_rows",
     "output_names",
     "parse_v1_table",
     "parse_v2_table",
@@ -242,17 +240,3 @@ def table_metadata(model: LoadedModel) -> dict[str, Any]:
         "outputs": outputs,
         "parameters": {**parameters, "columns": {c.name: c.type for c in model.inputs}},
     }
-
-
-def logged_rows(table: Any) -> list[dict[str, Any]]:
-    """The rows of a validated table as the prediction log keeps a tabular request's
-    inputs: one ``{column: value}`` each, a missing value as null (never NaN, which JSON
-    has no word for)."""
-    rows: list[dict[str, Any]] = table.to_dict(orient="records")
-    for row in rows:
-        for key, value in row.items():
-            if isinstance(value, float) and math.isnan(value):
-                row[key] = None
-            elif hasattr(value, "item"):  # a NumPy scalar
-                row[key] = value.item()
-    return rows

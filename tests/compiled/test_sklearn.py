@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -161,7 +162,9 @@ def test_what_does_not_compile_says_why(build: Any, message: str, corpus: Any) -
 def test_verify_names_the_text_that_differs(corpus: Any) -> None:
     model = fit(TfidfVectorizer(), LogisticRegression(max_iter=300), corpus)
     compiled = compile_model(model)
-    compiled.coef[0, 0] += 5.0  # a compiled form that no longer matches its model
+    coef = compiled.coef.copy()
+    coef[0, 0] += 5.0
+    compiled = dataclasses.replace(compiled, coef=coef)  # no longer matches its model
     first = next(t for t in corpus[0] if "00" in t.lower().split())
     with pytest.raises(CompileError, match="differs from the scikit-learn model by"):
         verify(compiled, model, [first])

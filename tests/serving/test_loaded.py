@@ -220,3 +220,19 @@ def test_a_checked_table_is_logged_as_rows_of_plain_values_with_null_for_missing
         {"rooms": 4, "area": 60.0},
     ]
     assert all(type(row["rooms"]) is int for row in rows)  # NumPy's ints are not JSON's
+
+
+def test_a_linear_model_of_numeric_columns_is_served_compiled_with_its_own_answers(
+    workspace: Workspace,
+) -> None:
+    from tests.tabularmodel import houses
+
+    assay.run(houses_model, workspace=workspace)  # plain: a scaler and a logistic regression
+    record = resolve(workspace, "houses@1")
+    loaded = load_version(workspace, record)
+    assert loaded.form == "compiled" and loaded.platform == "assay-linear"
+    frame = houses(20, seed=5)[["rooms", "area"]]
+    original = workspace.artifacts.get(record.digest, record.codec)
+    answers = loaded.predict_table(loaded.validate({c: frame[c].tolist() for c in frame}))
+    assert answers.predictions == original.predict(frame).tolist()
+    np.testing.assert_allclose(answers.probabilities, original.predict_proba(frame), rtol=1e-9)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from assay.compiled.links import LINKS, probabilities
 from assay.compiled.ngrams import NgramVocabulary
 from assay.errors import CodecError
 from assay.store import ArrayBundle
@@ -15,10 +16,6 @@ from assay.store import ArrayBundle
 __all__ = ["FORMAT", "LINKS", "CompiledTextModel", "Contributions", "Part"]
 
 FORMAT = "assay.linear-text/1"
-# How decision scores become probabilities, named after the scikit-learn estimators that
-# use them: SGDClassifier(loss="modified_huber"), one-vs-rest logistic (SGDClassifier with
-# log_loss, binary LogisticRegression), multinomial LogisticRegression.
-LINKS = ("modified_huber", "logistic_ovr", "softmax")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +78,9 @@ class CompiledTextModel:
             rows, columns, values = (np.concatenate([f[i] for f in found]) for i in range(3))
         if len(rows):
             for k, weights in enumerate(self._weights):
-                decision[:, k] += np.bincount(rows, weights=weights.take(columns) * values, minlength=n)
+                decision[:, k] += np.bincount(
+                    rows, weights=weights.take(columns) * values, minlength=n
+                )
         return decision
 
     def contributions(self, texts: Sequence[str]) -> Contributions:
@@ -97,21 +96,7 @@ class CompiledTextModel:
 
     def predict_proba(self, texts: Sequence[str]) -> Any:
         """Class probabilities, one column per class in ``classes_`` order."""
-        scores = self._decision(self._found(texts), len(texts))
-        if self.link == "softmax":
-            scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-            return scores / scores.sum(axis=1, keepdims=True)
-        if self.link == "modified_huber":
-            positive = (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
-        else:
-            positive = 1.0 / (1.0 + np.exp(-scores))
-        if positive.shape[1] == 1:
-            return np.hstack([1.0 - positive, positive])
-        total = positive.sum(axis=1, keepdims=True)
-        # All classes at zero: uniform, as scikit-learn does.
-        positive[total[:, 0] == 0.0] = 1.0
-        total[total == 0.0] = float(positive.shape[1])
-        return positive / total
+        return probabilities(self._decision(self._found(texts), len(texts)), self.link)
 
     def predict(self, texts: Sequence[str]) -> Any:
         """The class of each text with the highest decision score, as scikit-learn's predict

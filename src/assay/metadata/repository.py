@@ -102,6 +102,13 @@ class MetadataStore(
         # The head this process last committed: trusted by its next write without a re-read.
         self._memo = memo or HeadMemo()
 
+    def shared_url(self) -> str | None:
+        """The URL another process opens this database with (its password included), or
+        None for an in-memory database, which no other process can reach."""
+        if self._serialize:
+            return None
+        return self.engine.url.render_as_string(hide_password=False)
+
     def close(self) -> None:
         """Release an in-memory database; a file or server engine keeps its pool for the
         process (opening SQLite connections again costs more than a small write)."""

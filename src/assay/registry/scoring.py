@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assay.compiled import CompiledTextModel, compile_model
+from assay.compiled import CompiledTextModel, compile_linear, compile_model
 from assay.errors import CompileError
 from assay.metadata import ModelVersionRecord
 from assay.registry.versions import serving_form
@@ -19,9 +19,10 @@ def load_scorer(ws: Workspace, record: ModelVersionRecord) -> tuple[Any, str]:
 
     A version registered with a compiled serving form is loaded from it: NumPy arrays, no
     scikit-learn. Any other is decoded with its codec (skops with an explicit list of
-    trusted types for scikit-learn; nothing is unpickled), then compiled if it can be
-    (checked against the model, as at registration). Every artifact's bytes are checked
-    against their sha256 digest first.
+    trusted types for scikit-learn; nothing is unpickled), then compiled if it can be (a
+    linear text pipeline, or a linear model of numeric columns; checked against the model,
+    as at registration). Every artifact's bytes are checked against their sha256 digest
+    first.
 
     Raises:
         IntegrityError: the stored bytes no longer match their digest.
@@ -31,10 +32,12 @@ def load_scorer(ws: Workspace, record: ModelVersionRecord) -> tuple[Any, str]:
         return CompiledTextModel.from_bundle(ws.artifacts.get(form.digest, form.codec)), "compiled"
     model = ws.artifacts.get(record.digest, record.codec)
     _release_memory()
-    try:
-        return compile_model(model), "compiled"
-    except CompileError:
-        return model, "model"
+    for compile_form in (compile_model, compile_linear):
+        try:
+            return compile_form(model), "compiled"
+        except CompileError:
+            continue
+    return model, "model"
 
 
 def _release_memory() -> None:

@@ -199,7 +199,7 @@ def _task(model: Any) -> str:
         kind = getattr(tags(), "estimator_type", None)
         if kind == "regressor":
             return "regression"
-    return "classification" if hasattr(model, "classes_") else "regression"
+    return "classification" if getattr(model, "classes_", None) is not None else "regression"
 
 
 def _first_step(model: Any) -> Any:

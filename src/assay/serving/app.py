@@ -34,7 +34,6 @@ from assay.serving.protocol import (
     parse_label_body,
     parse_v1,
     parse_v2,
-    prediction_rows,
     v1_response,
     v2_metadata,
     v2_response,
@@ -195,10 +194,9 @@ class _Calls:
 
     async def answer(self, name: str, parsed: Parsed, protocol: str, started: float) -> Response:
         result = await self.server.score(name, parsed.texts)
-        rows = prediction_rows(result)
-        self.server.record(result.model, parsed.request_id, protocol, parsed.texts, started, rows)
+        self.server.record(result.model, parsed.request_id, protocol, parsed.texts, started, result)
         if protocol == "v1":
-            return _json(v1_response(result, parsed.request_id, rows), 200)
+            return _json(v1_response(result, parsed.request_id), 200)
         return _v2(v2_response(result, parsed.request_id, parsed.outputs), parsed.binary)
 
     async def answer_table(
@@ -218,8 +216,7 @@ class _Calls:
         model = result.model
         classes = model.classes if result.probabilities else ()
         answers = Predictions(result.labels, result.probabilities or None, classes)
-        rows = answers.rows()
-        self.server.record(model, parsed.request_id, protocol, table, started, rows)
+        self.server.record(model, parsed.request_id, protocol, table, started, result)
         if protocol == "v1":
             return _json(v1_table_response(model, answers, parsed.request_id), 200)
         response = v2_table_response(model, answers, parsed.request_id, parsed.outputs)

@@ -9,8 +9,9 @@ from typing import Any
 
 from starlette.requests import Request
 
-from assay.serving.binary import parse_json, split_request
+from assay.serving.binary import split_request
 from assay.serving.protocol import BadRequest
+from assay.serving.strictjson import parse_json
 
 __all__ = ["ENCODINGS", "parse_body", "read_body"]
 

@@ -21,7 +21,7 @@ from assay.registry import resolve
 from assay.serving.app import create_app
 from assay.serving.guard import GuardedConfig
 from assay.serving.server import ModelServer, ServeOptions
-from assay.serving.tuning import tune_process
+from assay.serving.tuning import freeze_loaded, tune_process
 from assay.settings import Settings
 from assay.workspace import Workspace, open_workspace
 
@@ -59,6 +59,8 @@ def _config(app: Any, options: ServeOptions, port: int, **more: Any) -> uvicorn.
         limit_concurrency=options.max_connections,
         log_level="warning",
         access_log=False,
+        # Nothing here reads the client's address: no X-Forwarded-* middleware per request.
+        proxy_headers=False,
         timeout_graceful_shutdown=30,
         **more,
     )
@@ -95,6 +97,7 @@ def serve(
     try:
         if workers == 1:
             app = create_app(ModelServer(ws, refs, options))
+            freeze_loaded()
             _Server(_config(app, options, port), on_listening).run()
             return
         for ref in refs:  # fail here, once, before the workers load the models themselves
@@ -120,7 +123,9 @@ def app_from_env() -> Any:
     config = json.loads(os.environ[_ENV])
     tune_process()  # a worker is a new process (spawned), tuned anew
     ws = open_workspace(Settings(**config["settings"]), create=False)
-    return create_app(ModelServer(ws, config["refs"], ServeOptions(**config["options"])))
+    app = create_app(ModelServer(ws, config["refs"], ServeOptions(**config["options"])))
+    freeze_loaded()
+    return app
 
 
 @contextmanager

@@ -3,7 +3,6 @@ functions (texts on the hot path; tables of the signature's columns)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,60 +18,14 @@ from assay.registry import (
     load_scorer,
     version_signature,
 )
+from assay.serving.answered import answer_rows
+from assay.serving.table import Table
 from assay.workspace import Workspace
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["LoadedModel", "Predictions", "Table", "load_version"]
-
-
-class Table:
-    """A checked table as the server scores it: input column name -> a NumPy array of its
-    values, in the signature's order, all of one length (no DataFrame is built unless the
-    model needs its column names). Its length is its number of rows."""
-
-    __slots__ = ("columns", "rows")
-
-    def __init__(self, columns: dict[str, Any]) -> None:
-        self.columns = columns
-        self.rows = len(next(iter(columns.values()))) if columns else 0
-
-    def __len__(self) -> int:
-        return self.rows
-
-    def __getitem__(self, name: str) -> Any:
-        return self.columns[name]
-
-    @classmethod
-    def stacked(cls, tables: Sequence[Table]) -> Table:
-        """One table of the rows of ``tables``, in their order."""
-        import numpy as np  # noqa: PLC0415
-
-        if len(tables) == 1:
-            return tables[0]
-        names = tables[0].columns
-        return cls({name: np.concatenate([t.columns[name] for t in tables]) for name in names})
-
-    def logged(self, most: int | None = None) -> list[dict[str, Any]]:
-        """The rows as the prediction log keeps a tabular request's inputs: one
-        ``{column: value}`` each, a missing value as null (never NaN, which JSON has no
-        word for), and texts cut to ``most`` characters."""
-        names = list(self.columns)
-        values = [_plain(self.columns[name], most) for name in names]
-        return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-
-    def long_rows(self, most: int) -> list[int]:
-        """The rows holding a text of more than ``most`` characters."""
-        long: set[int] = set()
-        for values in self.columns.values():
-            if values.dtype.kind == "O":
-                long.update(i for i, v in enumerate(values) if isinstance(v, str) and len(v) > most)
-        return sorted(long)
-
-    def row(self, i: int) -> dict[str, Any]:
-        """Row ``i`` as ``logged`` gives it, its texts whole."""
-        return {name: _plain(values[i : i + 1], None)[0] for name, values in self.columns.items()}
 
 
 # What a model is taken to be when nothing says otherwise: what every served model was
@@ -91,14 +44,9 @@ class Predictions:
     classes: tuple[str, ...] = ()
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per row, as the prediction log keeps outputs: ``{"label",
-        "probabilities": {class: p}}`` for a classifier, ``{"value": x}`` for a regressor."""
-        if self.probabilities is None:
-            return [{"value": v} for v in self.predictions]
-        return [
-            {"label": label, "probabilities": dict(zip(self.classes, row, strict=True))}
-            for label, row in zip(self.predictions, self.probabilities, strict=True)
-        ]
+        """One dict per row, as V1 answers and the prediction log keep outputs (see
+        ``answer_rows``)."""
+        return answer_rows(self.predictions, self.probabilities, self.classes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +75,11 @@ class LoadedModel:
 
     @property
     def platform(self) -> str:
-        """What answers: ``assay-linear-text`` (the compiled form) or ``sklearn``."""
-        return "assay-linear-text" if self.form == "compiled" else "sklearn"
+        """What answers: ``assay-linear-text`` or ``assay-linear`` (a compiled form of a
+        text or a tabular model) or ``sklearn``."""
+        if self.form != "compiled":
+            return "sklearn"
+        return "assay-linear" if self.kind == "tabular" else "assay-linear-text"
 
     @property
     def lineage_id(self) -> str:
@@ -200,11 +151,13 @@ class LoadedModel:
         if self.kind == "text" and self.task == "classification":
             labels, proba = self.predict([str(t) for t in table[TEXT_INPUT]])
             return Predictions(labels, proba, self.classes)
-        arrays = [np.asarray(table[name]) for name in signature.columns]
+        # A compiled linear model takes its columns in the order it was fitted on.
+        order = getattr(self.model, "columns", None) if self.form == "compiled" else None
+        arrays = [np.asarray(table[name]) for name in order or signature.columns]
         n = len(arrays[0])
         if self.kind == "text":
             given: Any = [str(t) for t in arrays[0]]
-        elif signature.named:  # fitted on a DataFrame: it is given one, with the names
+        elif signature.named and self.form != "compiled":  # given names as it was fitted
             import pandas as pd  # noqa: PLC0415
 
             given = pd.DataFrame(dict(zip(signature.columns, arrays, strict=True)))
@@ -230,15 +183,6 @@ class LoadedModel:
 
     def _ref(self) -> str:
         return f"{self.name}@{self.version}"
-
-
-def _plain(values: Any, most: int | None) -> list[Any]:
-    plain: list[Any] = values.tolist()  # NumPy scalars become Python's
-    if values.dtype.kind == "f":
-        plain = [None if math.isnan(v) else v for v in plain]
-    elif most is not None and values.dtype.kind == "O":
-        plain = [v[:most] if isinstance(v, str) else v for v in plain]
-    return plain
 
 
 def load_version(ws: Workspace, record: ModelVersionRecord) -> LoadedModel:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 __all__ = ["ServerMetrics"]
@@ -49,6 +51,28 @@ class ServerMetrics:
             ("model",),
             registry=self.registry,
         )
+
+        # Each answer's series, found once: looking a labelled series up costs more than
+        # counting in it.
+        self._answered: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        self._batched: dict[tuple[str, str], Any] = {}
+
+    def answered(self, model: str, version: str, protocol: str, seconds: float) -> None:
+        """Count one request answered (200) in ``seconds``."""
+        key = (model, version, protocol)
+        series = self._answered.get(key)
+        if series is None:
+            series = (self.latency.labels(*key), self.requests.labels(*key, "200"))
+            self._answered[key] = series
+        series[0].observe(seconds)
+        series[1].inc()
+
+    def batched(self, model: str, version: str, rows: int) -> None:
+        """Count one request scored in a model call of ``rows`` rows."""
+        series = self._batched.get((model, version))
+        if series is None:
+            series = self._batched[(model, version)] = self.batch_rows.labels(model, version)
+        series.observe(rows)
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from assay.errors import DataError
 from assay.metadata.late_labels import LateLabel, parse_labels
+from assay.serving.answered import answer_rows
 from assay.serving.batching import Batched
 
 __all__ = [
@@ -243,11 +244,7 @@ def _check_label(item: Any, where: str) -> None:
 def prediction_rows(result: Batched) -> list[dict[str, Any]]:
     """One ``{"label", "probabilities": {class: p}}`` per text: V1's predictions, and what
     the prediction log keeps whatever the protocol."""
-    classes = result.model.classes
-    return [
-        {"label": label, "probabilities": dict(zip(classes, row, strict=True))}
-        for label, row in zip(result.labels, result.probabilities, strict=True)
-    ]
+    return answer_rows(result.labels, result.probabilities, result.model.classes)
 
 
 def v1_response(

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from assay.errors import ConfigError
-from assay.metadata import PredictionRecord
 from assay.metadata.late_labels import LabelsAdded, LateLabel, store_labels, unmatched
+from assay.serving.answered import Answered
 from assay.serving.batching import Batched, MicroBatcher
 from assay.serving.guard import is_loopback
-from assay.serving.loaded import LoadedModel, Table
+from assay.serving.loaded import LoadedModel
+from assay.serving.logprocess import ProcessSink
 from assay.serving.metrics import ServerMetrics
 from assay.serving.predlog import PredictionLog
 from assay.serving.slots import ModelSlot
+from assay.serving.table import Table
 from assay.serving.tables import score_tables
 from assay.workspace import Workspace
 
@@ -50,6 +50,9 @@ class ServeOptions:
     # Of each text, the prediction log keeps this many characters (and, when it keeps
     # fewer than there were, the whole text's length and sha256).
     log_max_chars: int = 10_000
+    # The log is built and written by a process of its own (none for an in-memory store),
+    # so that the server's event loop keeps its core for requests.
+    log_process: bool = True
 
 
 MIN_TOKEN = 16
@@ -88,7 +91,7 @@ class ModelServer:
             )
             for name, slot in self.slots.items()
         }
-        self.log = PredictionLog(ws.metadata) if options.log_predictions else None
+        self.log = _prediction_log(ws, options) if options.log_predictions else None
         self._watch: asyncio.Task[None] | None = None
         self.ready = False
 
@@ -127,7 +130,7 @@ class ModelServer:
         through its batcher."""
         batchers = self.table_batchers if table else self.batchers
         result = await batchers[name].submit(texts)
-        self.metrics.batch_rows.labels(name, str(result.model.version)).observe(result.batch_rows)
+        self.metrics.batched(name, str(result.model.version), result.batch_rows)
         return result
 
     async def add_labels(self, name: str, labels: Sequence[LateLabel], *, user: str) -> LabelsAdded:
@@ -158,48 +161,38 @@ class ModelServer:
         protocol: str,
         inputs: Sequence[str] | Table,
         started: float,
-        rows: list[dict[str, Any]],
+        answers: Batched,
     ) -> None:
         """Count the answer and queue it for the prediction log: ``inputs`` its texts (or,
-        for a tabular model, its table, logged as rows ``{column: value}``), ``rows`` its
-        answers (as ``protocol.prediction_rows`` or ``Predictions.rows`` give them).
-
-        Of each text the log keeps ``log_max_chars``; beside the answer of a row that was
-        cut, the whole text's length and sha256 (of a tabular row: its JSON's).
-        """
+        for a tabular model, its table), ``answers`` what the model gave. The log's record
+        is built by the log's writer (see ``Answered.record``), not here."""
         elapsed = time.perf_counter() - started
-        version = str(model.version)
-        self.metrics.latency.labels(model.name, version, protocol).observe(elapsed)
-        self.metrics.requests.labels(model.name, version, protocol, "200").inc()
+        self.metrics.answered(model.name, str(model.version), protocol, elapsed)
         if self.log is None:
             return
-        most = self.options.log_max_chars
-        wholes: dict[int, str]
-        if isinstance(inputs, Table):
-            cut = inputs.long_rows(most)
-            logged: list[Any] = inputs.logged(most)
-            wholes = {i: json.dumps(inputs.row(i), sort_keys=True) for i in cut}
-        else:
-            wholes = {i: text for i, text in enumerate(inputs) if len(text) > most}
-            logged = [text[:most] for text in inputs] if wholes else list(inputs)
-        outputs = rows
-        if wholes:
-            outputs = list(rows)
-            for i, whole in wholes.items():
-                digest = hashlib.sha256(whole.encode("utf-8", "replace")).hexdigest()
-                outputs[i] = {**rows[i], "input_chars": len(whole), "input_sha256": digest}
+        regressor = model.task == "regression"
         self.log.put(
-            PredictionRecord(
+            Answered(
                 request_id=request_id,
                 model=model.name,
                 version=model.version,
                 at=time.time(),
                 latency_ms=elapsed * 1000,
                 protocol=protocol,
-                inputs=logged,
-                outputs=outputs,
+                inputs=inputs,
+                predictions=answers.labels,
+                probabilities=None if regressor else answers.probabilities,
+                classes=model.classes,
+                most=self.options.log_max_chars,
             )
         )
+
+
+def _prediction_log(ws: Workspace, options: ServeOptions) -> PredictionLog:
+    url = ws.metadata.shared_url() if options.log_process else None
+    if url is None:
+        return PredictionLog(ws.metadata)
+    return PredictionLog(sink=ProcessSink(url, ws.metadata))
 
 
 def exposure(options: ServeOptions) -> list[str]:

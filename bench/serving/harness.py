@@ -696,10 +696,14 @@ def probe(server: Server, batch: list[Any], classes: list[str]) -> dict[str, Any
     seconds = time.perf_counter() - started
     if status != 200:
         raise RuntimeError(f"{server.tool} probe answered {status}: {data[:300]!r}")
-    return {
+    found = {
         "first_request_s": seconds,
         "probabilities": probabilities(server, json.loads(data), classes),
     }
+    if server.tool.startswith("assay"):  # what answers: a compiled form, or the model itself
+        status, data = http_call(server.port, "GET", f"/v2/models/{server.model}")
+        found["platform"] = json.loads(data).get("platform") if status == 200 else None
+    return found
 
 
 def wait_for_quiet(limit_s: float) -> dict[str, float]:
@@ -1476,6 +1480,14 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _platform(data: dict[str, Any], tool: str) -> str | None:
+    """What answered for ``tool``, as its first probe's model metadata said."""
+    return next(
+        (j.get("platform") for j in data["jobs"] if j["tool"] == tool and j.get("platform")),
+        None,
+    )
+
+
 def render_tabular(data: dict[str, Any]) -> list[str]:
     """The tabular model's subsection: figures when assay served it, otherwise why not."""
     tab = data["info"].get("tabular") or {}
@@ -1511,7 +1523,19 @@ def render_tabular(data: dict[str, Any]) -> list[str]:
         "",
         f"`{tab.get('ref')}`: trained on synthetic data by a pipeline run"
         f" ({tab.get('artifact_bytes', 0) / 1024:.0f} KiB {tab.get('codec', '?')} artifact),"
-        " saved for MLServer as sesame is. Requests: one FP64 tensor"
+        " saved for MLServer as sesame is"
+        + (
+            f"; assay answered from `{platform}` (its `/v2/models/{TABULAR}` platform"
+            + (
+                ": the compiled linear form, checked against the scikit-learn model when"
+                " loaded; MLServer runs scikit-learn's own `predict_proba`)"
+                if platform == "assay-linear"
+                else ")"
+            )
+            if (platform := _platform(data, "assay-tabular"))
+            else ""
+        )
+        + ". Requests: one FP64 tensor"
         f' "{TABULAR_INPUT}" of shape [N, {TABULAR_COLUMNS}], the same bodies for both.'
         + (
             f" Same probabilities for {g['rows']} rows: largest difference"

@@ -97,7 +97,7 @@ def test_logged_inputs_and_outputs_read_back_as_they_were_answered(meta: Metadat
 
     from assay.metadata import PredictionRecord
 
-    inputs = ["Profit rose 5 % in Q3 – été €", {"rooms": 3, "area": None}]
+    inputs = ["Profit rose 5 % in Q3 \u2013 été €", {"rooms": 3, "area": None}]
     outputs = [
         {"label": "up", "probabilities": {"down": 0.25, "up": 0.75}},
         # What a client was answered: a NaN goes out (and is kept) as null.

@@ -1,5 +1,4 @@
-"""Linear models compiled to arrays (of texts: n-gram vectorizers too): scoring and exact
-explanations without scikit-learn."""
+"""Linear models (of texts or of numeric columns) as NumPy arrays: scored without scikit-learn."""
 
 from assay.compiled.linear import CompiledLinearModel, compile_linear
 from assay.compiled.model import FORMAT, CompiledTextModel, Contributions, Part

@@ -175,3 +175,25 @@ def test_probe_texts_are_the_same_every_time_and_use_the_vocabulary(corpus: Any)
     first, second = probe_texts(compiled), probe_texts(compiled)
     assert first == second and len(first) == 300
     assert "" in first and sum(" profit" in t.lower() for t in first) >= 1
+
+
+def test_words_kept_between_batches_and_forgotten_give_the_same_numbers(
+    corpus: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assay.compiled import ngrams
+
+    model, compiled = _sesame_like(corpus)
+    texts = corpus[0][1500:1700] + ODD
+    expected = model.predict_proba(texts)
+    # Warm: every word of the second pass was kept from the first.
+    for _ in range(2):
+        assert np.abs(compiled.predict_proba(texts) - expected).max() <= 1e-12
+    # A vocabulary that may keep only a few words forgets them all again and again.
+    monkeypatch.setattr(ngrams, "WORDS_KEPT", 50)
+    fresh = compile_model(model)
+    for start in range(0, len(texts), 20):
+        batch = texts[start : start + 20]
+        got = fresh.predict_proba(batch)
+        assert np.abs(got - model.predict_proba(batch)).max() <= 1e-12
+    chars = next(p.vocabulary for p in fresh.parts if p.vocabulary.analyzer == "char_wb")
+    assert len(chars._words.index) <= 50 + len(set(" ".join(texts[-20:]).split()))

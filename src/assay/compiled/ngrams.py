@@ -10,6 +10,7 @@ stands for anything the vocabulary never contains, so a window holding it is nev
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from itertools import chain, repeat
@@ -17,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KeyTable", "NgramVocabulary", "preprocess"]
+__all__ = ["WORDS_KEPT", "KeyTable", "NgramVocabulary", "preprocess"]
 
 _WHITE_SPACES = re.compile(r"\s\s+")
+WORDS_KEPT = 200_000  # char_wb: the words whose n-gram counts a vocabulary keeps
 _MAX_KEY = 2**63 - 1
 
 
@@ -111,6 +113,7 @@ class NgramVocabulary:
     _word_ids: dict[str, int] = field(init=False, repr=False, compare=False)
     _alphabet: Any = field(init=False, repr=False, compare=False)
     _table: KeyTable = field(init=False, repr=False, compare=False)
+    _words: _WordCounts = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         words = {u: i + 1 for i, u in enumerate(self.units)} if self.analyzer == "word" else {}
@@ -121,6 +124,7 @@ class NgramVocabulary:
         object.__setattr__(self, "_word_ids", words)
         object.__setattr__(self, "_alphabet", alphabet)
         object.__setattr__(self, "_table", KeyTable(self.keys, self.columns))
+        object.__setattr__(self, "_words", _WordCounts())
 
     @staticmethod
     def base_for(n_units: int) -> int:
@@ -141,15 +145,11 @@ class NgramVocabulary:
     def transform(self, texts: list[str]) -> tuple[Any, Any, Any]:
         """The non-zero tf-idf values of ``texts`` as (row, column, value) arrays, with rows
         in order and each row's columns ascending, as scikit-learn's transform gives them."""
-        units, lengths, rows = self._units(texts)
-        owner, key = _window_keys(
-            units, lengths, rows, self.ngram_range, self.base_for(len(self.units)),
-            whole_short=self.analyzer == "char_wb",
-        )  # fmt: skip
-        hit, column = self._table.find(key)
-        cells, counts = np.unique(owner[hit] * self.n_features + column, return_counts=True)
-        row, column = np.divmod(cells, self.n_features)
-        value = np.ones(len(cells)) if self.binary else counts.astype(np.float64)
+        if self.analyzer == "char_wb":
+            row, column, counts = self._word_counts(texts)
+        else:
+            row, column, counts = self._counts(texts)
+        value = np.ones(len(row)) if self.binary else counts.astype(np.float64)
         if self.sublinear_tf and not self.binary:
             value = np.log(value) + 1.0
         if self.idf is not None:
@@ -161,6 +161,41 @@ class NgramVocabulary:
             total[total == 0.0] = 1.0
             value = value / total[row]
         return row, column, value
+
+    def _counts(self, texts: list[str]) -> tuple[Any, Any, Any]:
+        """Row, column and count of each n-gram of ``texts`` the vocabulary holds, rows in
+        order and each row's columns ascending."""
+        units, lengths, rows = self._units(texts)
+        owner, key = _window_keys(
+            units, lengths, rows, self.ngram_range, self.base_for(len(self.units)),
+            whole_short=self.analyzer == "char_wb",
+        )  # fmt: skip
+        hit, column = self._table.find(key)
+        cells, counts = np.unique(owner[hit] * self.n_features + column, return_counts=True)
+        row, column = np.divmod(cells, self.n_features)
+        return row, column, counts
+
+    def _word_counts(self, texts: list[str]) -> tuple[Any, Any, Any]:
+        """``_counts`` for ``char_wb``, whose n-grams never leave their word: a text's
+        counts are the sum of its words', and each word's are worked out once and kept
+        (see ``_WordCounts``), so a batch costs a lookup per word, not a pass over every
+        window of every word."""
+        words = [preprocess(t, self.lowercase, self.strip_accents).split() for t in texts]
+        flat = list(chain.from_iterable(words))
+        with self._words.lock:
+            ids = self._words.ids(flat, self._counts)
+            starts, columns, counts = self._words.starts, self._words.columns, self._words.counts
+        begin = starts[ids]
+        sizes = starts[ids + 1] - begin
+        total = int(sizes.sum())
+        # Each word's entries, one after another: a run of consecutive positions per word.
+        at = np.repeat(begin - (np.cumsum(sizes) - sizes), sizes) + np.arange(total)
+        rows = np.repeat(np.repeat(np.arange(len(texts)), _lengths(words)), sizes)
+        cells = rows * self.n_features + columns.take(at)
+        # A word holding an n-gram twice counts it twice: summed by one sort of them all.
+        cells, summed = np.unique(np.repeat(cells, counts.take(at)), return_counts=True)
+        row, column = np.divmod(cells, self.n_features)
+        return row, column, summed
 
     def _units(self, texts: list[str]) -> tuple[Any, Any, Any]:
         """Every text as units: the concatenated units, each segment's length (n-grams never
@@ -191,6 +226,41 @@ class NgramVocabulary:
         # last entry is 0 and every larger code point is read there.
         table = self._alphabet
         return table[np.minimum(points, len(table) - 1)]
+
+
+class _WordCounts:
+    """The n-gram columns and counts of the words a ``char_wb`` vocabulary has seen, one
+    run per word in ``columns`` and ``counts`` from ``starts[id]`` to ``starts[id + 1]``;
+    forgotten all at once when they pass ``WORDS_KEPT`` words."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._forget()
+
+    def _forget(self) -> None:
+        self.index: dict[str, int] = {}
+        self.starts = np.zeros(1, dtype=np.int64)
+        self.columns = np.zeros(0, dtype=np.int64)
+        self.counts = np.zeros(0, dtype=np.int64)
+
+    def ids(self, words: list[str], counts_of: Any) -> Any:
+        """The ids of ``words``, learning (with ``counts_of``) those not seen before."""
+        index = self.index
+        new = [w for w in dict.fromkeys(words) if w not in index]
+        if new:
+            if len(index) + len(new) > WORDS_KEPT:
+                self._forget()
+                index = self.index
+                new = list(dict.fromkeys(words))
+            # Each word on its own, as a text of one word (preprocessing it again changes
+            # nothing), its entries in row order.
+            row, column, count = counts_of(new)
+            sizes = np.bincount(row, minlength=len(new))
+            self.starts = np.concatenate((self.starts, self.starts[-1] + np.cumsum(sizes)))
+            self.columns = np.concatenate((self.columns, column))
+            self.counts = np.concatenate((self.counts, count))
+            index.update(zip(new, range(len(index), len(index) + len(new)), strict=True))
+        return np.fromiter(map(index.__getitem__, words), np.int64, len(words))
 
 
 def _lengths(items: list[Any]) -> Any:

@@ -5,9 +5,12 @@ for requests. Without it, writing the log took about half of a busy server's tim
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import os
 import signal
+import subprocess
+import sys
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from assay.metadata import MetadataStore, open_metadata
@@ -21,34 +24,46 @@ _STOP_WAIT_S = 60.0
 
 
 class ProcessSink:
-    """Sends batches to a writer process (started here, spawned) that opens the database at
-    ``url`` itself. If that process dies, batches are written from the server's writer
-    thread into ``store`` instead, and what the process may not have written is counted
-    as dropped."""
+    """Sends batches to a writer process (started here: ``python -m
+    assay.serving.logprocess``, which imports only what writing takes, not the server)
+    that opens the database at ``url`` itself. If that process dies, batches are written
+    from the server's writer thread into ``store`` instead, and what the process may not
+    have written is counted as dropped."""
 
     def __init__(self, url: str, store: MetadataStore) -> None:
-        context = multiprocessing.get_context("spawn")
-        child_in, self._inbox = context.Pipe(duplex=False)
-        self._outbox, child_out = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_write_in_child,
-            args=(url, child_in, child_out),
-            name="assay-prediction-log",
-            daemon=True,
+        child_in, to_child = os.pipe()
+        from_child, child_out = os.pipe()
+        # The same assay as this process's, first on the child's path.
+        here = str(Path(__file__).resolve().parents[2])
+        path = os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])])
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", __name__, str(child_in), str(child_out)],
+            pass_fds=(child_in, child_out),
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": path},
+            # Its own session: Ctrl-C at a terminal reaches the server, which stops, drains
+            # its queue and then tells this process to stop once everything is written.
+            start_new_session=True,
         )
-        self._process.start()
-        child_in.close()  # the child's ends: held by the child alone from now on
-        child_out.close()
+        os.close(child_in)  # the child's ends: held by the child alone from now on
+        os.close(child_out)
+        self._inbox = Connection(to_child, readable=False)
+        self._outbox = Connection(from_child, writable=False)
         self._fallback = StoreSink(store)
         self._dead = False
         self._unsynced = 0  # records sent since the child last said what it wrote
         self._syncs = 0
         self._seen = (0, 0)  # the child's totals when it last said
 
+        try:
+            self._inbox.send(("open", url))
+        except OSError as exc:
+            self._lost(exc)
+
     @property
     def alive(self) -> bool:
         """Whether the writer process is taking the batches."""
-        return not self._dead and self._process.is_alive()
+        return not self._dead and self._process.poll() is None
 
     def write(self, items: list[Item]) -> tuple[int, int]:
         if not self._dead:
@@ -67,11 +82,12 @@ class ProcessSink:
 
     def close(self) -> tuple[int, int]:
         counts = self._ask("stop")
-        self._process.join(_STOP_WAIT_S)
-        if self._process.is_alive():
+        try:
+            self._process.wait(_STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
             log.warning("prediction log: the writer process did not stop; ending it")
-            self._process.terminate()
-            self._process.join()
+            self._process.kill()
+            self._process.wait()
         self._inbox.close()
         self._outbox.close()
         return counts
@@ -108,13 +124,15 @@ class ProcessSink:
         return lost
 
 
-def _write_in_child(url: str, inbox: Connection, outbox: Connection) -> None:
-    """The writer process: write each batch as it comes, answer each sync with its totals,
-    stop when told (or when the server is gone)."""
-    # Ctrl-C and SIGTERM reach the whole process group: the server stops, drains its queue
-    # and tells this process to stop once everything is written; until then, it goes on.
+def _write_in_child(inbox: Connection, outbox: Connection) -> None:
+    """The writer process: open the database it is told, write each batch as it comes,
+    answer each sync with its totals, stop when told (or when the server is gone)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        kind, url = inbox.recv()
+    except EOFError:
+        return
     store = open_metadata(url, create=False)
     written = dropped = 0
     try:
@@ -138,3 +156,9 @@ def _write_in_child(url: str, inbox: Connection, outbox: Connection) -> None:
                 return
     finally:
         store.close()
+
+
+if __name__ == "__main__":
+    _write_in_child(
+        Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False)
+    )

@@ -1,4 +1,5 @@
-"""Shared fixtures: a project folder with its own store, and an in-memory workspace."""
+"""Shared fixtures: a project folder with its own store, an in-memory workspace, and a store
+with the `tiny` text classifier for the model server's tests."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+import assay
 from assay import Settings
+from assay.governance import promote
 from assay.testing import memory_workspace
 from assay.workspace import Workspace, open_workspace
+from tests.textmodel import tiny
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +41,16 @@ def workspace(settings: Settings) -> Iterator[Workspace]:
     ws = open_workspace(settings)
     yield ws
     ws.close()
+
+
+@pytest.fixture
+def served(workspace: Workspace) -> Workspace:
+    """A store with the `tiny` text classifier: version 1 says "up" for profits, version 2
+    (flipped) says "down"; alias `live` points at version 1."""
+    assay.run(tiny, workspace=workspace)
+    assay.run(tiny, {"flip": True}, workspace=workspace)
+    promote(workspace, "tiny@1", "live")
+    return workspace
 
 
 @pytest.fixture

@@ -51,9 +51,9 @@ def main() -> None:
     import assay.cli  # noqa: PLC0415  (what the console script imports)
 
     phase("import assay.cli (the command line)")
-    import assay.serving.http  # noqa: F401, PLC0415
+    import assay.server.model.http  # noqa: F401, PLC0415
 
-    phase("import assay.serving.http (FastAPI, uvicorn, the server)")
+    phase("import assay.server.model.http (FastAPI, uvicorn, the server)")
     from assay.registry import resolve  # noqa: PLC0415
     from assay.serving.loaded import load_version  # noqa: PLC0415
     from assay.settings import Settings  # noqa: PLC0415

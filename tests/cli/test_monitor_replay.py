@@ -12,7 +12,7 @@ import pytest
 
 import assay
 from assay import Settings
-from assay.serving.http import serving
+from assay.server.model.http import serving
 from assay.serving.server import ModelServer, ServeOptions
 from assay.workspace import Workspace, open_workspace
 from tests.cli.conftest import Invoke

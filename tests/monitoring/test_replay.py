@@ -14,7 +14,7 @@ import assay
 from assay.errors import ConfigError, DataError
 from assay.governance import promote
 from assay.monitoring.replay import Traffic, alias_version, read_traffic, replay
-from assay.serving.http import serving
+from assay.server.model.http import serving
 from assay.serving.server import ServeOptions
 from assay.workspace import Workspace
 from tests.monitoring.phrasebank import LABELS, held_back, held_back_labels, phrasebank

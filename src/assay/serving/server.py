@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +14,6 @@ from assay.errors import ConfigError
 from assay.metadata.late_labels import LabelsAdded, LateLabel, store_labels, unmatched
 from assay.serving.answered import Answered
 from assay.serving.batching import Batched, MicroBatcher
-from assay.serving.guard import is_loopback
 from assay.serving.loaded import LoadedModel
 from assay.serving.logprocess import ProcessSink
 from assay.serving.metrics import ServerMetrics
@@ -23,7 +23,7 @@ from assay.serving.table import Table
 from assay.serving.tables import score_tables
 from assay.workspace import Workspace
 
-__all__ = ["MIN_TOKEN", "ModelServer", "ServeOptions", "check_options", "exposure"]
+__all__ = ["MIN_TOKEN", "ModelServer", "ServeOptions", "check_options", "exposure", "is_loopback"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +193,22 @@ def _prediction_log(ws: Workspace, options: ServeOptions) -> PredictionLog:
     if url is None:
         return PredictionLog(ws.metadata)
     return PredictionLog(sink=ProcessSink(url, ws.metadata))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or address, with or without a port) names this machine only:
+    ``localhost`` (and names under it), 127.0.0.0/8 or ::1."""
+    name = host.strip().lower()
+    if name.startswith("["):  # [::1]:8080
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:
+        name = name.rsplit(":", 1)[0]
+    if name in ("localhost", "localhost.") or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def exposure(options: ServeOptions) -> list[str]:

@@ -9,7 +9,7 @@ import typer
 
 from assay.cli import output
 from assay.registry import resolve
-from assay.serving.http import serve as run_server
+from assay.server.model.http import serve as run_server
 from assay.serving.server import ServeOptions, check_options, exposure
 
 __all__ = ["serve"]

@@ -21,13 +21,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from assay.errors import DataError, SignatureError
+from assay.server.model.body import read_body
+from assay.server.model.guard import RequestGuard
+from assay.server.model.openapi import LABELS_BODY, V1_BODY, V2_BODY
+from assay.server.model.openapi import body as body_schema
 from assay.serving.binary import binary_outputs
-from assay.serving.body import read_body
 from assay.serving.explain import explain
-from assay.serving.guard import RequestGuard, is_loopback
 from assay.serving.loaded import LoadedModel, Predictions
-from assay.serving.openapi import LABELS_BODY, V1_BODY, V2_BODY
-from assay.serving.openapi import body as body_schema
 from assay.serving.protocol import (
     BadRequest,
     Parsed,
@@ -38,7 +38,7 @@ from assay.serving.protocol import (
     v2_metadata,
     v2_response,
 )
-from assay.serving.server import ModelServer
+from assay.serving.server import ModelServer, is_loopback
 from assay.serving.slots import ModelSlot
 from assay.serving.tabular import (
     ParsedTable,

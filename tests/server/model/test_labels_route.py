@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from assay.errors import ConfigError
-from assay.serving.http import serving
+from assay.server.model.http import serving
 from assay.serving.server import ModelServer, ServeOptions
 from assay.workspace import Workspace
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from assay.serving.http import serving
+from assay.server.model.http import serving
 from assay.serving.server import ServeOptions
 from assay.workspace import Workspace
 from tests.waiting import wait_until

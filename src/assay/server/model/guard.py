@@ -4,33 +4,18 @@ JSON content type on every POST, and its headers within their time."""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["GuardedConfig", "RequestGuard", "TimedHttpProtocol", "is_loopback"]
+from assay.serving.server import is_loopback
+
+__all__ = ["GuardedConfig", "RequestGuard", "TimedHttpProtocol"]
 
 _Scope = dict[str, Any]
 _App = Any
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (a name or address, with or without a port) names this machine only:
-    ``localhost`` (and names under it), 127.0.0.0/8 or ::1."""
-    name = host.strip().lower()
-    if name.startswith("["):  # [::1]:8080
-        name = name[1 : name.find("]")] if "]" in name else name
-    elif name.count(":") == 1:
-        name = name.rsplit(":", 1)[0]
-    if name in ("localhost", "localhost.") or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class RequestGuard:

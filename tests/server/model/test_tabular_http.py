@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import assay
-from assay.serving.http import serving
+from assay.server.model.http import serving
 from assay.serving.server import ServeOptions
 from assay.workspace import Workspace
 from tests.tabularmodel import houses, houses_model

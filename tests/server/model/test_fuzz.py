@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import assay
 from assay import Settings
 from assay.governance import promote
-from assay.serving.http import serving
+from assay.server.model.http import serving
 from assay.serving.server import ServeOptions
 from assay.workspace import open_workspace
 from tests.textmodel import tiny

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 
 import assay
 from assay import Settings
-from assay.serving.http import serving
+from assay.server.model.http import serving
 from assay.serving.server import ServeOptions
 from assay.workspace import Workspace, open_workspace
 from tests.textmodel import tiny

@@ -18,8 +18,8 @@ import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
+from assay.server.model.http import serving
 from assay.serving import score_csv
-from assay.serving.http import serving
 from assay.serving.server import ServeOptions
 from assay.workspace import Workspace
 

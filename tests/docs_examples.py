@@ -26,6 +26,8 @@ import typer.core
 # Typer vendors Click (0.29 and later); these are the errors its parser raises.
 from typer._click import exceptions as click_errors
 
+from assay.cli.app import HOISTED
+
 __all__ = [
     "PAGES",
     "ROOT",
@@ -182,6 +184,8 @@ def scan(root: typer.core.TyperGroup, words: list[str]) -> Scan:
         if word.startswith("-") and word != "-":
             name = word.split("=", 1)[0]
             takes_value = _option(command, name)
+            if takes_value is None and name in HOISTED:  # the root's, after any command
+                takes_value = _option(root, name)
             if takes_value is None:
                 result.problems.append(f"'{' '.join(result.path)}' has no option {name}")
             elif takes_value and "=" not in word:

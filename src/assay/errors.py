@@ -24,6 +24,7 @@ with ``exit_code``; it never shows a traceback for an ``AssayError``.
     │   ├── PolicyError           a policy or model-card file is malformed
     │   └── GovernanceError       a refused state change: failed gates, missing approval
     │       └── PermissionDenied  the acting user lacks the role (or is the author)
+    ├── AuthenticationError       a credential is missing, malformed, unknown, expired or revoked
     ├── CompileError              a model has no array form (unsupported parts, or it differs)
     ├── AuditError                the audit chain, its key or its checkpoints are unusable
     │   └── TamperedError         a record differs from what the audit chain sealed
@@ -39,6 +40,7 @@ __all__ = [
     "ArtifactNotFoundError",
     "AssayError",
     "AuditError",
+    "AuthenticationError",
     "GovernanceError",
     "PermissionDenied",
     "PolicyError",
@@ -164,6 +166,13 @@ class GovernanceError(RegistryError):
 
 class PermissionDenied(GovernanceError):
     """Raised when the acting user lacks the role for a change, or may not approve their own."""
+
+
+class AuthenticationError(AssayError):
+    """Raised when a request's credential does not establish who is acting: missing,
+    malformed, unknown, expired or revoked. Nothing is done on its behalf."""
+
+    exit_code = 3
 
 
 class CompileError(AssayError):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["Settings", "default_audit_home", "default_user"]
+__all__ = ["Settings", "default_audit_home", "default_config_home", "default_user"]
 
 STORE_DIR = ".assay"
 
@@ -29,6 +29,12 @@ class Settings:
             gives each chain its own log in ``audit_home/checkpoints``. Apart from the store.
         audit_home: the folder of the default keyring and checkpoint logs:
             ``$XDG_STATE_HOME/assay`` (``~/.local/state/assay``) unless given.
+        server_url: a team server to work through instead of the store (``ASSAY_SERVER_URL``
+            or ``--server``); empty: the store itself.
+        server_token: the credential to present to it (``ASSAY_TOKEN``); empty: the one
+            ``assay login`` kept for that server in ``config_home``.
+        config_home: the folder of the user's assay configuration (``assay login``'s
+            credentials): ``$XDG_CONFIG_HOME/assay`` (``~/.config/assay``) unless given.
     """
 
     db_url: str
@@ -37,6 +43,9 @@ class Settings:
     audit_key: str = ""
     audit_checkpoints: str = ""
     audit_home: str = ""
+    server_url: str = ""
+    server_token: str = field(default="", repr=False)
+    config_home: str = ""
 
     def __post_init__(self) -> None:
         # Keys and checkpoints are found by the chain they belong to (its key id and first
@@ -44,6 +53,8 @@ class Settings:
         # none of them lives inside the store it protects.
         if not self.audit_home:
             object.__setattr__(self, "audit_home", str(default_audit_home(os.environ)))
+        if not self.config_home:
+            object.__setattr__(self, "config_home", str(default_config_home(os.environ)))
 
     @classmethod
     def for_project(cls, project_dir: str | Path, *, user: str | None = None) -> Settings:
@@ -54,6 +65,15 @@ class Settings:
             artifact_root=str(root / "artifacts"),
             user=user or default_user({}),
         )
+
+    def with_server(self, url: str | None) -> Settings:
+        """The same settings, working through the team server at ``url`` (None: unchanged)."""
+        return replace(self, server_url=url.strip().rstrip("/")) if url else self
+
+    def here(self) -> Settings:
+        """The same settings on the store itself, never through a team server (what the
+        server itself and its administration use)."""
+        return replace(self, server_url="", server_token="")
 
     def as_user(self, user: str) -> Settings:
         """The same store, acting as ``user``."""
@@ -67,7 +87,8 @@ class Settings:
         """Project defaults overridden by ``ASSAY_DB_URL``, ``ASSAY_ARTIFACT_ROOT``,
         ``ASSAY_USER``, ``ASSAY_AUDIT_DIR`` (one key and one checkpoint log in that folder)
         or ``ASSAY_AUDIT_KEY`` and ``ASSAY_AUDIT_CHECKPOINTS`` one by one; ``XDG_STATE_HOME``
-        moves the default keyring and checkpoint logs.
+        moves the default keyring and checkpoint logs; ``ASSAY_SERVER_URL`` and
+        ``ASSAY_TOKEN`` point at a team server, ``XDG_CONFIG_HOME`` moves the configuration.
 
         The project folder is ``project_dir`` when given, else ``ASSAY_HOME``, else the
         current directory.
@@ -85,6 +106,9 @@ class Settings:
             audit_checkpoints=env.get("ASSAY_AUDIT_CHECKPOINTS")
             or (str(folder / "checkpoints.jsonl") if folder else ""),
             audit_home=str(default_audit_home(env)),
+            server_url=env.get("ASSAY_SERVER_URL", "").strip().rstrip("/"),
+            server_token=env.get("ASSAY_TOKEN", "").strip(),
+            config_home=str(default_config_home(env)),
         )
 
     def audit_key_location(self) -> str:
@@ -102,6 +126,12 @@ def default_audit_home(env: Mapping[str, str]) -> Path:
     """The folder of the default audit keyring and checkpoints: ``$XDG_STATE_HOME/assay``."""
     state = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local/state")
     return Path(state) / "assay"
+
+
+def default_config_home(env: Mapping[str, str]) -> Path:
+    """The folder of the user's assay configuration: ``$XDG_CONFIG_HOME/assay``."""
+    config = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return Path(config) / "assay"
 
 
 def default_user(env: Mapping[str, str]) -> str:

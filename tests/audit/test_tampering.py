@@ -20,7 +20,14 @@ from assay import Settings, pipeline, step
 from assay.audit import verify_chain
 from assay.chain import TABLES
 from assay.errors import TamperedError
-from assay.governance import grant, promote, request_promotion, review
+from assay.governance import (
+    grant,
+    issue_token,
+    promote,
+    request_promotion,
+    review,
+    revoke_token,
+)
 from assay.metadata import AlertDraft, RetrainRecord, WindowRecord
 from assay.metadata import schema as t
 from assay.workspace import Workspace, open_workspace
@@ -40,7 +47,8 @@ def read_folder(folder: Path) -> None:
 def _build(root: Path) -> Settings:
     # Every table the chain records gets rows: two runs of the governed toy (toy@1 promoted
     # to production after a review, toy@2 failing its gates), a run reading a folder, an
-    # alert raised and closed, and a retraining started and finished.
+    # alert raised and closed, a retraining started and finished, and two tokens (one
+    # revoked).
     settings = dataclasses.replace(
         Settings.for_project(root / "project", user="alice"), audit_home=str(root / "state")
     )
@@ -63,6 +71,8 @@ def _build(root: Path) -> Settings:
             RetrainRecord("toy", "alert", {"alert": alert.id}, "alice")
         )
         alice.metadata.finish_retrain(started.id, status="unchanged", outcome={"why": "same"})
+        issue_token(alice, "bob", "approver", note="for the review")
+        revoke_token(alice, issue_token(alice, "alice", "admin").record.id)
     finally:
         alice.close()
     return settings
@@ -130,6 +140,8 @@ SEALED = {
     "gate_verdicts": ["passed", "policy_digest", "results", "policy", "run_id",
                       "execution_id", "created_by", "created_at"],
     "role_grants": ["granted_by", "granted_at"],
+    "api_tokens": ["user", "role", "secret_sha256", "note", "created_by", "created_at",
+                   "expires_at", "revoked_by", "revoked_at"],
     "model_aliases": ["version", "moved_by", "moved_at"],
     "alias_moves": ["version", "previous", "moved_by", "reason", "request_id", "moved_at"],
     "promotion_requests": ["name", "version", "alias", "required", "comment", "requested_by",

@@ -46,6 +46,8 @@ def test_evidence_of_the_production_version(ws: Workspace) -> None:
     [request] = compliant["approvals"]
     assert request["status"] == "done" and request["requested_by"] == "alice"
     assert [(r["reviewer"], r["decision"]) for r in request["reviews"]] == [("bob", "approve")]
+    # On a local store bob named himself: the report says so, not that he was verified.
+    assert request["reviews"][0]["identified"].startswith("declared")
     audit = compliant["audit"]
     assert audit["ok"] is True and audit["head"]["seq"] == audit["events"]
     actions = [e["action"] for e in audit["model_events"]]

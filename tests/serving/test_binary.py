@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 import tritonclient.http as triton
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from assay.serving.binary import (
@@ -22,13 +21,8 @@ from assay.serving.binary import (
     split_request,
 )
 from assay.serving.protocol import BadRequest
+from tests.serving.refusals import PROPERTIES, refused
 
-PROPERTIES = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,  # the same cases on every run: a failure can be replayed
-    suppress_health_check=list(HealthCheck),
-)
 NUMPY = {
     "BOOL": np.bool_,
     "UINT8": np.uint8,
@@ -63,16 +57,6 @@ def text_input(raw: bytes, shape: Any = None, **more: Any) -> dict[str, Any]:
         "parameters": {"binary_data_size": len(raw)},
         **more,
     }
-
-
-def refused(call: Callable[[], Any]) -> BadRequest | None:
-    """What ``call`` raised, when a BadRequest; None when it returned. Anything else raised
-    fails the test."""
-    try:
-        call()
-    except BadRequest as exc:
-        return exc
-    return None
 
 
 def refusal(body: bytes, header: str | None) -> str:

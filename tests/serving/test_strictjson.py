@@ -4,32 +4,15 @@ surrogates; the fast reader and the standard library agree on everything else.""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from assay.serving.protocol import BadRequest
 from assay.serving.strictjson import MAX_DEPTH, check_text, parse_json, unencodable
-
-PROPERTIES = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,  # the same cases on every run: a failure can be replayed
-    suppress_health_check=list(HealthCheck),
-)
-
-
-def refused(call: Callable[[], Any]) -> BadRequest | None:
-    """What ``call`` raised, when a BadRequest; None when it returned. Anything else raised
-    fails the test."""
-    try:
-        call()
-    except BadRequest as exc:
-        return exc
-    return None
+from tests.serving.refusals import PROPERTIES, refused
 
 
 def test_parse_json_reads_json_and_keeps_surrogate_pairs() -> None:

@@ -40,6 +40,8 @@ class SealedEvent:
     payload: dict[str, Any]
     state: str | None = None
     """The digest of the governance state as of this event (None: it seals none)."""
+    via: dict[str, str] | None = None
+    """How the actor's identity was established (None: declared, as on a laptop)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ def parse_body(body: str) -> dict[str, Any] | None:
 def sealed(event: AuditEventRecord) -> SealedEvent:
     """What ``event``'s body seals (an unreadable body seals nothing: an empty payload)."""
     body = parse_body(event.body) or {}
-    payload, state = body.get("payload"), body.get("state")
+    payload, state, via = body.get("payload"), body.get("state"), body.get("via")
     return SealedEvent(
         seq=event.seq,
         at=float(body.get("at") or 0),
@@ -76,6 +78,7 @@ def sealed(event: AuditEventRecord) -> SealedEvent:
         subject=str(body.get("subject") or ""),
         payload=payload if isinstance(payload, dict) else {},
         state=state if isinstance(state, str) and state else None,
+        via={str(k): str(v) for k, v in via.items()} if isinstance(via, dict) else None,
     )
 
 

@@ -247,6 +247,26 @@ def _role(p: Projection, ev: SealedEvent) -> None:
     p.put("role_grants", key, ev.seq, values)
 
 
+_TOKEN = {
+    "user": "user",
+    "role": "role",
+    "secret_sha256": "secret_sha256",
+    "note": "note",
+    "created_at": "created_at",
+    "expires_at": "expires_at",
+}
+
+
+def _token(p: Projection, ev: SealedEvent) -> None:
+    key = (ev.subject.removeprefix("token:"),)
+    if ev.action == "token.revoked":
+        values = {"revoked_by": ev.actor} | _sealed(ev.payload, {"revoked_at": "revoked_at"})
+    else:
+        values = {"created_by": ev.actor, "revoked_by": None, "revoked_at": None}
+        values |= _sealed(ev.payload, _TOKEN)
+    p.put("api_tokens", key, ev.seq, values)
+
+
 def _alias_moved(p: Projection, ev: SealedEvent) -> None:
     group = _model_alias(ev.subject)
     payload = ev.payload
@@ -339,6 +359,8 @@ _HANDLERS: dict[str, Callable[[Projection, SealedEvent], None]] = {
     "gate.verdict": _verdict,
     "role.granted": _role,
     "role.revoked": _role,
+    "token.created": _token,
+    "token.revoked": _token,
     "alias.moved": _alias_moved,
     "promotion.requested": _requested,
     "promotion.approved": _reviewed,

@@ -10,7 +10,7 @@ from assay.chain.projection import Projection, project
 from assay.chain.tables import Difference, differences
 from assay.errors import TamperedError
 from assay.metadata.head import TAMPER_HINT
-from assay.metadata.state import STATE_TABLES, state_digest
+from assay.metadata.state import EMPTY_TABLE, STATE_TABLES, state_digest
 from assay.workspace import Workspace
 
 __all__ = ["changed_tables", "check_state", "table_differences"]
@@ -33,7 +33,7 @@ def changed_tables(
     if state_digest(kept) != sealed_state:
         return None
     now = ws.metadata.governance_state(tables)
-    return [name for name in tables if now.get(name) != kept.get(name)]
+    return [name for name in tables if now.get(name) != kept.get(name, EMPTY_TABLE)]
 
 
 def check_state(ws: Workspace, tables: Sequence[str] = STATE_TABLES) -> None:

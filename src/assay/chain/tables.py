@@ -47,6 +47,7 @@ TABLES: dict[str, Table] = {
     "model_versions": Table(("name", "version"), "created_at", view=_versions),
     "gate_verdicts": Table(("name", "version"), "created_at", numbered=True),
     "role_grants": Table(("user", "role"), "granted_at"),
+    "api_tokens": Table(("id",), "created_at"),
     "model_aliases": Table(("name", "alias"), "moved_at"),
     "alias_moves": Table(("name", "alias"), "moved_at", numbered=True),
     "promotion_requests": Table(("id",), "requested_at"),

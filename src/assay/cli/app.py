@@ -19,6 +19,7 @@ from assay.cli.commands import (
     deploy,
     governance,
     lineage,
+    login,
     models,
     monitor,
     predict,
@@ -29,6 +30,7 @@ from assay.cli.commands import (
     serve,
     store,
     sweep,
+    team,
     watch,
 )
 from assay.errors import AssayError
@@ -36,7 +38,38 @@ from assay.errors import AssayError
 if TYPE_CHECKING:
     from typer._click.core import Command
 
-__all__ = ["build_app", "build_command", "main"]
+__all__ = ["HOISTED", "build_app", "build_command", "main"]
+
+HOISTED = ("--server",)
+"""Options of the root command that may follow any sub-command."""
+
+
+def _hoisted(args: list[str]) -> list[str]:
+    """``args`` with ``--server URL`` moved to the front, wherever it was written (before a
+    ``--``), so that it is the root's option for every command."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg in HOISTED and i + 1 < len(args):
+            front.extend(args[i : i + 2])
+            i += 2
+            continue
+        hoisted = any(arg.startswith(f"{name}=") for name in HOISTED)
+        (front if hoisted else rest).append(arg)
+        i += 1
+    return front + rest
+
+
+class _Root(TyperGroup):
+    """The root command, which takes ``--server URL`` after any sub-command as well."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        return super().parse_args(ctx, _hoisted(args))
 
 
 def build_app() -> typer.Typer:
@@ -48,6 +81,7 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         add_completion=False,
+        cls=_Root,
     )
 
     @app.callback()
@@ -61,8 +95,17 @@ def build_app() -> typer.Typer:
                 help="Project folder whose .assay/ holds the store (default: current folder).",
             ),
         ] = None,
+        server: Annotated[
+            str | None,
+            typer.Option(
+                "--server",
+                envvar="ASSAY_SERVER_URL",
+                help="Work through this team server instead of the store (`assay login` "
+                "first); may follow any command.",
+            ),
+        ] = None,
     ) -> None:
-        ctx.obj = output.build_settings(home)
+        ctx.obj = output.build_settings(home).with_server(server)
 
     app.command("init")(store.init)
     app.command("run")(run.run)
@@ -71,6 +114,10 @@ def build_app() -> typer.Typer:
     app.command("predict")(predict.predict)
     app.command("serve")(serve.serve)
     app.command("reproduce")(reproduce.reproduce)
+    app.command("server")(team.server)
+    app.command("login")(login.login)
+    app.command("logout")(login.logout)
+    app.add_typer(team.tokens, name="tokens", help="API tokens of the team server.")
     app.command("report")(report.report)
     app.add_typer(runs.app, name="runs", help="List and inspect pipeline runs.")
     app.add_typer(artifacts.app, name="artifacts", help="Inspect stored artifacts.")

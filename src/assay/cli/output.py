@@ -11,11 +11,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from assay.errors import StoreNotFoundError
+from assay.client import LocalTeam, Team, connect
+from assay.errors import ConfigError, StoreNotFoundError
 from assay.settings import Settings
 from assay.workspace import Workspace, open_workspace
 
@@ -33,6 +35,7 @@ __all__ = [
     "opened",
     "print_json",
     "table",
+    "team",
     "when",
 ]
 
@@ -128,7 +131,19 @@ def opened(
 ) -> Iterator[Workspace]:
     """The workspace of ``settings``, closed when the block ends; created when missing
     unless ``create`` is false (then see :func:`existing`); ``new_chain`` lets it begin a
-    new audit chain over artifacts that belong to a lost one."""
+    new audit chain over artifacts that belong to a lost one.
+
+    Raises:
+        ConfigError: the settings name a team server, and this command does not work
+            through one.
+    """
+    if settings.server_url:
+        raise ConfigError(
+            "this command works on the store itself, not through the team server at "
+            f"{settings.server_url} (yet)",
+            hint="drop --server (unset ASSAY_SERVER_URL) to use the store here; through a "
+            "server work the models' history and promotions, users, tokens and audit verify",
+        )
     try:
         ws = open_workspace(settings, create=create, new_chain=new_chain)
     except StoreNotFoundError as exc:
@@ -143,6 +158,18 @@ def existing(settings: Settings) -> contextlib.AbstractContextManager[Workspace]
     """The workspace of ``settings`` for a command that only reads: a missing store is an
     error (``StoreNotFoundError``) and nothing is created."""
     return opened(settings, create=False)
+
+
+@contextlib.contextmanager
+def team(settings: Settings, *, create: bool = True) -> Iterator[Team]:
+    """The team's store: through the server the settings name, else the store here
+    (created when missing unless ``create`` is false)."""
+    if settings.server_url:
+        with connect(settings) as remote:
+            yield remote
+        return
+    with opened(settings, create=create) as ws:
+        yield LocalTeam(ws)
 
 
 _NO_STORE_HINT = (

@@ -23,6 +23,7 @@ from assay.workspace import Workspace
 
 __all__ = [
     "GATED_ALIASES",
+    "UNSET",
     "alias_at",
     "approvals_needed",
     "history",
@@ -36,6 +37,13 @@ __all__ = [
 
 GATED_ALIASES = ("staging", "production")
 """Aliases a version may only take after passing its gates."""
+
+
+class Unset:
+    """The type of ``UNSET``: no expectation given."""
+
+
+UNSET = Unset()
 
 
 def latest_verdict(ws: Workspace, version: ModelVersionRecord) -> GateVerdictRecord | None:
@@ -194,7 +202,13 @@ def _trainer(ws: Workspace, version: ModelVersionRecord) -> str:
 
 
 def promote(
-    ws: Workspace, ref: str, alias: str, reason: str = "", *, automatic: bool = False
+    ws: Workspace,
+    ref: str,
+    alias: str,
+    reason: str = "",
+    *,
+    automatic: bool = False,
+    expected: int | Unset | None = UNSET,
 ) -> AliasMoveRecord:
     """Point ``alias`` at ``ref``: ``staging`` and ``production`` need passed gates, and
     aliases the policy names (``production`` always) need an approved request.
@@ -205,9 +219,12 @@ def promote(
     the version the alias holds now, which a person approved: a candidate's own run cannot
     waive four eyes by itself. The reason then starts with ``automatic:``.
 
+    ``expected``: the version the caller saw the alias hold (None: none); when it holds
+    another now, nothing moves (a move from a stale page).
+
     Raises:
         GovernanceError: gates failed or never ran, no approved request (or, automatic, the
-            policies do not allow it), or the alias moved meanwhile.
+            policies do not allow it), or the alias moved meanwhile (or since ``expected``).
     """
     check_alias(alias)
     require(ws, "developer", "move aliases", reads=STATE_TABLES)
@@ -215,6 +232,8 @@ def promote(
     verdict = _require_passed(ws, version, alias) if alias in GATED_ALIASES else None
     verdict = verdict or latest_verdict(ws, version)
     current = ws.metadata.alias_version(version.name, alias)
+    if not isinstance(expected, Unset) and current != expected:
+        raise _moved_since(ws, version.name, alias, expected)
     request_id = None
     if approvals_needed(verdict, alias):
         if not automatic:
@@ -252,6 +271,21 @@ def _allows_automatic(
         if alias not in approval.get("automatic", []):
             return False
     return True
+
+
+def _moved_since(ws: Workspace, name: str, alias: str, expected: int | None) -> GovernanceError:
+    last = history(ws, name, alias)
+    seen = f"{name}@{expected}" if expected is not None else "nothing"
+    if not last:
+        return GovernanceError(f"{name}@{alias} is not set, not {seen} as expected")
+    move = last[-1]
+    now = f"{name}@{move.version}" if move.version is not None else "nothing"
+    when = datetime.fromtimestamp(move.moved_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return GovernanceError(
+        f"{name}@{alias} points at {now} now, not {seen}: {move.moved_by} moved it at {when}"
+        + (f" ({move.reason})" if move.reason else ""),
+        hint="look at the model again and decide on what it holds now",
+    )
 
 
 def rollback(

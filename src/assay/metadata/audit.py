@@ -109,11 +109,18 @@ class AuditEventRecord:
 
 
 def event_body(
-    seq: int, at: float, actor: str, entry: AuditEntry, prev: str, state: str | None = None
+    seq: int,
+    at: float,
+    actor: str,
+    entry: AuditEntry,
+    prev: str,
+    state: str | None = None,
+    via: Mapping[str, str] | None = None,
 ) -> str:  # the text that is hashed and signed
     """The canonical JSON an event's hash covers; ``state`` is the digest of the
-    governance state as of the event (see :mod:`assay.metadata.state`)."""
-    body = {
+    governance state as of the event (see :mod:`assay.metadata.state`), ``via`` how the
+    actor's identity was established (absent: declared)."""
+    body: dict[str, Any] = {
         "seq": seq,
         "at": at,
         "actor": actor,
@@ -124,11 +131,17 @@ def event_body(
     }
     if state is not None:
         body["state"] = state
+    if via:
+        body["via"] = dict(via)
     return canonical_json(body)
 
 
 def append_audit(
-    conn: sa.Connection, actor: str, entries: Sequence[AuditEntry], sealer: Sealer | None
+    conn: sa.Connection,
+    actor: str,
+    entries: Sequence[AuditEntry],
+    sealer: Sealer | None,
+    via: Mapping[str, str] | None = None,
 ) -> None:
     """Append ``entries`` to the chain inside ``conn``'s transaction.
 
@@ -169,7 +182,7 @@ def append_audit(
     rows = []
     for entry in entries:
         seq += 1
-        body = event_body(seq, now, actor, entry, prev, state)
+        body = event_body(seq, now, actor, entry, prev, state, via)
         digest = sha256_hex(body.encode())
         signature = sealer.sign(digest) if sealer else None
         key_id = sealer.key_id if sealer else None

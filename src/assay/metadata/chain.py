@@ -24,6 +24,7 @@ SEALED_TABLES = (
     "model_versions",
     "gate_verdicts",
     "role_grants",
+    "api_tokens",
     "model_aliases",
     "alias_moves",
     "promotion_requests",
@@ -63,6 +64,34 @@ class ChainRecords:
         """Stored audit events with ``seq > after``, in order."""
         with self._read() as conn:
             return read_events(conn, after, limit)
+
+    def audit_page(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        actor: str | None = None,
+        action: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[AuditEventRecord]:
+        """Up to ``limit`` stored events with ``seq > after``, in order, of ``actor``, of
+        ``action`` (``promotion.`` and the like: a prefix when it ends with a dot), in
+        [``since``, ``until``)."""
+        e = t.audit_events
+        q = sa.select(e).where(e.c.seq > after).order_by(e.c.seq).limit(limit)
+        if actor is not None:
+            q = q.where(e.c.actor == actor)
+        if action is not None:
+            q = q.where(
+                e.c.action.startswith(action) if action.endswith(".") else e.c.action == action
+            )
+        if since is not None:
+            q = q.where(e.c.at >= since)
+        if until is not None:
+            q = q.where(e.c.at < until)
+        with self._read() as conn:
+            return [AuditEventRecord(**dict(r)) for r in conn.execute(q).mappings()]
 
     def audit_events_about(
         self, subjects: Sequence[str], actions: Sequence[str] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -33,6 +34,7 @@ from assay.metadata.records import (
 from assay.metadata.retrains import RetrainRecords
 from assay.metadata.rows import asdict
 from assay.metadata.search import Filter, Order, compile_filter, order_by
+from assay.metadata.tokens import TokenRecords
 from assay.metadata.writes import (
     insert_metrics,
     merge_params,
@@ -78,6 +80,7 @@ class MetadataStore(
     MonitoringRecords,
     RetrainRecords,
     ChainRecords,
+    TokenRecords,
 ):
     """Reads and writes metadata records; each write method is one transaction."""
 
@@ -91,8 +94,10 @@ class MetadataStore(
         memo: HeadMemo | None = None,
     ) -> None:
         self.engine = engine
-        # Who the audit log names for changes that carry no user of their own.
+        # Who the audit log names for changes that carry no user of their own, and how that
+        # identity was established (None: declared).
         self.actor = actor or default_user(os.environ)
+        self.via: dict[str, str] | None = None
         self.sealer = sealer
         self._writer = engine.execution_options(assay_write=True)
         # An in-memory SQLite database is one connection; threads must take turns on it.
@@ -164,7 +169,17 @@ class MetadataStore(
         self, conn: sa.Connection, entries: Sequence[AuditEntry], actor: str | None = None
     ) -> None:
         """Append ``entries`` to the audit chain inside the write transaction ``conn``."""
-        append_audit(conn, actor or self.actor, entries, self.sealer)
+        append_audit(conn, actor or self.actor, entries, self.sealer, self.via)
+
+    def acting(self, actor: str, via: Mapping[str, str] | None = None) -> MetadataStore:
+        """The same store (its connections, lock and head shared) whose changes the audit
+        log attributes to ``actor``, identified as ``via`` says (how the team server knew
+        who it was: ``{"kind": "token", "id": ...}``, an OpenID Connect issuer and subject;
+        None: declared, as on a laptop)."""
+        view = copy.copy(self)
+        view.actor = actor
+        view.via = dict(via) if via else None
+        return view
 
     # -- runs -------------------------------------------------------------------------
 
@@ -253,10 +268,12 @@ class MetadataStore(
         experiment: str | None = None,
         where: Filter | None = None,
         order: Sequence[Order] = (),
+        offset: int = 0,
     ) -> list[RunRecord]:
-        """Runs matching the filters, in ``order`` and then newest first."""
+        """Runs matching the filters, in ``order`` and then newest first (``offset`` of
+        them skipped)."""
         q = _matching(sa.select(t.runs), pipeline, experiment, where)
-        q = q.order_by(*order_by(order)).limit(limit)
+        q = q.order_by(*order_by(order)).limit(limit).offset(offset or None)
         with self._searching() as conn:
             return [rec.run(r) for r in conn.execute(q).mappings()]
 

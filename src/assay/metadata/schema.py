@@ -7,6 +7,7 @@ import sqlalchemy as sa
 __all__ = [
     "SCHEMA_REVISION",
     "alerts",
+    "api_tokens",
     "alias_moves",
     "artifacts",
     "audit_events",
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 # The Alembic head this code reads and writes; a test checks it against the migrations.
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 
 metadata = sa.MetaData()
 
@@ -232,6 +233,23 @@ role_grants = sa.Table(
     sa.Column("role", sa.String(16), primary_key=True),
     sa.Column("granted_by", sa.String(200), nullable=False),
     sa.Column("granted_at", sa.Float, nullable=False),
+)
+
+# API tokens of the team server: only a digest of each secret is kept.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("user", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("revoked_by", sa.String(200), nullable=True),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Index("ix_api_tokens_user", "user"),
 )
 
 # The audit chain: each event's body (canonical JSON) names the previous event's hash.

@@ -108,10 +108,12 @@ def compile_filter(node: Filter) -> sa.ColumnElement[bool]:
 
 
 def order_by(orders: Sequence[Order]) -> list[sa.ColumnElement[Any]]:
-    """ORDER BY terms; the newest run first breaks ties."""
+    """ORDER BY terms; the newest run first breaks ties, then the id (so that pages of a
+    listing never repeat or skip a run started at the same moment as another)."""
     terms: list[sa.ColumnElement[Any]] = []
     for o in orders:
         field = _field(o.scope, o.name, "number" if o.scope == "metrics" else "")
         terms.append((field.desc() if o.descending else field.asc()).nulls_last())
     terms.append(t.runs.c.started_at.desc())
+    terms.append(t.runs.c.id.asc())
     return terms

@@ -23,6 +23,7 @@ from assay.metadata.head import TAMPER_HINT, Verifier, sealed_head, state_digest
 
 __all__ = [
     "ACTION_TABLES",
+    "EMPTY_TABLE",
     "LOCKED_KEY",
     "STATE_TABLES",
     "lock_state",
@@ -33,6 +34,7 @@ __all__ = [
 
 STATE_TABLES = (
     "role_grants",
+    "api_tokens",
     "model_versions",
     "gate_verdicts",
     "promotion_requests",
@@ -40,12 +42,19 @@ STATE_TABLES = (
     "model_aliases",
     "alias_moves",
 )
-"""The tables whose digests the chain seals: who may act, what is registered, what passed
-its gates, what was asked for and approved, and where every alias points and pointed."""
+"""The tables whose digests the chain seals: who may act (and with which credentials), what
+is registered, what passed its gates, what was asked for and approved, and where every
+alias points and pointed."""
+
+EMPTY_TABLE = hashlib.sha256().hexdigest()
+"""The digest of a table with no rows: what a chain that began before a state table
+existed (and so keeps no digest for it) expects of that table."""
 
 ACTION_TABLES: dict[str, tuple[str, ...]] = {
     "role.granted": ("role_grants",),
     "role.revoked": ("role_grants",),
+    "token.created": ("api_tokens",),
+    "token.revoked": ("api_tokens",),
     "model.registered": ("model_versions",),
     "model.archived": ("model_versions",),
     "model.restored": ("model_versions",),
@@ -108,7 +117,7 @@ def lock_state(conn: sa.Connection, tables: Iterable[str], verifier: Verifier | 
         conn.exec_driver_sql(f"LOCK TABLE {', '.join(names)} IN EXCLUSIVE MODE")
     if head.sealed is not None:
         for name in names:
-            if table_digest(conn, name) != head.kept.get(name):
+            if table_digest(conn, name) != head.kept.get(name, EMPTY_TABLE):
                 raise TamperedError(
                     f"table {name} differs from what audit event {head.seq} sealed: it was "
                     "changed outside assay, and nothing more is written over it",

@@ -10,7 +10,8 @@ from dataclasses import asdict
 from typing import Any
 
 from assay.audit import verify_chain
-from assay.governance import latest_verdict
+from assay.chain import sealed
+from assay.governance import identity, latest_verdict
 from assay.lineage import upstream
 from assay.metadata import (
     AuditEventRecord,
@@ -54,6 +55,7 @@ def build_evidence(ws: Workspace, ref: str, *, verify_audit: bool = True) -> dic
     executions = ws.metadata.executions(run.id)
     events = ws.metadata.events_of([e.id for e in executions])
     verdict = latest_verdict(ws, version)
+    identified = _identified(ws, version)
     aliases = [a.alias for a in ws.metadata.aliases(version.name) if a.version == version.version]
     metrics: dict[str, Any] = version.info.get("metrics") or {}
     return {
@@ -91,7 +93,10 @@ def build_evidence(ws: Workspace, ref: str, *, verify_audit: bool = True) -> dic
                     "requested_by": r.requested_by,
                     "requested_at": r.requested_at,
                     "comment": r.comment,
-                    "reviews": [asdict(v) for v in r.reviews],
+                    "reviews": [
+                        {**asdict(v), "identified": identified.get((r.id, v.reviewer))}
+                        for v in r.reviews
+                    ],
                 }
                 for r in ws.metadata.requests(version.name, version.version)
             ],
@@ -157,6 +162,21 @@ def _audit(ws: Workspace, version: ModelVersionRecord, verify: bool) -> dict[str
             "problems": [],
         }
     return {**found, "model_events": [_brief(e) for e in events if _concerns(e, version)]}
+
+
+def _identified(ws: Workspace, version: ModelVersionRecord) -> dict[tuple[str, str], str]:
+    """How each reviewer of the version's requests was identified, by (request, reviewer),
+    as the sealed review events say: by a token (its id), by OpenID Connect (issuer and
+    subject), as a laptop server's local admin, or declared (a local store)."""
+    subject = f"model:{version.name}@{version.version}"
+    found: dict[tuple[str, str], str] = {}
+    for event in ws.metadata.audit_events_about(
+        [subject], ["promotion.approved", "promotion.rejected"]
+    ):
+        sealed_event = sealed(event)
+        request = str(sealed_event.payload.get("request") or "")
+        found[(request, sealed_event.actor)] = identity(sealed_event.via)
+    return found
 
 
 def _concerns(event: AuditEventRecord, version: ModelVersionRecord) -> bool:

@@ -47,9 +47,10 @@ def search_runs(
     order_by: str | None = None,
     limit: int | None = None,
     pipeline: str | None = None,
+    offset: int = 0,
 ) -> RunPage:
-    """:func:`find_runs` for a listing: with how many runs match in all, the shown runs'
-    last metrics, and the fields the search names.
+    """:func:`find_runs` for a listing (from the ``offset``-th match): with how many runs
+    match in all, the shown runs' last metrics, and the fields the search names.
 
     Raises:
         ParameterError: a malformed filter or order, or a metric no run has logged.
@@ -57,9 +58,11 @@ def search_runs(
     """
     condition = parse_where(where) if where else None
     order = parse_order(order_by) if order_by else []
-    runs = _find(ws, condition, order, experiment=experiment, limit=limit, pipeline=pipeline)
-    total = len(runs)
-    if limit is not None and total >= limit:  # the limit may have cut some off
+    runs = _find(
+        ws, condition, order, experiment=experiment, limit=limit, pipeline=pipeline, offset=offset
+    )
+    total = offset + len(runs)
+    if (limit is not None and len(runs) >= limit) or (offset and not runs):  # some cut off
         total = ws.metadata.count_runs(pipeline=pipeline, experiment=experiment, where=condition)
     named = [(c.scope, c.name) for c in _conditions(condition)]
     named += [(o.scope, o.name) for o in order]
@@ -96,11 +99,17 @@ def _find(
     experiment: str | None,
     limit: int | None,
     pipeline: str | None,
+    offset: int = 0,
 ) -> list[RunRecord]:
     runs = ws.metadata.list_runs(
-        limit=limit, pipeline=pipeline, experiment=experiment, where=condition, order=order
+        limit=limit,
+        pipeline=pipeline,
+        experiment=experiment,
+        where=condition,
+        order=order,
+        offset=offset,
     )
-    if runs:
+    if runs or offset:
         return runs
     if experiment and experiment not in {name for name, _, _ in ws.metadata.experiments()}:
         known = ", ".join(name for name, _, _ in ws.metadata.experiments()) or "none yet"

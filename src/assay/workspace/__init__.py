@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from assay.anchor import Anchor, FileSealer
@@ -22,6 +23,27 @@ class Workspace:
     artifacts: ArtifactStore
     user: str
     anchor: Anchor
+    ceiling: str | None = None
+    """The one role this workspace may act with (a token's), beside reading; None: every
+    role its user holds."""
+    granted: frozenset[str] | None = None
+    """Roles an identity provider vouches for, for this session only, beside those granted
+    in the store; None when no provider identified the user (then the first user of an empty
+    store may claim it)."""
+
+    def acting(
+        self,
+        user: str,
+        via: Mapping[str, str] | None = None,
+        ceiling: str | None = None,
+        granted: frozenset[str] | None = None,
+    ) -> Workspace:
+        """The same store, acting as ``user`` (identified as ``via`` says, see
+        ``MetadataStore.acting``) with at most the role ``ceiling``, and the roles
+        ``granted`` by an identity provider."""
+        return Workspace(
+            self.metadata.acting(user, via), self.artifacts, user, self.anchor, ceiling, granted
+        )
 
     def close(self) -> None:
         """Release database connections."""

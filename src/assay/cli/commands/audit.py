@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from assay.audit import export_events, start_chain, verify_chain
+from assay.audit import export_events, start_chain
 from assay.cli import output
 from assay.errors import AuditError
 
@@ -30,24 +30,29 @@ def verify(
     against the checkpoints kept outside the store, the registry against the chain, and
     the bytes of every artifact it names. The key and the checkpoints are found by the
     chain's key id, wherever the store is. Exits 1 at the first broken link."""
-    with output.existing(ctx.obj) as ws:
-        report = verify_chain(ws, artifacts=not no_artifacts)
+    with output.team(ctx.obj, create=False) as team:
+        report = team.verify(artifacts=not no_artifacts)
+    problems = [
+        f"event {p['seq']}: {p['message']}" if p["seq"] is not None else str(p["message"])
+        for p in report["problems"]
+    ]
     if as_json:
-        output.print_json(report.to_dict())
+        output.print_json(report)
     else:
+        head = report["head"]
         output.console().print(
-            f"{report.events} events, head {report.head_seq} {report.head_hash[:16]}, "
-            f"key {report.key_id or '(none yet)'}, {report.checkpoints} checkpoints "
-            f"(latest {report.checkpoint_seq}), "
-            f"{report.artifacts} artifacts re-hashed"
+            f"{report['events']} events, head {head['seq']} {head['hash'][:16]}, "
+            f"key {report['key_id'] or '(none yet)'}, {report['checkpoints']} checkpoints "
+            f"(latest {report['checkpoint_seq']}), "
+            f"{report['artifacts_checked']} artifacts re-hashed"
         )
-        for problem in report.problems[:20]:
-            output.console().print(f"  broken: {output.escape(str(problem))}")
-        if len(report.problems) > 20:
-            output.console().print(f"  ... and {len(report.problems) - 20} more")
-    if not report.ok:
+        for problem in problems[:20]:
+            output.console().print(f"  broken: {output.escape(problem)}")
+        if len(problems) > 20:
+            output.console().print(f"  ... and {len(problems) - 20} more")
+    if not report["ok"]:
         raise AuditError(
-            f"the audit chain is broken: {report.problems[0]}",
+            f"the audit chain is broken: {problems[0]}",
             hint="the store was changed outside assay; restore it from a backup and "
             "compare with `assay audit export`",
         )

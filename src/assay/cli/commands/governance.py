@@ -9,20 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from assay.cli import output
-from assay.governance import (
-    ROLES,
-    alias_at,
-    grant,
-    history,
-    latest_verdict,
-    parse_when,
-    promote,
-    request_promotion,
-    review,
-    revoke,
-    rollback,
-)
-from assay.metadata import ModelVersionRecord
+from assay.client import Team
+from assay.governance import ROLES, Identified, identity, latest_verdict, parse_when
+from assay.metadata import AliasMoveRecord, ModelVersionRecord
 from assay.registry import recorded_signature, resolve
 
 __all__ = ["users"]
@@ -132,27 +121,39 @@ def history_cmd(
     who put it there".
     """
     moment = parse_when(at) if at else None
-    with output.existing(ctx.obj) as ws:
+    with output.team(ctx.obj, create=False) as team:
+        moves, ids = team.history(name, alias, at)
         if moment is not None and alias is not None:
-            move = alias_at(ws, name, alias, moment)
-            approvers = _approvers(ws, move.request_id) if move and move.request_id else []
+            move = moves[-1] if moves and moves[-1].version is not None else None
+            approvers = _approvers(team, move.request_id, name) if move and move.request_id else []
             if as_json:
                 output.print_json(
-                    {"at": moment, "move": asdict(move) if move else None, "approved_by": approvers}
+                    {
+                        "at": moment,
+                        "move": _move_json(move, ids) if move else None,
+                        "approved_by": approvers,
+                        "approvals": [
+                            _approval(ids, move.request_id, who) for who in approvers if move
+                        ],
+                    }
                 )
                 return
             if move is None:
                 output.console().print(f"{name}@{alias} pointed at no version at {at}")
             else:
+                approved = ", ".join(
+                    f"{who} [{identity(ids.review(move.request_id or '', who))}]"
+                    for who in approvers
+                )
                 output.console().print(
                     f"{name}@{alias} was version {move.version} at {at}: moved there "
-                    f"{output.when(move.moved_at)} by {move.moved_by} ({move.reason})"
-                    + (f", approved by {', '.join(approvers)}" if approvers else "")
+                    f"{output.when(move.moved_at)} by {move.moved_by} "
+                    f"[{identity(ids.move(move))}] ({move.reason})"
+                    + (f", approved by {approved}" if approved else "")
                 )
             return
-        moves = history(ws, name, alias, moment)
     if as_json:
-        output.print_json([asdict(m) for m in moves])
+        output.print_json([_move_json(m, ids) for m in moves])
         return
     rows = [
         (
@@ -161,17 +162,28 @@ def history_cmd(
             m.previous or "",
             m.version or "removed",
             m.moved_by,
+            identity(ids.move(m)),
             m.reason,
         )
         for m in moves
     ]
     output.console().print(
-        output.table(None, ["when", "alias", "from", "to", "by", "reason"], rows)
+        output.table(None, ["when", "alias", "from", "to", "by", "identified as", "reason"], rows)
     )
 
 
-def _approvers(ws: Any, request_id: str) -> list[str]:
-    request = ws.metadata.get_request(request_id)
+def _move_json(move: AliasMoveRecord, ids: Identified) -> dict[str, Any]:
+    via = ids.move(move)
+    return {**asdict(move), "via": via, "identified": identity(via)}
+
+
+def _approval(ids: Identified, request_id: str | None, reviewer: str) -> dict[str, Any]:
+    via = ids.review(request_id or "", reviewer)
+    return {"reviewer": reviewer, "via": via, "identified": identity(via)}
+
+
+def _approvers(team: Team, request_id: str, name: str) -> list[str]:
+    request = team.request(request_id, name)
     return [r.reviewer for r in request.reviews if r.decision == "approve"]
 
 
@@ -182,8 +194,8 @@ def request_promotion_cmd(
     comment: Annotated[str, typer.Option("--comment", help="Why.")] = "",
 ) -> None:
     """Ask approvers to let a version take an alias (it must have passed its gates)."""
-    with output.opened(ctx.obj) as ws:
-        request = request_promotion(ws, ref, to, comment)
+    with output.team(ctx.obj) as team:
+        request = team.request_promotion(ref, to, comment)
     output.console().print(
         f"requested {request.name}@{request.version} -> {request.alias} "
         f"(request {request.id[:12]}, needs {request.required} approval(s))"
@@ -211,8 +223,8 @@ def reject(
 
 
 def _review(ctx: typer.Context, ref: str, alias: str, comment: str, *, approve: bool) -> None:
-    with output.opened(ctx.obj) as ws:
-        request = review(ws, ref, approve=approve, comment=comment, alias=alias)
+    with output.team(ctx.obj) as team:
+        request = team.review(ref, alias, comment, approve=approve)
     done = sum(r.decision == "approve" for r in request.reviews)
     output.console().print(
         f"{'approved' if approve else 'rejected'} {request.name}@{request.version} -> "
@@ -228,8 +240,8 @@ def promote_cmd(
 ) -> None:
     """Point an alias at a version: staging and production need passed gates, production an
     approved request."""
-    with output.opened(ctx.obj) as ws:
-        move = promote(ws, ref, to, reason)
+    with output.team(ctx.obj) as team:
+        move = team.promote(ref, to, reason)
     output.console().print(
         f"{move.name}@{move.alias}: {move.previous or 'none'} -> {move.version} "
         f"(by {move.moved_by})"
@@ -243,8 +255,8 @@ def rollback_cmd(
     reason: Annotated[str, typer.Option("--reason", help="Why (required).")] = "",
 ) -> None:
     """Point an alias back at the version it held before."""
-    with output.opened(ctx.obj) as ws:
-        move = rollback(ws, name, alias, reason)
+    with output.team(ctx.obj) as team:
+        move = team.rollback(name, alias, reason)
     output.console().print(
         f"{move.name}@{move.alias}: {move.previous} -> {move.version} "
         f"(rolled back by {move.moved_by})"
@@ -258,8 +270,8 @@ def grant_cmd(
     role: Annotated[str, typer.Argument(help=f"One of: {', '.join(ROLES)}.")],
 ) -> None:
     """Grant a role (admins only; the first user of a store is its admin)."""
-    with output.opened(ctx.obj) as ws:
-        done = grant(ws, user, role)
+    with output.team(ctx.obj) as team:
+        done = team.grant(user, role)
     output.console().print(f"{user} {'now holds' if done else 'already held'} {role}")
 
 
@@ -270,16 +282,16 @@ def revoke_cmd(
     role: Annotated[str, typer.Argument(help="Role to take away.")],
 ) -> None:
     """Take a role away (admins only)."""
-    with output.opened(ctx.obj) as ws:
-        done = revoke(ws, user, role)
+    with output.team(ctx.obj) as team:
+        done = team.revoke(user, role)
     output.console().print(f"{user} {'no longer holds' if done else 'did not hold'} {role}")
 
 
 @users.command("list")
 def list_users(ctx: typer.Context, as_json: _Json = False) -> None:
     """Every user with a role, and who granted it."""
-    with output.existing(ctx.obj) as ws:
-        grants = ws.metadata.role_grants()
+    with output.team(ctx.obj, create=False) as team:
+        grants = team.grants()
     if as_json:
         output.print_json([asdict(g) for g in grants])
         return

@@ -5,12 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -18,6 +14,7 @@ from uvicorn.supervisors import Multiprocess
 
 from assay.errors import ConfigError
 from assay.registry import resolve
+from assay.server.lifecycle import GracefulServer, in_thread
 from assay.server.model.app import create_app
 from assay.server.model.guard import GuardedConfig
 from assay.serving.server import ModelServer, ServeOptions
@@ -28,26 +25,6 @@ from assay.workspace import Workspace, open_workspace
 __all__ = ["app_from_env", "serve", "serving"]
 
 _ENV = "ASSAY_SERVE_CONFIG"
-
-
-class _Server(uvicorn.Server):
-    def __init__(
-        self, config: uvicorn.Config, on_listening: Callable[[int], None] | None = None
-    ) -> None:
-        super().__init__(config)
-        self._on_listening = on_listening
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started and self._on_listening is not None:
-            self._on_listening(self.servers[0].sockets[0].getsockname()[1])
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        # A stop that was asked for (SIGTERM, Ctrl-C) shuts down gracefully and exits 0,
-        # instead of uvicorn's re-raising the signal afterwards; a second one forces it.
-        if self.should_exit:
-            self.force_exit = True
-        self.should_exit = True
 
 
 def _config(app: Any, options: ServeOptions, port: int, **more: Any) -> uvicorn.Config:
@@ -98,7 +75,7 @@ def serve(
         if workers == 1:
             app = create_app(ModelServer(ws, refs, options))
             freeze_loaded()
-            _Server(_config(app, options, port), on_listening).run()
+            GracefulServer(_config(app, options, port), on_listening).run()
             return
         for ref in refs:  # fail here, once, before the workers load the models themselves
             resolve(ws, ref)
@@ -136,17 +113,5 @@ def serving(
     Leaving the block shuts it down as SIGTERM would (queued work and the log finished)."""
     options = dataclasses.replace(options, host=host)
     server = ModelServer(ws, refs, options)
-    http = uvicorn.Server(_config(create_app(server), options, 0))
-    thread = threading.Thread(target=http.run, name="assay-serve", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not http.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise ConfigError("the model server did not start")
-        time.sleep(0.01)
-    port = http.servers[0].sockets[0].getsockname()[1]
-    try:
+    with in_thread(_config(create_app(server), options, 0), "model server") as port:
         yield f"http://{host}:{port}", server
-    finally:
-        http.should_exit = True
-        thread.join(timeout=60)

@@ -1,0 +1,8 @@
+"""Working through a team server: the credential ``assay login`` keeps, and what the
+command line asks of the team's store, answered alike by the store here or by a server."""
+
+from assay.client.credentials import Credential, forget, load, save
+from assay.client.remote import Remote, connect
+from assay.client.team import LocalTeam, Team
+
+__all__ = ["Credential", "LocalTeam", "Remote", "Team", "connect", "forget", "load", "save"]

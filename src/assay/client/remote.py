@@ -1,0 +1,223 @@
+"""A team server seen from the command line: each call one request under ``/api/v1`` with
+the user's credential, each refusal raised as the ``AssayError`` the store would have raised
+locally (so the CLI prints and exits the same), each answer as the store's own records."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+
+from assay import errors
+from assay.client.credentials import load
+from assay.errors import AssayError, AuthenticationError, ConfigError
+from assay.governance import Identified
+from assay.metadata import AliasMoveRecord as AliasMove
+from assay.metadata import PromotionRequestRecord as PromotionRequest
+from assay.metadata import RoleGrant
+from assay.metadata.tokens import TokenRecord
+from assay.registry.versions import parse_ref
+from assay.settings import Settings
+
+__all__ = ["Remote", "connect"]
+
+T = TypeVar("T")
+
+_BY_STATUS: dict[int, type[AssayError]] = {
+    401: AuthenticationError,
+    403: errors.PermissionDenied,
+    404: errors.RecordNotFoundError,
+    409: errors.GovernanceError,
+}
+
+
+def _error(answer: httpx.Response) -> AssayError:
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    message = str(body.get("error") or f"the server answered {answer.status_code}")
+    hint = body.get("hint")
+    kind = getattr(errors, str(body.get("kind", "")), None)
+    if (
+        not (isinstance(kind, type) and issubclass(kind, AssayError))
+        or kind is errors.StepFailedError
+    ):
+        kind = _BY_STATUS.get(answer.status_code, AssayError)
+    return kind(message, hint=str(hint) if hint else None)
+
+
+def _as(kind: type[T], value: Any) -> T:
+    try:
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        raise AssayError(
+            f"the server's answer is not a {kind.__name__}: {exc.errors()[0]['msg']}",
+            hint="the server and this client may be different assay versions",
+        ) from exc
+
+
+class Remote:
+    """The team server at ``url``, called with ``token`` (None: no credential, which only a
+    laptop server with local authentication accepts)."""
+
+    def __init__(self, url: str, token: str | None, *, timeout: float = 60.0) -> None:
+        self.url = url
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=f"{url}/api/v1", headers=headers, timeout=timeout)
+
+    def __enter__(self) -> Remote:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._http.close()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Any:
+        """The JSON answer to ``method path``.
+
+        Raises:
+            AssayError: the server refused (as the class it named), or could not be reached.
+        """
+        try:
+            answer = self._http.request(
+                method,
+                path,
+                params={k: v for k, v in (params or {}).items() if v is not None},
+                json=body,
+            )
+        except httpx.HTTPError as exc:
+            raise ConfigError(
+                f"the team server at {self.url} cannot be reached: {exc}",
+                hint="check --server / ASSAY_SERVER_URL and that `assay server` runs there",
+            ) from exc
+        if answer.status_code >= 400:
+            raise _error(answer)
+        return answer.json()
+
+    def whoami(self) -> dict[str, Any]:
+        """Who the credential stands for, how, and the roles held."""
+        found: dict[str, Any] = self.call("GET", "/whoami")
+        return found
+
+    def versions(self, name: str | None, *, archived: bool) -> list[dict[str, Any]]:
+        """Model versions as ``models list --json`` shows them."""
+        found = self.call("GET", "/models", params={"name": name, "archived": archived})
+        return list(found["versions"])
+
+    def version_number(self, ref: str) -> tuple[str, int]:
+        """The model and version number ``ref`` (NAME@VERSION, @ALIAS, @latest) names."""
+        parsed = parse_ref(ref)
+        if parsed.version is not None:
+            return parsed.name, parsed.version
+        at = ref.partition("@")[2] or "latest"
+        found = self.call("GET", f"/models/{parsed.name}/versions/{at}")
+        return parsed.name, int(found["version"])
+
+    def history(
+        self, name: str, alias: str | None, at: str | None
+    ) -> tuple[list[AliasMove], Identified]:
+        """Moves of the model's aliases (or one), oldest first, up to ``at``, and how each
+        mover and reviewer was identified."""
+        found = self.call("GET", f"/models/{name}/history", params={"alias": alias, "at": at})
+        return _as(list[AliasMove], found["moves"]), _as(Identified, found["identified"])
+
+    def request(self, request_id: str, name: str) -> PromotionRequest:
+        """One promotion request of model ``name``."""
+        found = self.call("GET", "/promotions", params={"name": name})
+        requests = _as(list[PromotionRequest], found["requests"])
+        for r in requests:
+            if r.id == request_id:
+                return r
+        raise errors.RecordNotFoundError(f"no promotion request {request_id}")
+
+    def request_promotion(self, ref: str, alias: str, comment: str) -> PromotionRequest:
+        """Ask for the version ``ref`` to take ``alias``."""
+        name, version = self.version_number(ref)
+        body = {"version": version, "alias": alias, "comment": comment}
+        return _as(PromotionRequest, self.call("POST", f"/models/{name}/promotions", body=body))
+
+    def review(self, ref: str, alias: str, comment: str, *, approve: bool) -> PromotionRequest:
+        """Approve or reject the open request of ``ref`` for ``alias``."""
+        name, version = self.version_number(ref)
+        verb = "approve" if approve else "reject"
+        path = f"/models/{name}/versions/{version}/promotions/{alias}/{verb}"
+        return _as(PromotionRequest, self.call("POST", path, body={"comment": comment}))
+
+    def promote(self, ref: str, alias: str, reason: str) -> AliasMove:
+        """Point ``alias`` at the version ``ref``."""
+        name, version = self.version_number(ref)
+        body = {"version": version, "reason": reason}
+        return _as(AliasMove, self.call("POST", f"/models/{name}/aliases/{alias}", body=body))
+
+    def rollback(self, name: str, alias: str, reason: str) -> AliasMove:
+        """Point ``alias`` back at the version it held before."""
+        path = f"/models/{name}/aliases/{alias}/rollback"
+        return _as(AliasMove, self.call("POST", path, body={"reason": reason}))
+
+    def grants(self) -> list[RoleGrant]:
+        """Every role grant."""
+        return _as(list[RoleGrant], self.call("GET", "/users")["grants"])
+
+    def grant(self, user: str, role: str) -> bool:
+        """Grant ``role`` to ``user``; False when they held it."""
+        return bool(self.call("POST", f"/users/{user}/roles", body={"role": role})["granted"])
+
+    def revoke(self, user: str, role: str) -> bool:
+        """Take ``role`` from ``user``; False when they did not hold it."""
+        return bool(self.call("DELETE", f"/users/{user}/roles/{role}")["revoked"])
+
+    def verify(self, *, artifacts: bool) -> dict[str, Any]:
+        """The server's check of the whole audit chain, as ``audit verify --json`` prints."""
+        found: dict[str, Any] = self.call("GET", "/audit/verify", params={"artifacts": artifacts})
+        return found
+
+    def tokens(self, user: str | None, *, every: bool) -> list[TokenRecord]:
+        """Tokens, as ``tokens list`` lists them (no digests: those stay on the server)."""
+        found = self.call("GET", "/tokens", params={"user": user, "every": every})["tokens"]
+        return _as(list[TokenRecord], [{**t, "secret_sha256": ""} for t in found])
+
+    def issue_token(
+        self, user: str | None, role: str, days: float, note: str
+    ) -> tuple[TokenRecord, str]:
+        """A new token: its record and the token, shown once."""
+        body = {"user": user, "role": role, "days": days, "note": note}
+        found = self.call("POST", "/tokens", body=body)
+        token = str(found.pop("token"))
+        return _as(TokenRecord, {**found, "secret_sha256": ""}), token
+
+    def revoke_token(self, token_id: str) -> TokenRecord:
+        """Revoke a token."""
+        found = self.call("DELETE", f"/tokens/{token_id}")
+        return _as(TokenRecord, {**found, "secret_sha256": ""})
+
+
+def connect(settings: Settings) -> Remote:
+    """The server ``settings.server_url`` names, with ``ASSAY_TOKEN`` or else the credential
+    ``assay login`` kept for it (none: only a laptop server's local authentication answers).
+
+    Raises:
+        AuthenticationError: the kept credential has expired.
+    """
+    token = settings.server_token
+    if not token:
+        kept = load(settings.config_home, settings.server_url)
+        if kept is not None and kept.expired():
+            raise AuthenticationError(
+                f"your credential for {settings.server_url} has expired",
+                hint=f"log in again: `assay login --server {settings.server_url}`",
+            )
+        token = kept.token if kept is not None else ""
+    return Remote(settings.server_url, token or None)

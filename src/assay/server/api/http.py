@@ -1,0 +1,53 @@
+"""Running the team server on a socket, in the foreground or in a background thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+
+from assay.errors import ConfigError
+from assay.server.api.app import TeamOptions, TeamServer, create_app
+from assay.server.lifecycle import GracefulServer, in_thread
+from assay.workspace import Workspace
+
+__all__ = ["serve_team", "team_serving"]
+
+
+def _config(app: Any, options: TeamOptions, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=options.host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=30,
+        limit_concurrency=1000,
+        timeout_keep_alive=5,
+    )
+
+
+def serve_team(
+    ws: Workspace, options: TeamOptions, on_listening: Callable[[int], None] | None = None
+) -> None:
+    """Serve the API over ``ws`` until SIGINT or SIGTERM (requests in flight finished).
+
+    Raises:
+        ConfigError: no authentication on an address beyond loopback, or a bad port.
+    """
+    if not 0 <= options.port <= 65535:
+        raise ConfigError(f"port {options.port} is out of range", hint="use 1 to 65535")
+    app = create_app(TeamServer(ws, options))
+    GracefulServer(_config(app, options, options.port), on_listening).run()
+
+
+@contextmanager
+def team_serving(ws: Workspace, options: TeamOptions) -> Iterator[tuple[str, TeamServer]]:
+    """The team server on a free port in a background thread; yields its base URL and
+    state. Leaving the block shuts it down."""
+    server = TeamServer(ws, options)
+    with in_thread(_config(create_app(server), options, 0), "team server") as port:
+        yield f"http://{options.host}:{port}", server

@@ -1,0 +1,73 @@
+"""Runs over HTTP: the filter language of `assay runs list --where`, sorted, paged by a
+cursor that is tied to its query; one run with its steps and metric history; clear 4xx for
+what is malformed or missing."""
+
+from __future__ import annotations
+
+import assay
+from tests.server.api.conftest import Team
+
+
+def _sweep(team: Team, count: int) -> None:
+    for i in range(count):
+        with assay.start_run("sweep", params={"c": i % 3}, workspace=team.ws):
+            assay.log_metrics({"score": i / 10}, step=0)
+            assay.log_metrics({"score": i / 10 + 0.05}, step=1)
+
+
+def test_a_filtered_ordered_search_is_paged_without_repeats_or_gaps(team: Team) -> None:
+    _sweep(team, 25)
+    dave = team.client("dave")  # reading is a viewer's right
+    query = {"where": "metrics.score > 0.3 and params.c = 1", "order_by": "-metrics.score"}
+    seen: list[str] = []
+    scores: list[float] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = dave.get(
+            "/runs", params={**query, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        )
+        assert page.status_code == 200, page.text
+        body = page.json()
+        seen += [r["id"] for r in body["runs"]]
+        scores += [r["metrics"]["score"] for r in body["runs"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    expected = sorted(i / 10 + 0.05 for i in range(25) if i % 3 == 1 and i / 10 + 0.05 > 0.3)
+    assert scores == sorted(expected, reverse=True)
+    assert len(seen) == len(set(seen)) == body["total"] == len(expected)
+    assert pages == (len(expected) + 1) // 2
+
+
+def test_one_run_with_its_steps_and_a_metric_history(team: Team) -> None:
+    _sweep(team, 1)
+    carol = team.client("carol")
+    newest = carol.get("/runs", params={"experiment": "sweep", "limit": 1}).json()["runs"][0]
+    run = carol.get(f"/runs/{newest['id'][:12]}").json()
+    assert run["id"] == newest["id"] and run["params"] == {"c": 0}
+    history = carol.get(f"/runs/{newest['id']}/metrics/score").json()["history"]
+    assert [(m["step"], m["value"]) for m in history] == [(0, 0.0), (1, 0.05)]
+    toy = carol.get("/runs", params={"pipeline": "toy"}).json()["runs"][0]
+    steps = carol.get(f"/runs/{toy['id']}").json()["steps"]
+    assert {s["step"] for s in steps} >= {"make_data", "fit"}
+
+
+def test_malformed_searches_and_unknown_runs_are_4xx_naming_the_problem(team: Team) -> None:
+    _sweep(team, 2)
+    carol = team.client("carol")
+    bad = carol.get("/runs", params={"where": "metrics.score >>> 1"})
+    assert bad.status_code == 400 and bad.json()["error"]
+    unknown_metric = carol.get("/runs", params={"where": "metrics.nope > 1"})
+    assert unknown_metric.status_code == 400 and "nope" in unknown_metric.json()["error"]
+    assert carol.get("/runs", params={"limit": 0}).status_code == 400
+    assert carol.get("/runs", params={"cursor": "garbage!"}).status_code == 400
+    other = carol.get("/runs", params={"limit": 1}).json()["next_cursor"]
+    moved = carol.get(
+        "/runs", params={"limit": 1, "where": "status = 'succeeded'", "cursor": other}
+    )
+    assert moved.status_code == 400 and "another query" in moved.json()["error"]
+    missing = carol.get("/runs/ffffffffffff")
+    assert missing.status_code == 404 and "ffffffffffff" in missing.json()["error"]
+    assert carol.get("/nothing/here").status_code == 404

@@ -88,11 +88,14 @@ def test_the_same_answers_and_exit_codes_as_on_the_store(
         ("models", "history", "toy", "--json"),
         ("models", "history", "toy", "--alias", "production", "--at", "2999-01-01", "--json"),
         ("tokens", "list", "--json"),
+        ("runs", "list", "--json"),
+        ("runs", "list", "--all", "--where", "status = 'completed'", "--order-by", "-started_at"),
+        ("runs", "list", "--limit", "1", "--where", "metrics.accuracy >= 0"),
     ]:
         monkeypatch.setenv("ASSAY_USER", "carol")
         here = cli(*args)
         there = cli(*args, "--server", url)
-        assert (there.code, there.out) == (here.code, here.out), args
+        assert (there.code, there.out, there.err) == (here.code, here.out, here.err), args
     history = json.loads(cli("models", "history", "toy", "--json", "--server", url).out)
     assert history[0]["via"]["kind"] == "token"
     assert history[0]["identified"].startswith("API token ")
@@ -120,7 +123,7 @@ def test_what_cannot_work_through_a_server_says_so(
     served: tuple[str, dict[str, str]], cli: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     url, tokens = served
-    refused = cli("runs", "list", "--server", url)
+    refused = cli("runs", "show", "x", "--server", url)
     assert refused.code == 2
     assert "this command works on the store itself, not through the team server" in refused.err
     unreachable = cli("users", "list", "--server", "http://127.0.0.1:9")

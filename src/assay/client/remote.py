@@ -15,14 +15,17 @@ from assay.errors import AssayError, AuthenticationError, ConfigError
 from assay.governance import Identified
 from assay.metadata import AliasMoveRecord as AliasMove
 from assay.metadata import PromotionRequestRecord as PromotionRequest
-from assay.metadata import RoleGrant
+from assay.metadata import RoleGrant, RunRecord
 from assay.metadata.tokens import TokenRecord
 from assay.registry.versions import parse_ref
 from assay.settings import Settings
+from assay.tracking import RunPage
 
 __all__ = ["Remote", "connect"]
 
 T = TypeVar("T")
+
+_PAGE = 1_000  # the most the server gives in one page
 
 _BY_STATUS: dict[int, type[AssayError]] = {
     401: AuthenticationError,
@@ -106,6 +109,33 @@ class Remote:
         if answer.status_code >= 400:
             raise _error(answer)
         return answer.json()
+
+    def runs(
+        self,
+        *,
+        experiment: str | None,
+        where: str | None,
+        order_by: str | None,
+        limit: int | None,
+        pipeline: str | None,
+    ) -> RunPage:
+        """Runs as the server's ``/runs`` pages them, gathered up to ``limit`` (None: all)."""
+        query = {"experiment": experiment, "where": where, "order_by": order_by}
+        query |= {"pipeline": pipeline}
+        runs: list[RunRecord] = []
+        metrics: dict[str, dict[str, Any]] = {}
+        cursor: str | None = None
+        while True:
+            size = _PAGE if limit is None else min(_PAGE, limit - len(runs))
+            found = self.call("GET", "/runs", params={**query, "limit": size, "cursor": cursor})
+            for item in found["runs"]:
+                run = _as(RunRecord, {**item, "packages": {}})
+                runs.append(run)
+                metrics[run.id] = dict(item.get("metrics") or {})
+            cursor = found.get("next_cursor")
+            if cursor is None or (limit is not None and len(runs) >= limit):
+                fields = [(str(a), str(b)) for a, b in found.get("fields", [])]
+                return RunPage(runs, int(found["total"]), metrics, fields)
 
     def whoami(self) -> dict[str, Any]:
         """Who the credential stands for, how, and the roles held."""

@@ -4,9 +4,11 @@ answered by :class:`LocalTeam` over a workspace and by :class:`~assay.client.Rem
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Protocol
 
 from assay.audit import verify_chain
+from assay.errors import AuditError, MetadataError
 from assay.governance import (
     Identified,
     grant,
@@ -24,13 +26,35 @@ from assay.governance import (
 )
 from assay.metadata import AliasMoveRecord, PromotionRequestRecord, RoleGrant
 from assay.metadata.tokens import TokenRecord
+from assay.runner import reap_dead_runs
+from assay.tracking import RunPage, search_runs
 from assay.workspace import Workspace
 
-__all__ = ["LocalTeam", "Team"]
+__all__ = ["LocalTeam", "Team", "reap"]
+
+
+def reap(ws: Workspace) -> None:
+    """Mark the runs whose process died as such, before a listing shows them ``running``;
+    a store this user may not write is left as it is."""
+    with contextlib.suppress(MetadataError, AuditError):
+        reap_dead_runs(ws)
 
 
 class Team(Protocol):
     """The calls both a local store and a team server answer alike."""
+
+    def runs(
+        self,
+        *,
+        experiment: str | None,
+        where: str | None,
+        order_by: str | None,
+        limit: int | None,
+        pipeline: str | None,
+    ) -> RunPage:
+        """Runs matching ``where`` in ``order_by`` order (newest first), ``limit`` of them
+        (None: all), with their latest metrics and the fields the search names."""
+        ...
 
     def history(
         self, name: str, alias: str | None, at: str | None
@@ -97,6 +121,25 @@ class LocalTeam:
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
+
+    def runs(
+        self,
+        *,
+        experiment: str | None,
+        where: str | None,
+        order_by: str | None,
+        limit: int | None,
+        pipeline: str | None,
+    ) -> RunPage:
+        reap(self.ws)
+        return search_runs(
+            self.ws,
+            experiment=experiment,
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            pipeline=pipeline,
+        )
 
     def history(
         self, name: str, alias: str | None, at: str | None

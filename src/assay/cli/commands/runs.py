@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -11,11 +10,10 @@ import typer
 from rich.console import Console
 
 from assay.cli import output
-from assay.errors import AuditError, ConfigError, MetadataError
+from assay.client.team import reap
+from assay.errors import ConfigError
 from assay.metadata import ExecutionRecord, RunRecord
-from assay.runner import reap_dead_runs
-from assay.tracking import compare_runs, find_runs, runs_frame, search_runs
-from assay.workspace import Workspace
+from assay.tracking import compare_runs, find_runs, runs_frame
 
 __all__ = ["app"]
 
@@ -54,10 +52,8 @@ def list_runs(
     ] = False,
 ) -> None:
     """List runs, newest first unless --order-by says otherwise; says how many it left out."""
-    with output.existing(ctx.obj) as ws:
-        _reap(ws)
-        page = search_runs(
-            ws,
+    with output.team(ctx.obj, create=False) as team:
+        page = team.runs(
             experiment=experiment,
             where=where,
             order_by=order_by,
@@ -116,7 +112,7 @@ def show(
 ) -> None:
     """Show a run: parameters, environment, steps, metrics and any error."""
     with output.existing(ctx.obj) as ws:
-        _reap(ws)
+        reap(ws)
         record = ws.metadata.get_run(run)
         executions = ws.metadata.executions(record.id)
         events = ws.metadata.events_of([e.id for e in executions])
@@ -205,7 +201,7 @@ def compare(
     if len(runs) < 2:
         raise ConfigError("give at least two runs to compare", hint="assay runs compare RUN RUN")
     with output.existing(ctx.obj) as ws:
-        _reap(ws)
+        reap(ws)
         frame, differing = compare_runs(ws, runs)
     if as_json:
         table = frame.astype(object).where(frame.notna(), None)
@@ -248,7 +244,7 @@ def export(
             hint="use --format csv or --format parquet",
         )
     with output.existing(ctx.obj) as ws:
-        _reap(ws)
+        reap(ws)
         records = find_runs(ws, experiment=experiment, where=where, order_by=order_by, limit=limit)
         frame = runs_frame(ws, records)
     try:
@@ -260,10 +256,3 @@ def export(
     except OSError as exc:
         raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
     output.console().print(f"exported {len(frame)} runs to {target}")
-
-
-def _reap(ws: Workspace) -> None:
-    # A run whose process was killed would show `running` until the next `assay run`; a
-    # listing checks first. A store this command may not write is still listed as it is.
-    with contextlib.suppress(MetadataError, AuditError):
-        reap_dead_runs(ws)

@@ -37,7 +37,8 @@ def list_runs(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """Runs matching ``where``, sorted by ``order_by`` (newest first otherwise), a page
-    of ``limit`` at a time: ``next_cursor`` asks for the next page."""
+    of ``limit`` at a time: ``next_cursor`` asks for the next page; ``fields``: the
+    metrics, params and tags the filter and the order name (what a listing shows)."""
     query: dict[str, Any] = {"where": where, "order_by": order_by, "experiment": experiment}
     query |= {"pipeline": pipeline, "limit": limit}
     offset = decode_cursor(cursor, query)
@@ -54,6 +55,7 @@ def list_runs(
     return {
         "runs": [run_json(r, page.metrics.get(r.id)) for r in page.runs],
         "total": page.total,
+        "fields": page.fields,
         "next_cursor": encode_cursor(query, offset + len(page.runs)) if more else None,
     }
 

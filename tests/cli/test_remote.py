@@ -89,6 +89,8 @@ def test_the_same_answers_and_exit_codes_as_on_the_store(
         ("models", "history", "toy", "--alias", "production", "--at", "2999-01-01", "--json"),
         ("tokens", "list", "--json"),
         ("runs", "list", "--json"),
+        ("models", "list"),
+        ("models", "list", "toy", "--all", "--json"),
         ("runs", "list", "--all", "--where", "status = 'completed'", "--order-by", "-started_at"),
         ("runs", "list", "--limit", "1", "--where", "metrics.accuracy >= 0"),
     ]:

@@ -14,9 +14,10 @@ from assay.client.credentials import load
 from assay.errors import AssayError, AuthenticationError, ConfigError
 from assay.governance import Identified
 from assay.metadata import AliasMoveRecord as AliasMove
+from assay.metadata import ModelVersionRecord, RoleGrant, RunRecord
 from assay.metadata import PromotionRequestRecord as PromotionRequest
-from assay.metadata import RoleGrant, RunRecord
 from assay.metadata.tokens import TokenRecord
+from assay.registry import ListedVersion
 from assay.registry.versions import parse_ref
 from assay.settings import Settings
 from assay.tracking import RunPage
@@ -26,6 +27,7 @@ __all__ = ["Remote", "connect"]
 T = TypeVar("T")
 
 _PAGE = 1_000  # the most the server gives in one page
+_LISTED = ("aliases", "gates")  # what a listed version adds to its record
 
 _BY_STATUS: dict[int, type[AssayError]] = {
     401: AuthenticationError,
@@ -142,10 +144,17 @@ class Remote:
         found: dict[str, Any] = self.call("GET", "/whoami")
         return found
 
-    def versions(self, name: str | None, *, archived: bool) -> list[dict[str, Any]]:
-        """Model versions as ``models list --json`` shows them."""
-        found = self.call("GET", "/models", params={"name": name, "archived": archived})
-        return list(found["versions"])
+    def versions(self, name: str | None) -> list[ListedVersion]:
+        """Every version (of model ``name``), archived ones too, with aliases and gates."""
+        found = self.call("GET", "/models", params={"name": name, "archived": True})
+        return [
+            ListedVersion(
+                _as(ModelVersionRecord, {k: v for k, v in item.items() if k not in _LISTED}),
+                list(item["aliases"]),
+                item["gates"],
+            )
+            for item in found["versions"]
+        ]
 
     def version_number(self, ref: str) -> tuple[str, int]:
         """The model and version number ``ref`` (NAME@VERSION, @ALIAS, @latest) names."""

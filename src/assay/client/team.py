@@ -26,6 +26,7 @@ from assay.governance import (
 )
 from assay.metadata import AliasMoveRecord, PromotionRequestRecord, RoleGrant
 from assay.metadata.tokens import TokenRecord
+from assay.registry import ListedVersion, list_versions
 from assay.runner import reap_dead_runs
 from assay.tracking import RunPage, search_runs
 from assay.workspace import Workspace
@@ -54,6 +55,10 @@ class Team(Protocol):
     ) -> RunPage:
         """Runs matching ``where`` in ``order_by`` order (newest first), ``limit`` of them
         (None: all), with their latest metrics and the fields the search names."""
+        ...
+
+    def versions(self, name: str | None) -> list[ListedVersion]:
+        """Every version (of model ``name``), archived ones too, with aliases and gates."""
         ...
 
     def history(
@@ -140,6 +145,9 @@ class LocalTeam:
             limit=limit,
             pipeline=pipeline,
         )
+
+    def versions(self, name: str | None) -> list[ListedVersion]:
+        return list_versions(self.ws, name)
 
     def history(
         self, name: str, alias: str | None, at: str | None

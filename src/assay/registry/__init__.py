@@ -7,6 +7,7 @@ from assay.registry.inputs import (
     table_from_csv,
     table_from_rows,
 )
+from assay.registry.listing import ListedVersion, list_versions
 from assay.registry.scoring import load_scorer
 from assay.registry.signature import (
     COLUMN_TYPES,
@@ -40,6 +41,7 @@ __all__ = [
     "SERVING_FORM",
     "TEXT_INPUT",
     "InputColumn",
+    "ListedVersion",
     "ModelRef",
     "Signature",
     "check_alias",
@@ -47,6 +49,7 @@ __all__ = [
     "gate_results",
     "infer_signature",
     "known_model",
+    "list_versions",
     "load_model",
     "load_scorer",
     "parse_ref",

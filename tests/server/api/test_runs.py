@@ -71,3 +71,18 @@ def test_malformed_searches_and_unknown_runs_are_4xx_naming_the_problem(team: Te
     missing = carol.get("/runs/ffffffffffff")
     assert missing.status_code == 404 and "ffffffffffff" in missing.json()["error"]
     assert carol.get("/nothing/here").status_code == 404
+
+
+def test_a_metric_that_is_not_a_number_is_answered_as_the_cli_prints_it(team: Team) -> None:
+    with assay.start_run("odd", params={"c": 0}, workspace=team.ws) as run:
+        assay.log_metrics({"loss": float("nan"), "gain": float("inf")}, step=0)
+    listed = team.client("dave").get("/runs", params={"limit": 1000})
+    assert listed.status_code == 200, listed.text
+    (found,) = [r for r in listed.json()["runs"] if r["id"] == run.run_id]
+    # SQLite keeps NaN as NULL (the CLI prints null too); PostgreSQL keeps it (then "NaN").
+    assert found["metrics"]["loss"] in (None, "NaN")
+    assert found["metrics"]["gain"] in (None, "Infinity")
+    one = team.client("dave").get(f"/runs/{run.run_id}")
+    assert one.status_code == 200 and one.json()["metrics"]["loss"] in (None, "NaN")
+    history = team.client("dave").get(f"/runs/{run.run_id}/metrics/loss")
+    assert history.status_code == 200

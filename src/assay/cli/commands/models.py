@@ -3,16 +3,12 @@ whether they are archived."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
 
 from assay.cli import output
 from assay.governance import archive, restore
-from assay.metadata import ModelVersionRecord
-from assay.registry import gate_results, known_model
-from assay.workspace import Workspace
 
 __all__ = ["app"]
 
@@ -33,31 +29,17 @@ def list_models(
 ) -> None:
     """List registered model versions, by model name and version, with their aliases and the
     result of their gates; archived versions only with --all."""
-    with output.existing(ctx.obj) as ws:
-        if name is not None:
-            known_model(ws, name)
-        every = ws.metadata.model_versions(name)
-        versions = [v for v in every if show_all or v.archived_at is None]
-        aliases: dict[tuple[str, int], list[str]] = {}
-        for a in ws.metadata.aliases(name):
-            aliases.setdefault((a.name, a.version or 0), []).append(a.alias)
-        gates = _gates(ws, versions)
+    with output.team(ctx.obj, create=False) as team:
+        every = team.versions(name)
+    shown = [v for v in every if show_all or v.record.archived_at is None]
     if as_json:
-        output.print_json(
-            [
-                {
-                    **asdict(v),
-                    "aliases": aliases.get((v.name, v.version), []),
-                    "gates": gates.get((v.name, v.version)),
-                }
-                for v in versions
-            ]
-        )
+        output.print_json([v.to_json() for v in shown])
         return
     rows = []
-    for v in versions:
+    for listed in shown:
+        v = listed.record
         metrics = v.info.get("metrics") or {}
-        shown = " ".join(
+        headline = " ".join(
             f"{k}={metrics[k]:.4f}"
             for k in _HEADLINE_METRICS
             if isinstance(metrics.get(k), int | float)
@@ -65,13 +47,13 @@ def list_models(
         rows.append(
             (
                 f"{v.name}@{v.version}" + (" (archived)" if v.archived_at is not None else ""),
-                ", ".join(aliases.get((v.name, v.version), [])),
-                {"passed": "passed", "failed": "FAILED"}.get(gates.get((v.name, v.version)) or ""),
+                ", ".join(listed.aliases),
+                {"passed": "passed", "failed": "FAILED"}.get(listed.gates or ""),
                 v.digest[:12],
                 v.run_id[:12],
                 output.when(v.created_at),
                 v.created_by,
-                shown,
+                headline,
             )
         )
     out = output.console()
@@ -82,18 +64,9 @@ def list_models(
             rows,
         )
     )
-    hidden = len(every) - len(versions)
+    hidden = len(every) - len(shown)
     if hidden:
         out.print(f"{hidden} archived version{'s' if hidden > 1 else ''} not shown (--all shows)")
-
-
-def _gates(ws: Workspace, versions: list[ModelVersionRecord]) -> dict[tuple[str, int], str]:
-    """``passed`` or ``failed`` by the newest verdict of each version that has one."""
-    return {
-        (model, version): "passed" if passed else "failed"
-        for model in sorted({v.name for v in versions})
-        for version, passed in gate_results(ws, model).items()
-    }
 
 
 @app.command("archive")

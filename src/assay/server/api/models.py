@@ -21,7 +21,7 @@ from assay.governance import (
     rollback,
 )
 from assay.metadata import ModelVersionRecord
-from assay.registry import known_model, resolve
+from assay.registry import known_model, list_versions, resolve
 from assay.server.api.deps import Writer, Ws
 from assay.workspace import Workspace
 
@@ -78,17 +78,8 @@ router = APIRouter(tags=["models"])
 def list_models(ws: Ws, name: str | None = None, archived: bool = False) -> dict[str, Any]:
     """Registered versions (of model ``name``), with their aliases and gate results, as
     ``assay models list --json`` gives them; archived ones only with ``archived``."""
-    if name is not None:
-        known_model(ws, name)
-    aliases: dict[tuple[str, int], list[str]] = {}
-    for a in ws.metadata.aliases(name):
-        aliases.setdefault((a.name, a.version or 0), []).append(a.alias)
-    versions = [
-        _version_json(ws, v, aliases.get((v.name, v.version), []))
-        for v in ws.metadata.model_versions(name)
-        if archived or v.archived_at is None
-    ]
-    return {"versions": versions}
+    found = list_versions(ws, name)
+    return {"versions": [v.to_json() for v in found if archived or v.record.archived_at is None]}
 
 
 @router.get("/models/{name}/versions/{ref}")

@@ -47,6 +47,16 @@ def test_malformed_refs(ref: str) -> None:
         parse_ref(ref)
 
 
+@pytest.mark.parametrize("ref", ["m@2147483648", "m@" + "9" * 30, "m@\u0661"])
+def test_a_version_no_store_can_hold_is_not_found_before_the_database_sees_it(
+    ref: str, workspace: Workspace
+) -> None:
+    with pytest.raises(ModelNotFoundError):
+        parse_ref(ref)
+    with pytest.raises(ModelNotFoundError):
+        resolve(workspace, ref)
+
+
 def test_pipeline_registers_versions_that_resolve(workspace: Workspace) -> None:
     assay.run(dummy, workspace=workspace)
     assay.run(dummy, {"strategy": "prior"}, workspace=workspace)

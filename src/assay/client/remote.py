@@ -54,6 +54,11 @@ def _error(answer: httpx.Response) -> AssayError:
     return kind(message, hint=str(hint) if hint else None)
 
 
+def _number(value: Any) -> Any:
+    # The server spells out what strict JSON cannot hold; a metric is a float again here.
+    return float(value) if value in ("NaN", "Infinity", "-Infinity") else value
+
+
 def _as(kind: type[T], value: Any) -> T:
     try:
         return TypeAdapter(kind).validate_python(value)
@@ -133,7 +138,8 @@ class Remote:
             for item in found["runs"]:
                 run = _as(RunRecord, {**item, "packages": {}})
                 runs.append(run)
-                metrics[run.id] = dict(item.get("metrics") or {})
+                found_metrics = item.get("metrics") or {}
+                metrics[run.id] = {k: _number(v) for k, v in found_metrics.items()}
             cursor = found.get("next_cursor")
             if cursor is None or (limit is not None and len(runs) >= limit):
                 fields = [(str(a), str(b)) for a, b in found.get("fields", [])]

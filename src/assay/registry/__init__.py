@@ -21,6 +21,7 @@ from assay.registry.signature import (
 from assay.registry.steps import register_model
 from assay.registry.versions import (
     ALIAS_PATTERN,
+    MAX_VERSION,
     SERVING_FORM,
     ModelRef,
     check_alias,
@@ -37,6 +38,7 @@ from assay.registry.versions import (
 
 __all__ = [
     "ALIAS_PATTERN",
+    "MAX_VERSION",
     "COLUMN_TYPES",
     "SERVING_FORM",
     "TEXT_INPUT",

@@ -14,6 +14,7 @@ from assay.workspace import Workspace
 
 __all__ = [
     "ALIAS_PATTERN",
+    "MAX_VERSION",
     "SERVING_FORM",
     "ModelRef",
     "check_alias",
@@ -28,6 +29,9 @@ __all__ = [
     "serving_form",
 ]
 
+MAX_VERSION = 2**31 - 1
+"""No store numbers a version higher: a larger number is refused before the database, whose
+integers it would overflow, sees it."""
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
 _NAME = re.compile(NAME_PATTERN)
 # The output of the registering step that holds a model's compiled serving form.
@@ -106,7 +110,12 @@ def parse_ref(ref: str) -> ModelRef:
         return ModelRef(name, None)
     if version == "newest":
         return ModelRef(name, None, newest=True)
-    if version.isdigit() and int(version) >= 1:
+    if version.isdigit() and version.isascii() and int(version) >= 1:
+        if int(version) > MAX_VERSION:
+            raise ModelNotFoundError(
+                f"model {name!r} has no version {version}",
+                hint=f"a version is a number from 1 to {MAX_VERSION}",
+            )
         return ModelRef(name, int(version))
     if _ALIAS.match(version):
         return ModelRef(name, None, alias=version)

@@ -86,3 +86,15 @@ def test_what_a_client_sends_as_its_user_changes_nothing(team: Team) -> None:
         "/models/toy/versions/1/promotions/production/approve", json={"comment": "as bob"}
     )
     assert refused.status_code in (403, 409)
+
+
+def test_numbers_no_store_can_hold_are_refused_not_failed(team: Team) -> None:
+    ann = team.client("ann")
+    huge = 10**20
+    assert ann.get(f"/models/toy/versions/{huge}").status_code == 404
+    assert ann.get("/audit", params={"after": huge}).status_code == 400
+    asked = ann.post("/models/toy/promotions", json={"version": huge})
+    assert asked.status_code == 400 and "version" in asked.json()["error"]
+    moved = ann.post(f"/models/toy/versions/{huge}/promotions/production/approve", json={})
+    assert moved.status_code == 400
+    assert ann.get("/whoami").status_code == 200  # the connection and the server are fine

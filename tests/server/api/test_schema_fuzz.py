@@ -15,13 +15,13 @@ from assay.governance import issue_token
 from assay.server.api.app import TeamOptions
 from assay.server.api.http import team_serving
 from assay.workspace import open_workspace
-from tests.server.api.conftest import _store
+from tests.server.api.conftest import team_store
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     root: Path = tmp_path_factory.mktemp("fuzzed-team")
-    ws = open_workspace(_store(root))
+    ws = open_workspace(team_store(root))
     token = issue_token(ws, "ann", "admin").token
     try:
         with team_serving(ws, TeamOptions(auth="token")) as (url, _):

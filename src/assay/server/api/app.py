@@ -10,10 +10,23 @@ from fastapi import FastAPI
 
 from assay.errors import ConfigError
 from assay.governance import Principal
-from assay.server.api import audit, models, people, runs, signon
+from assay.server.api import (
+    artifacts,
+    audit,
+    cards,
+    experiments,
+    lineage,
+    models,
+    monitoring,
+    people,
+    reports,
+    runs,
+    signon,
+)
 from assay.server.api.auth import Authenticator, check_exposure
 from assay.server.api.errors import install_error_handlers
 from assay.server.api.oidc import OidcSettings, Provider
+from assay.server.api.plain import PlainJSONResponse
 from assay.server.api.sessions import Sessions
 from assay.workspace import Workspace
 
@@ -63,10 +76,23 @@ def create_app(server: TeamServer) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=f"{PREFIX}/openapi.json",
+        default_response_class=PlainJSONResponse,
     )
     install_error_handlers(app)
     app.state.team = server
-    for module in (runs, models, people, audit, signon):
+    for module in (
+        runs,
+        experiments,
+        artifacts,
+        lineage,
+        models,
+        cards,
+        reports,
+        monitoring,
+        people,
+        audit,
+        signon,
+    ):
         app.include_router(module.router, prefix=PREFIX)
 
     @app.get(f"{PREFIX}/health", include_in_schema=False)

@@ -4,9 +4,9 @@ actor was identified), and verifying the chain on demand."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from assay.audit import verify_chain
 from assay.chain import sealed
@@ -23,7 +23,7 @@ router = APIRouter(tags=["audit"])
 @router.get("/audit")
 def events(
     ws: Ws,
-    after: int = 0,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: int = 100,
     actor: str | None = None,
     action: str | None = None,
@@ -34,7 +34,7 @@ def events(
     is the ``after`` of the next page (None at the end)."""
     require(ws, "viewer", "read the audit log")
     found = ws.metadata.audit_page(
-        after=max(after, 0),
+        after=after,
         limit=limit_of(limit),
         actor=actor,
         action=action,

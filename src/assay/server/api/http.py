@@ -4,21 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import uvicorn
 
 from assay.errors import ConfigError
 from assay.server.api.app import TeamOptions, TeamServer, create_app
+from assay.server.guard import GuardedConfig, RequestGuard
 from assay.server.lifecycle import GracefulServer, in_thread
+from assay.serving.server import is_loopback
 from assay.workspace import Workspace
 
 __all__ = ["serve_team", "team_serving"]
 
 
-def _config(app: Any, options: TeamOptions, port: int) -> uvicorn.Config:
-    return uvicorn.Config(
+MAX_BODY = 1 << 20
+"""The largest request body the team server reads: every body it takes is a small JSON
+object (a comment, a role, a version)."""
+HEADER_TIMEOUT_S = 10.0
+
+
+def _config(server: TeamServer, options: TeamOptions, port: int) -> uvicorn.Config:
+    app = RequestGuard(
+        create_app(server), loopback_only=is_loopback(options.host), max_body=MAX_BODY
+    )
+    return GuardedConfig(
         app,
+        header_timeout_s=HEADER_TIMEOUT_S,
         host=options.host,
         port=port,
         log_level="warning",
@@ -40,8 +51,7 @@ def serve_team(
     """
     if not 0 <= options.port <= 65535:
         raise ConfigError(f"port {options.port} is out of range", hint="use 1 to 65535")
-    app = create_app(TeamServer(ws, options))
-    GracefulServer(_config(app, options, options.port), on_listening).run()
+    GracefulServer(_config(TeamServer(ws, options), options, options.port), on_listening).run()
 
 
 @contextmanager
@@ -49,5 +59,5 @@ def team_serving(ws: Workspace, options: TeamOptions) -> Iterator[tuple[str, Tea
     """The team server on a free port in a background thread; yields its base URL and
     state. Leaving the block shuts it down."""
     server = TeamServer(ws, options)
-    with in_thread(_config(create_app(server), options, 0), "team server") as port:
+    with in_thread(_config(server, options, 0), "team server") as port:
         yield f"http://{options.host}:{port}", server

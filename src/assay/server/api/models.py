@@ -21,15 +21,12 @@ from assay.governance import (
     rollback,
 )
 from assay.metadata import ModelVersionRecord
-from assay.registry import known_model, list_versions, resolve
+from assay.registry import MAX_VERSION, known_model, list_versions, resolve
 from assay.server.api.deps import Writer, Ws
 from assay.workspace import Workspace
 
-__all__ = ["MAX_VERSION", "router"]
+__all__ = ["router"]
 
-MAX_VERSION = 2**31 - 1
-"""No store numbers a version higher; a larger number is refused (400) before the database,
-whose integers it would overflow, sees it."""
 PathVersion = Annotated[int, Path(ge=1, le=MAX_VERSION)]
 
 

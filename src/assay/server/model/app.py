@@ -21,8 +21,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from assay.errors import DataError, SignatureError
+from assay.server.guard import RequestGuard
 from assay.server.model.body import read_body
-from assay.server.model.guard import RequestGuard
 from assay.server.model.openapi import LABELS_BODY, V1_BODY, V2_BODY
 from assay.server.model.openapi import body as body_schema
 from assay.serving.binary import binary_outputs

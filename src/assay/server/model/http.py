@@ -14,9 +14,9 @@ from uvicorn.supervisors import Multiprocess
 
 from assay.errors import ConfigError
 from assay.registry import resolve
+from assay.server.guard import GuardedConfig
 from assay.server.lifecycle import GracefulServer, in_thread
 from assay.server.model.app import create_app
-from assay.server.model.guard import GuardedConfig
 from assay.serving.server import ModelServer, ServeOptions
 from assay.serving.tuning import freeze_loaded, tune_process
 from assay.settings import Settings

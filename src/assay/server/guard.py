@@ -1,5 +1,6 @@
-"""What a request passes before any route sees it: a loopback Host on a loopback server, a
-JSON content type on every POST, and its headers within their time."""
+"""What a request passes before any route of either server sees it: a loopback Host on a
+loopback server, a JSON content type on every POST, a body within its size, and its headers
+within their time."""
 
 from __future__ import annotations
 
@@ -27,12 +28,14 @@ class RequestGuard:
     (``application/json``), or binary tensors (``application/octet-stream``, with the
     ``Inference-Header-Content-Length`` header), or, from a client that is no browser (no
     ``Origin``), none: a browser sends ``text/plain`` and forms across sites without asking
-    first, never those.
+    first, never those. With ``max_body``, a body longer than that many bytes is a 413
+    before it is read, and one without a ``Content-Length`` a 411.
     """
 
-    def __init__(self, app: _App, *, loopback_only: bool) -> None:
+    def __init__(self, app: _App, *, loopback_only: bool, max_body: int | None = None) -> None:
         self.app = app
         self.loopback_only = loopback_only
+        self.max_body = max_body
 
     async def __call__(self, scope: _Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -53,7 +56,23 @@ class RequestGuard:
             if problem:
                 await _refuse(send, 415, problem)
                 return
+        if self.max_body is not None:
+            problem, status = _size_problem(headers, self.max_body)
+            if problem:
+                await _refuse(send, status, problem)
+                return
         await self.app(scope, receive, send)
+
+
+def _size_problem(headers: dict[bytes, bytes], limit: int) -> tuple[str, int]:
+    # A body must say its length, so that one too long is refused before it is read: JSON
+    # clients (and browsers) always do; a chunked upload gets 411 Length Required.
+    if b"transfer-encoding" in headers:
+        return "send the body with a Content-Length, not chunked", 411
+    length = headers.get(b"content-length", b"0").decode("latin-1").strip() or "0"
+    if not length.isdigit() or int(length) > limit:
+        return f"the body is larger than this server takes ({limit:,} bytes)", 413
+    return "", 200
 
 
 def _content_type_problem(headers: dict[bytes, bytes]) -> str:

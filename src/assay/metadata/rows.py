@@ -39,6 +39,10 @@ def one_by_prefix(
     ref = ref.strip().lower()  # ids and digests are lower-case hex; LIKE case differs by database
     if not ref:
         raise RecordNotFoundError(f"empty {noun} id", hint=f"give a {noun} id or a prefix of one")
+    # A whole id is found through the index; LIKE (case-insensitive on SQLite) scans.
+    exact = conn.execute(sa.select(table).where(column == ref)).mappings().first()
+    if exact is not None:
+        return exact
     rows = (
         conn.execute(sa.select(table).where(column.startswith(ref, autoescape=True)).limit(2))
         .mappings()

@@ -33,9 +33,10 @@ def list_versions(ws: Workspace, name: str | None = None) -> list[ListedVersion]
     Raises:
         ModelNotFoundError: no model is called ``name``.
     """
-    if name is not None:
-        known_model(ws, name)
     every = ws.metadata.model_versions(name)
+    if name is not None and not every:
+        known_model(ws, name)  # raises, naming the models there are
+        return []
     aliases: dict[tuple[str, int], list[str]] = {}
     for a in ws.metadata.aliases(name):
         aliases.setdefault((a.name, a.version or 0), []).append(a.alias)

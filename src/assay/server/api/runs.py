@@ -3,7 +3,7 @@ one run with its steps and metrics."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -16,10 +16,15 @@ from assay.tracking import search_runs
 __all__ = ["router", "run_json"]
 
 
+_LEFT_OUT = ("packages", "traceback")
+
+
 def run_json(run: RunRecord, metrics: dict[str, float] | None = None) -> dict[str, Any]:
     """A run as ``assay runs list --json`` prints it: its fields but its packages and
     traceback, and its latest metrics."""
-    found = {k: v for k, v in asdict(run).items() if k not in ("packages", "traceback")}
+    # Field by field, not dataclasses.asdict: that deep-copies the run's whole package list
+    # only for it to be dropped (most of a listing's time, measured).
+    found = {f.name: getattr(run, f.name) for f in fields(run) if f.name not in _LEFT_OUT}
     return {**found, "metrics": metrics or {}}
 
 

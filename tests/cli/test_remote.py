@@ -10,16 +10,21 @@ import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 
+import assay
 from assay.client import Credential, save
 from assay.governance import issue_token
 from assay.server.api.app import TeamOptions
 from assay.server.api.http import team_serving
 from assay.workspace import open_workspace
 from tests.cli.conftest import Invoke
+from tests.governed import toy
 from tests.server.api.conftest import team_store
+from tests.server.api.monitored import monitor
 
 
 @pytest.fixture
@@ -27,8 +32,16 @@ def served(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Invoke
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """The team server over a team's store (the current environment points at that store
-    too), and each member's token."""
+    too), and each member's token. Carol trained toy@1 (gates passed) and toy@2 (failed);
+    toy@1 is monitored, with an open alert and a retraining."""
     settings = team_store(tmp_path)
+    carol = open_workspace(settings.as_user("carol"))
+    try:
+        folder = tmp_path / "project" / "toy"
+        files = {"policy": folder / "policy.yaml", "card": folder / "model_card.yaml"}
+        assay.run(toy, {**files, "quality": 0.6}, workspace=carol)
+    finally:
+        carol.close()
     monkeypatch.setenv("ASSAY_HOME", str(tmp_path / "project"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -37,6 +50,7 @@ def served(
         user: issue_token(ws, user, role).token
         for user, role in [("ann", "admin"), ("bob", "approver"), ("carol", "developer")]
     }
+    monitor(ws)
     try:
         with team_serving(ws, TeamOptions(auth="token")) as (url, _):
             yield url, tokens
@@ -107,7 +121,9 @@ def test_the_same_answers_and_exit_codes_as_on_the_store(
     here = cli("models", "approve", "toy@1", "--comment", "mine")
     there = cli("models", "approve", "toy@1", "--comment", "mine", "--server", url)
     assert there.code == here.code != 0
-    assert "carol may not approve or reject promotions" in there.err and "approver role" in there.err
+    assert (
+        "carol may not approve or reject promotions" in there.err and "approver role" in there.err
+    )
     for args in [
         ("models", "promote", "toy@9"),  # no such version
         ("models", "rollback", "toy", "--reason", "r"),  # nothing to roll back to
@@ -125,7 +141,7 @@ def test_what_cannot_work_through_a_server_says_so(
     served: tuple[str, dict[str, str]], cli: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     url, tokens = served
-    refused = cli("runs", "show", "x", "--server", url)
+    refused = cli("monitor", "check", "toy@1", "--server", url)
     assert refused.code == 2
     assert "this command works on the store itself, not through the team server" in refused.err
     unreachable = cli("users", "list", "--server", "http://127.0.0.1:9")
@@ -136,6 +152,122 @@ def test_what_cannot_work_through_a_server_says_so(
     assert expired.code == 3 and "has expired" in expired.err
     nowhere = cli("login")
     assert nowhere.code == 2 and "--server" in nowhere.err
+
+
+def _same(cli: Invoke, url: str, *args: str) -> None:
+    here = cli(*args)
+    there = cli(*args, "--server", url)
+    assert (there.code, there.out, there.err) == (here.code, here.out, here.err), args
+
+
+def test_what_is_read_is_the_same_through_a_server(
+    served: tuple[str, dict[str, str]], cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, tokens = served
+    monkeypatch.setenv("ASSAY_TOKEN", tokens["carol"])
+    monkeypatch.setenv("ASSAY_USER", "carol")
+    runs = [r["id"] for r in json.loads(cli("runs", "list", "--json").out)]
+    model = json.loads(cli("models", "show", "toy@1", "--json").out)["version"]
+    digest = model["digest"]
+    for args in [
+        ("runs", "compare", *runs),
+        ("runs", "compare", runs[0][:8], runs[1], "--json"),
+        ("artifacts", "show", digest),
+        ("artifacts", "show", digest[:10], "--verify", "--json"),
+        ("lineage", "toy@1"),
+        ("lineage", "toy@2", "--json"),
+        ("lineage", digest[:12], "--down"),
+        ("lineage", digest, "--down", "--json"),
+        ("models", "show", "toy@1"),
+        ("models", "show", "toy@2", "--json"),
+        ("models", "show", "toy"),
+        ("monitor", "alerts"),
+        ("monitor", "alerts", "--model", "toy", "--status", "open", "--json"),
+        ("monitor", "retrains"),
+        ("monitor", "retrains", "--model", "toy", "--json"),
+    ]:
+        _same(cli, url, *args)
+
+    # Refusals: the same exit code and message.
+    for args in [
+        ("runs", "compare", runs[0], "nosuchrun"),
+        ("runs", "compare", runs[0]),
+        ("runs", "export", "-O", "runs.txt"),
+        ("runs", "export", "-O", "runs.csv", "--where", "metrics.nosuch > 1"),
+        ("artifacts", "show", "0" * 64),
+        ("lineage", "toy@9"),
+        ("lineage", "toy@x y"),
+        ("models", "show", "toy@9"),
+        ("models", "show", "toy@staging"),
+        ("models", "show", "nosuch@1"),
+        ("report", "toy@9"),
+        ("report", "toy@1", "--format", "pdf"),
+        ("monitor", "alerts", "--model", "nosuch"),
+        ("monitor", "alerts", "--status", "shut"),
+        ("monitor", "retrains", "--model", "nosuch"),
+        ("monitor", "report", "toy@9"),
+        ("monitor", "report", "toy", "--since", "yesterday"),
+        ("monitor", "close", "99"),
+    ]:
+        here = cli(*args)
+        there = cli(*args, "--server", url)
+        assert there.code == here.code != 0, (args, here.err, there.err)
+        assert there.err == here.err, args
+
+
+def test_files_written_through_a_server_hold_the_same(
+    served: tuple[str, dict[str, str]], cli: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url, tokens = served
+    monkeypatch.setenv("ASSAY_TOKEN", tokens["carol"])
+    monkeypatch.setenv("ASSAY_USER", "carol")
+    for args, read in [
+        (("runs", "export", "-O", "runs.csv"), Path.read_bytes),
+        (("runs", "export", "-o", "-started_at", "--limit", "1", "-O", "runs.parquet"),
+         pd.read_parquet),
+        (("report", "toy@1", "--format", "json", "-o", "evidence.json"), _evidence),
+        (("report", "toy@1", "--no-verify", "-o", "evidence.html"), _page),
+        (("monitor", "report", "toy@1", "-o", "monitor.html"), _page),
+        (("monitor", "report", "toy", "--since", "2000-01-01", "-o", "monitor.html"), _page),
+        (("monitor", "report", "toy@1", "--all-versions", "-o", "monitor.html"), _page),
+    ]:  # fmt: skip
+        here = cli(*args)
+        written = read(tmp_path / args[-1])
+        there = cli(*args, "--server", url)
+        assert (there.code, there.out, there.err) == (here.code, here.out, here.err), args
+        assert here.code == 0, here.err
+        again = read(tmp_path / args[-1])
+        if isinstance(written, pd.DataFrame):
+            pd.testing.assert_frame_equal(again, written)
+        else:
+            assert again == written, args
+
+
+def test_an_alert_closed_through_a_server(
+    served: tuple[str, dict[str, str]], cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, tokens = served
+    monkeypatch.setenv("ASSAY_TOKEN", tokens["carol"])
+    monkeypatch.setenv("ASSAY_USER", "carol")
+    alert = json.loads(cli("monitor", "alerts", "--json").out)[0]
+    _same(cli, url, "monitor", "close", str(alert["id"]))  # no reason: refused alike
+    closed = cli("monitor", "close", str(alert["id"]), "--reason", "retrained", "--server", url)
+    assert closed.code == 0, closed.err
+    assert closed.out.strip() == f"closed alert {alert['id']} (drift on toy@1)"
+    assert json.loads(cli("monitor", "alerts", "--json").out)[0]["status"] == "closed"
+    _same(cli, url, "monitor", "close", str(alert["id"]), "--reason", "again")  # not open
+
+
+def _evidence(path: Path) -> dict[str, Any]:
+    # Each report says when it was made, and when it checked the audit chain.
+    found: dict[str, Any] = json.loads(path.read_text())
+    assert found.pop("generated_at") > 0
+    assert found["is_it_compliant"]["audit"].pop("verified_at") > 0
+    return found
+
+
+def _page(path: Path) -> bool:
+    return path.read_text().startswith("<!DOCTYPE html>")
 
 
 class _Lines:

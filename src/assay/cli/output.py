@@ -141,7 +141,9 @@ def opened(
             "this command works on the store itself, not through the team server at "
             f"{settings.server_url} (yet)",
             hint="drop --server (unset ASSAY_SERVER_URL) to use the store here; through a "
-            "server work the models' history and promotions, users, tokens and audit verify",
+            "server work listing and comparing runs, artifacts, lineage, models and their "
+            "promotions, reports, monitoring alerts and retrainings, users, tokens and audit "
+            "verify",
         )
     try:
         ws = open_workspace(settings, create=create, new_chain=new_chain)

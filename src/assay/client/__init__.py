@@ -1,5 +1,4 @@
-"""Working through a team server: the credential ``assay login`` keeps, and what the
-command line asks of the team's store, answered alike by the store here or by a server."""
+"""What the command line asks of the team's store, answered here or by a team server."""
 
 from assay.client.credentials import Credential, forget, load, save
 from assay.client.remote import Remote, connect

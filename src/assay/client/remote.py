@@ -4,13 +4,13 @@ locally (so the CLI prints and exits the same), each answer as the store's own r
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
 
 from assay import errors
 from assay.client.credentials import load
+from assay.client.reading import PAGE, Reading, number, parsed
 from assay.errors import AssayError, AuthenticationError, ConfigError
 from assay.governance import Identified
 from assay.metadata import AliasMoveRecord as AliasMove
@@ -24,9 +24,6 @@ from assay.tracking import RunPage
 
 __all__ = ["Remote", "connect"]
 
-T = TypeVar("T")
-
-_PAGE = 1_000  # the most the server gives in one page
 _LISTED = ("aliases", "gates")  # what a listed version adds to its record
 
 _BY_STATUS: dict[int, type[AssayError]] = {
@@ -54,22 +51,7 @@ def _error(answer: httpx.Response) -> AssayError:
     return kind(message, hint=str(hint) if hint else None)
 
 
-def _number(value: Any) -> Any:
-    # The server spells out what strict JSON cannot hold; a metric is a float again here.
-    return float(value) if value in ("NaN", "Infinity", "-Infinity") else value
-
-
-def _as(kind: type[T], value: Any) -> T:
-    try:
-        return TypeAdapter(kind).validate_python(value)
-    except ValidationError as exc:
-        raise AssayError(
-            f"the server's answer is not a {kind.__name__}: {exc.errors()[0]['msg']}",
-            hint="the server and this client may be different assay versions",
-        ) from exc
-
-
-class Remote:
+class Remote(Reading):
     """The team server at ``url``, called with ``token`` (None: no credential, which only a
     laptop server with local authentication accepts)."""
 
@@ -101,6 +83,19 @@ class Remote:
         Raises:
             AssayError: the server refused (as the class it named), or could not be reached.
         """
+        return self._answer(method, path, params, body).json()
+
+    def text(self, path: str, params: dict[str, Any]) -> str:
+        """The text (an HTML page) the server answers to ``GET path``.
+
+        Raises:
+            AssayError: the server refused (as the class it named), or could not be reached.
+        """
+        return self._answer("GET", path, params, None).text
+
+    def _answer(
+        self, method: str, path: str, params: dict[str, Any] | None, body: dict[str, Any] | None
+    ) -> httpx.Response:
         try:
             answer = self._http.request(
                 method,
@@ -115,7 +110,7 @@ class Remote:
             ) from exc
         if answer.status_code >= 400:
             raise _error(answer)
-        return answer.json()
+        return answer
 
     def runs(
         self,
@@ -133,13 +128,13 @@ class Remote:
         metrics: dict[str, dict[str, Any]] = {}
         cursor: str | None = None
         while True:
-            size = _PAGE if limit is None else min(_PAGE, limit - len(runs))
+            size = PAGE if limit is None else min(PAGE, limit - len(runs))
             found = self.call("GET", "/runs", params={**query, "limit": size, "cursor": cursor})
             for item in found["runs"]:
-                run = _as(RunRecord, {**item, "packages": {}})
+                run = parsed(RunRecord, {**item, "packages": {}})
                 runs.append(run)
                 found_metrics = item.get("metrics") or {}
-                metrics[run.id] = {k: _number(v) for k, v in found_metrics.items()}
+                metrics[run.id] = {k: number(v) for k, v in found_metrics.items()}
             cursor = found.get("next_cursor")
             if cursor is None or (limit is not None and len(runs) >= limit):
                 fields = [(str(a), str(b)) for a, b in found.get("fields", [])]
@@ -155,14 +150,14 @@ class Remote:
         found = self.call("GET", "/models", params={"name": name, "archived": True})
         return [
             ListedVersion(
-                _as(ModelVersionRecord, {k: v for k, v in item.items() if k not in _LISTED}),
+                parsed(ModelVersionRecord, {k: v for k, v in item.items() if k not in _LISTED}),
                 list(item["aliases"]),
                 item["gates"],
             )
             for item in found["versions"]
         ]
 
-    def version_number(self, ref: str) -> tuple[str, int]:
+    def versionnumber(self, ref: str) -> tuple[str, int]:
         """The model and version number ``ref`` (NAME@VERSION, @ALIAS, @latest) names."""
         parsed = parse_ref(ref)
         if parsed.version is not None:
@@ -177,12 +172,12 @@ class Remote:
         """Moves of the model's aliases (or one), oldest first, up to ``at``, and how each
         mover and reviewer was identified."""
         found = self.call("GET", f"/models/{name}/history", params={"alias": alias, "at": at})
-        return _as(list[AliasMove], found["moves"]), _as(Identified, found["identified"])
+        return parsed(list[AliasMove], found["moves"]), parsed(Identified, found["identified"])
 
     def request(self, request_id: str, name: str) -> PromotionRequest:
         """One promotion request of model ``name``."""
         found = self.call("GET", "/promotions", params={"name": name})
-        requests = _as(list[PromotionRequest], found["requests"])
+        requests = parsed(list[PromotionRequest], found["requests"])
         for r in requests:
             if r.id == request_id:
                 return r
@@ -190,31 +185,31 @@ class Remote:
 
     def request_promotion(self, ref: str, alias: str, comment: str) -> PromotionRequest:
         """Ask for the version ``ref`` to take ``alias``."""
-        name, version = self.version_number(ref)
+        name, version = self.versionnumber(ref)
         body = {"version": version, "alias": alias, "comment": comment}
-        return _as(PromotionRequest, self.call("POST", f"/models/{name}/promotions", body=body))
+        return parsed(PromotionRequest, self.call("POST", f"/models/{name}/promotions", body=body))
 
     def review(self, ref: str, alias: str, comment: str, *, approve: bool) -> PromotionRequest:
         """Approve or reject the open request of ``ref`` for ``alias``."""
-        name, version = self.version_number(ref)
+        name, version = self.versionnumber(ref)
         verb = "approve" if approve else "reject"
         path = f"/models/{name}/versions/{version}/promotions/{alias}/{verb}"
-        return _as(PromotionRequest, self.call("POST", path, body={"comment": comment}))
+        return parsed(PromotionRequest, self.call("POST", path, body={"comment": comment}))
 
     def promote(self, ref: str, alias: str, reason: str) -> AliasMove:
         """Point ``alias`` at the version ``ref``."""
-        name, version = self.version_number(ref)
+        name, version = self.versionnumber(ref)
         body = {"version": version, "reason": reason}
-        return _as(AliasMove, self.call("POST", f"/models/{name}/aliases/{alias}", body=body))
+        return parsed(AliasMove, self.call("POST", f"/models/{name}/aliases/{alias}", body=body))
 
     def rollback(self, name: str, alias: str, reason: str) -> AliasMove:
         """Point ``alias`` back at the version it held before."""
         path = f"/models/{name}/aliases/{alias}/rollback"
-        return _as(AliasMove, self.call("POST", path, body={"reason": reason}))
+        return parsed(AliasMove, self.call("POST", path, body={"reason": reason}))
 
     def grants(self) -> list[RoleGrant]:
         """Every role grant."""
-        return _as(list[RoleGrant], self.call("GET", "/users")["grants"])
+        return parsed(list[RoleGrant], self.call("GET", "/users")["grants"])
 
     def grant(self, user: str, role: str) -> bool:
         """Grant ``role`` to ``user``; False when they held it."""
@@ -232,7 +227,7 @@ class Remote:
     def tokens(self, user: str | None, *, every: bool) -> list[TokenRecord]:
         """Tokens, as ``tokens list`` lists them (no digests: those stay on the server)."""
         found = self.call("GET", "/tokens", params={"user": user, "every": every})["tokens"]
-        return _as(list[TokenRecord], [{**t, "secret_sha256": ""} for t in found])
+        return parsed(list[TokenRecord], [{**t, "secret_sha256": ""} for t in found])
 
     def issue_token(
         self, user: str | None, role: str, days: float, note: str
@@ -241,12 +236,12 @@ class Remote:
         body = {"user": user, "role": role, "days": days, "note": note}
         found = self.call("POST", "/tokens", body=body)
         token = str(found.pop("token"))
-        return _as(TokenRecord, {**found, "secret_sha256": ""}), token
+        return parsed(TokenRecord, {**found, "secret_sha256": ""}), token
 
     def revoke_token(self, token_id: str) -> TokenRecord:
         """Revoke a token."""
         found = self.call("DELETE", f"/tokens/{token_id}")
-        return _as(TokenRecord, {**found, "secret_sha256": ""})
+        return parsed(TokenRecord, {**found, "secret_sha256": ""})
 
 
 def connect(settings: Settings) -> Remote:

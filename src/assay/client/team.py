@@ -5,7 +5,8 @@ answered by :class:`LocalTeam` over a workspace and by :class:`~assay.client.Rem
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Protocol
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assay.audit import verify_chain
 from assay.errors import AuditError, MetadataError
@@ -15,6 +16,7 @@ from assay.governance import (
     history,
     identified,
     issue_token,
+    latest_verdict,
     list_tokens,
     parse_when,
     promote,
@@ -24,14 +26,27 @@ from assay.governance import (
     revoke_token,
     rollback,
 )
-from assay.metadata import AliasMoveRecord, PromotionRequestRecord, RoleGrant
+from assay.lineage import LineageGraph, downstream, upstream
+from assay.metadata import (
+    AlertRecord,
+    AliasMoveRecord,
+    GateVerdictRecord,
+    ModelVersionRecord,
+    PromotionRequestRecord,
+    RetrainRecord,
+    RoleGrant,
+)
 from assay.metadata.tokens import TokenRecord
-from assay.registry import ListedVersion, list_versions
+from assay.monitoring.alerts import close_alert
+from assay.registry import ListedVersion, known_model, list_versions, resolve
 from assay.runner import reap_dead_runs
-from assay.tracking import RunPage, search_runs
+from assay.tracking import RunPage, compare_runs, find_runs, runs_frame, search_runs
 from assay.workspace import Workspace
 
-__all__ = ["LocalTeam", "Team", "reap"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["LocalTeam", "ShownVersion", "Team", "reap"]
 
 
 def reap(ws: Workspace) -> None:
@@ -39,6 +54,18 @@ def reap(ws: Workspace) -> None:
     a store this user may not write is left as it is."""
     with contextlib.suppress(MetadataError, AuditError):
         reap_dead_runs(ws)
+
+
+@dataclass(frozen=True)
+class ShownVersion:
+    """A model version with what ``assay models show`` shows beside it: the aliases held,
+    the newest gate verdict, its promotion requests and the retraining that registered it."""
+
+    version: ModelVersionRecord
+    aliases: list[str]
+    verdict: GateVerdictRecord | None
+    requests: list[PromotionRequestRecord]
+    retrain: RetrainRecord | None
 
 
 class Team(Protocol):
@@ -120,6 +147,55 @@ class Team(Protocol):
         """Revoke a token."""
         ...
 
+    def compare(self, refs: list[str]) -> tuple[pd.DataFrame, list[str]]:
+        """Runs side by side (one column a run, one row a field), and the differing fields."""
+        ...
+
+    def runs_table(
+        self,
+        *,
+        experiment: str | None,
+        where: str | None,
+        order_by: str | None,
+        limit: int | None,
+    ) -> pd.DataFrame:
+        """The runs a search finds, one row each: attributes, params, tags, last metrics."""
+        ...
+
+    def artifact(self, digest: str, *, verify: bool) -> dict[str, Any]:
+        """An artifact, its producer, consumers and models, as ``artifacts show --json``."""
+        ...
+
+    def lineage(self, ref: str, *, down: bool) -> LineageGraph:
+        """The graph upstream of ``ref`` (an artifact or NAME@VERSION), or downstream."""
+        ...
+
+    def version(self, ref: str) -> ShownVersion:
+        """A model version with what ``models show`` shows beside it."""
+        ...
+
+    def evidence(self, ref: str, *, verify: bool, page: bool) -> tuple[dict[str, Any], str | None]:
+        """A version's evidence and, with ``page``, its HTML page."""
+        ...
+
+    def monitoring(
+        self, ref: str, *, since: float | None, all_versions: bool
+    ) -> tuple[dict[str, Any], str]:
+        """What the monitoring report of ``ref`` shows, and its HTML page."""
+        ...
+
+    def alerts(self, model: str | None, status: str | None) -> list[AlertRecord]:
+        """Stored alerts (of ``model``, in ``status``), newest first."""
+        ...
+
+    def close_alert(self, alert_id: int, reason: str) -> AlertRecord:
+        """Close an open alert, saying what was done about it."""
+        ...
+
+    def retrains(self, model: str | None) -> list[RetrainRecord]:
+        """Retrainings monitoring started (of ``model``), newest first."""
+        ...
+
 
 class LocalTeam:
     """:class:`Team` over a workspace opened here, acting as its user."""
@@ -195,3 +271,92 @@ class LocalTeam:
 
     def revoke_token(self, token_id: str) -> TokenRecord:
         return revoke_token(self.ws, token_id)
+
+    def compare(self, refs: list[str]) -> tuple[pd.DataFrame, list[str]]:
+        reap(self.ws)
+        return compare_runs(self.ws, refs)
+
+    def runs_table(
+        self,
+        *,
+        experiment: str | None,
+        where: str | None,
+        order_by: str | None,
+        limit: int | None,
+    ) -> pd.DataFrame:
+        reap(self.ws)
+        found = find_runs(
+            self.ws, experiment=experiment, where=where, order_by=order_by, limit=limit
+        )
+        return runs_frame(self.ws, found)
+
+    def artifact(self, digest: str, *, verify: bool) -> dict[str, Any]:
+        meta = self.ws.metadata
+        art = meta.get_artifact(digest)
+        producer = meta.get_execution(art.producer) if art.producer else None
+        consumers = [
+            meta.get_execution(e.execution_id) for e in meta.events_for(art.digest, "input")
+        ]
+        versions = meta.versions_of_digests([art.digest])
+        if verify:
+            self.ws.artifacts.get_bytes(art.digest)  # raises IntegrityError on a mismatch
+        return {
+            **asdict(art),
+            "verified": verify,
+            "producer": None
+            if producer is None
+            else {"execution": producer.id, "step": producer.step, "run": producer.run_id},
+            "consumers": [
+                {"execution": c.id, "step": c.step, "run": c.run_id, "status": c.status}
+                for c in consumers
+            ],
+            "models": [f"{v.name}@{v.version}" for v in versions],
+        }
+
+    def lineage(self, ref: str, *, down: bool) -> LineageGraph:
+        return downstream(self.ws, ref) if down else upstream(self.ws, ref)
+
+    def version(self, ref: str) -> ShownVersion:
+        meta = self.ws.metadata
+        v = resolve(self.ws, ref)
+        return ShownVersion(
+            v,
+            [a.alias for a in meta.aliases(v.name) if a.version == v.version],
+            latest_verdict(self.ws, v),
+            meta.requests(v.name, v.version),
+            meta.retrain_of(v.name, v.version),
+        )
+
+    def evidence(self, ref: str, *, verify: bool, page: bool) -> tuple[dict[str, Any], str | None]:
+        from assay.report import build_evidence  # noqa: PLC0415 - Jinja2 only for a report
+        from assay.report.html import render_html  # noqa: PLC0415
+
+        found = build_evidence(self.ws, ref, verify_audit=verify)
+        if not page:
+            return found, None
+
+        return found, render_html(found)
+
+    def monitoring(
+        self, ref: str, *, since: float | None, all_versions: bool
+    ) -> tuple[dict[str, Any], str]:
+        from assay.report.monitoring import (  # noqa: PLC0415 - matplotlib only when rendering
+            build_monitoring,
+            render_monitoring,
+        )
+
+        found = build_monitoring(self.ws, ref, since=since, all_versions=all_versions)
+        return found, render_monitoring(found)
+
+    def alerts(self, model: str | None, status: str | None) -> list[AlertRecord]:
+        if model is not None:
+            known_model(self.ws, model)  # a typo is an error, not an empty list
+        return self.ws.metadata.alerts(model, status)
+
+    def close_alert(self, alert_id: int, reason: str) -> AlertRecord:
+        return close_alert(self.ws, alert_id, reason)
+
+    def retrains(self, model: str | None) -> list[RetrainRecord]:
+        if model is not None:
+            known_model(self.ws, model)
+        return self.ws.metadata.retrains(model)

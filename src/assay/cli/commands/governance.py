@@ -10,9 +10,9 @@ import typer
 
 from assay.cli import output
 from assay.client import Team
-from assay.governance import ROLES, Identified, identity, latest_verdict, parse_when
+from assay.governance import ROLES, Identified, identity, parse_when
 from assay.metadata import AliasMoveRecord, ModelVersionRecord
-from assay.registry import recorded_signature, resolve
+from assay.registry import recorded_signature
 
 __all__ = ["users"]
 
@@ -43,14 +43,10 @@ def show(
     as_json: _Json = False,
 ) -> None:
     """Show a model version: its aliases, gate verdict with evidence, and promotion requests."""
-    with output.existing(ctx.obj) as ws:
-        version = resolve(ws, ref)
-        verdict = latest_verdict(ws, version)
-        aliases = [
-            a.alias for a in ws.metadata.aliases(version.name) if a.version == version.version
-        ]
-        requests = ws.metadata.requests(version.name, version.version)
-        retrained = ws.metadata.retrain_of(version.name, version.version)
+    with output.team(ctx.obj, create=False) as team:
+        shown = team.version(ref)
+    version, verdict, aliases = shown.version, shown.verdict, shown.aliases
+    requests, retrained = shown.requests, shown.retrain
     if as_json:
         output.print_json(
             {

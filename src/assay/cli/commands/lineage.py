@@ -8,7 +8,7 @@ import typer
 from rich.tree import Tree
 
 from assay.cli import output
-from assay.lineage import LineageGraph, LineageNode, downstream, upstream
+from assay.lineage import LineageGraph, LineageNode
 
 __all__ = ["lineage"]
 
@@ -22,8 +22,8 @@ def lineage(
     as_json: Annotated[bool, typer.Option("--json", help="Print nodes and edges as JSON.")] = False,
 ) -> None:
     """Show which data, steps and parameters made REF (or, with --down, what REF made)."""
-    with output.existing(ctx.obj) as ws:
-        graph = downstream(ws, ref) if down else upstream(ws, ref)
+    with output.team(ctx.obj, create=False) as team:
+        graph = team.lineage(ref, down=down)
     if as_json:
         output.print_json(graph.to_dict())
         return

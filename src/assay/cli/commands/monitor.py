@@ -17,7 +17,6 @@ import typer
 from assay.cli import output
 from assay.errors import ConfigError, DataError
 from assay.metadata import WindowRecord
-from assay.monitoring.alerts import close_alert
 from assay.monitoring.check import Checked, Window, check_drift, check_performance
 from assay.monitoring.labels import add_labels
 from assay.monitoring.policy import seconds
@@ -180,8 +179,8 @@ def close(
 ) -> None:
     """Close an open alert, with the reason, in the audit log; the same finding raised again
     later opens a new alert."""
-    with output.opened(ctx.obj) as ws:
-        closed = close_alert(ws, alert_id, reason)
+    with output.team(ctx.obj) as team:
+        closed = team.close_alert(alert_id, reason)
     output.console().print(
         f"closed alert {closed.id} ({closed.kind} on {closed.model}@{closed.version})"
     )
@@ -195,8 +194,10 @@ def alerts(
     as_json: _Json = False,
 ) -> None:
     """Stored alerts, newest first: what was found, how often, and whether delivered."""
-    with output.existing(ctx.obj) as ws:
-        found = ws.metadata.alerts(model, status)
+    if status not in (None, "open", "closed"):
+        raise ConfigError(f"unknown --status {status!r}", hint="use open or closed")
+    with output.team(ctx.obj, create=False) as team:
+        found = team.alerts(model, status)
     if as_json:
         output.print_json([asdict(a) for a in found])
         return
@@ -230,16 +231,11 @@ def report(
 ) -> None:
     """Write a self-contained HTML page of a model version's monitoring over time: drift
     tests and live performance against evaluation, the checked windows and the alerts."""
-    from assay.report.monitoring import (  # noqa: PLC0415 - matplotlib only when rendering
-        build_monitoring,
-        counts,
-        render_monitoring,
-    )
+    from assay.report.monitoring import counts  # noqa: PLC0415 - matplotlib only for a report
 
     start = _since(since)
-    with output.existing(ctx.obj) as ws:
-        found = build_monitoring(ws, ref, since=start, all_versions=all_versions)
-    page = render_monitoring(found)
+    with output.team(ctx.obj, create=False) as team:
+        found, page = team.monitoring(ref, since=start, all_versions=all_versions)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(page, encoding="utf-8")

@@ -11,7 +11,6 @@ import typer
 
 from assay.cli import output
 from assay.errors import ConfigError
-from assay.report import build_evidence
 
 __all__ = ["report"]
 
@@ -41,12 +40,10 @@ def report(
     if kind not in _FORMATS:
         raise ConfigError(f"unknown report format {file_format!r}", hint="use html or json")
     target = out or Path(f"report.{kind}")
-    with output.existing(ctx.obj) as ws:
-        evidence = build_evidence(ws, ref, verify_audit=not no_verify)
-    if kind == "html":
-        from assay.report.html import render_html  # noqa: PLC0415 - Jinja2 only when rendering
-
-        text = render_html(evidence)
+    with output.team(ctx.obj, create=False) as team:
+        evidence, page = team.evidence(ref, verify=not no_verify, page=kind == "html")
+    if page is not None:
+        text = page
     else:  # the same strict JSON as every --json of the CLI
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):

@@ -1,4 +1,4 @@
-"""``assay runs list|show``: the runs in the store."""
+"""``assay runs list|show|compare|export``: the runs in the store."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from assay.cli import output
 from assay.client.team import reap
 from assay.errors import ConfigError
 from assay.metadata import ExecutionRecord, RunRecord
-from assay.tracking import compare_runs, find_runs, runs_frame
 
 __all__ = ["app"]
 
@@ -200,9 +199,8 @@ def compare(
     """Show runs side by side: parameters, tags and metrics, differences highlighted."""
     if len(runs) < 2:
         raise ConfigError("give at least two runs to compare", hint="assay runs compare RUN RUN")
-    with output.existing(ctx.obj) as ws:
-        reap(ws)
-        frame, differing = compare_runs(ws, runs)
+    with output.team(ctx.obj, create=False) as team:
+        frame, differing = team.compare(runs)
     if as_json:
         table = frame.astype(object).where(frame.notna(), None)
         output.print_json(
@@ -243,10 +241,8 @@ def export(
             f"cannot export to {kind or 'a file without a suffix'!r}",
             hint="use --format csv or --format parquet",
         )
-    with output.existing(ctx.obj) as ws:
-        reap(ws)
-        records = find_runs(ws, experiment=experiment, where=where, order_by=order_by, limit=limit)
-        frame = runs_frame(ws, records)
+    with output.team(ctx.obj, create=False) as team:
+        frame = team.runs_table(experiment=experiment, where=where, order_by=order_by, limit=limit)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         if kind == "csv":

@@ -144,8 +144,8 @@ def retrains(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Retrainings started by monitoring, newest first: cause, run, version and outcome."""
-    with output.existing(ctx.obj) as ws:
-        found = ws.metadata.retrains(model)
+    with output.team(ctx.obj, create=False) as team:
+        found = team.retrains(model)
     if as_json:
         output.print_json([asdict(r) for r in found])
         return

@@ -141,7 +141,7 @@ def test_what_cannot_work_through_a_server_says_so(
     served: tuple[str, dict[str, str]], cli: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     url, tokens = served
-    refused = cli("monitor", "check", "toy@1", "--server", url)
+    refused = cli("monitor", "check", "toy@1", "--server", url)  # it writes windows
     assert refused.code == 2
     assert "this command works on the store itself, not through the team server" in refused.err
     unreachable = cli("users", "list", "--server", "http://127.0.0.1:9")
@@ -170,6 +170,8 @@ def test_what_is_read_is_the_same_through_a_server(
     model = json.loads(cli("models", "show", "toy@1", "--json").out)["version"]
     digest = model["digest"]
     for args in [
+        ("runs", "show", runs[0]),
+        ("runs", "show", runs[-1][:10], "--json"),
         ("runs", "compare", *runs),
         ("runs", "compare", runs[0][:8], runs[1], "--json"),
         ("artifacts", "show", digest),
@@ -190,6 +192,7 @@ def test_what_is_read_is_the_same_through_a_server(
 
     # Refusals: the same exit code and message.
     for args in [
+        ("runs", "show", "nosuchrun"),
         ("runs", "compare", runs[0], "nosuchrun"),
         ("runs", "compare", runs[0]),
         ("runs", "export", "-O", "runs.txt"),

@@ -14,13 +14,16 @@ from assay.errors import AssayError
 from assay.lineage import LineageEdge, LineageGraph, LineageNode
 from assay.metadata import (
     AlertRecord,
+    ExecutionRecord,
     GateVerdictRecord,
+    MetricRecord,
     ModelVersionRecord,
     PromotionRequestRecord,
     RetrainRecord,
+    RunRecord,
 )
 from assay.registry.versions import parse_ref
-from assay.tracking import RunPage
+from assay.tracking import RunDetail, RunPage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,6 +94,21 @@ class Reading:
             cursor = page.get("next_cursor")
             if cursor is None:
                 return found
+
+    def run(self, ref: str) -> RunDetail:
+        """The run whose id is or starts with ``ref``, in full (``GET /runs/{ref}?full``)."""
+        found = self.call("GET", f"/runs/{ref}", params={"full": True})
+        executions = found.pop("executions")
+        metrics = found.pop("metrics")
+        return RunDetail(
+            parsed(RunRecord, found),
+            [
+                parsed(ExecutionRecord, {k: v for k, v in e.items() if k != "outputs"})
+                for e in executions
+            ],
+            {e["id"]: dict(e["outputs"]) for e in executions},
+            [parsed(MetricRecord, {**m, "value": number(m["value"])}) for m in metrics],
+        )
 
     def compare(self, refs: list[str]) -> tuple[pd.DataFrame, list[str]]:
         """Runs side by side, one column a run (its short id), one row a field, as

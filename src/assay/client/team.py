@@ -40,7 +40,15 @@ from assay.metadata.tokens import TokenRecord
 from assay.monitoring.alerts import close_alert
 from assay.registry import ListedVersion, known_model, list_versions, resolve
 from assay.runner import reap_dead_runs
-from assay.tracking import RunPage, compare_runs, find_runs, runs_frame, search_runs
+from assay.tracking import (
+    RunDetail,
+    RunPage,
+    compare_runs,
+    find_runs,
+    run_detail,
+    runs_frame,
+    search_runs,
+)
 from assay.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -70,6 +78,10 @@ class ShownVersion:
 
 class Team(Protocol):
     """The calls both a local store and a team server answer alike."""
+
+    def run(self, ref: str) -> RunDetail:
+        """The run whose id is or starts with ``ref``, in full."""
+        ...
 
     def runs(
         self,
@@ -202,6 +214,10 @@ class LocalTeam:
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
+
+    def run(self, ref: str) -> RunDetail:
+        reap(self.ws)
+        return run_detail(self.ws, ref)
 
     def runs(
         self,

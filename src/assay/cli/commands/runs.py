@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 
 from assay.cli import output
-from assay.client.team import reap
 from assay.errors import ConfigError
 from assay.metadata import ExecutionRecord, RunRecord
 
@@ -110,25 +109,17 @@ def show(
     ] = False,
 ) -> None:
     """Show a run: parameters, environment, steps, metrics and any error."""
-    with output.existing(ctx.obj) as ws:
-        reap(ws)
-        record = ws.metadata.get_run(run)
-        executions = ws.metadata.executions(record.id)
-        events = ws.metadata.events_of([e.id for e in executions])
-        metrics = ws.metadata.metrics(record.id)
-    outputs: dict[str, dict[str, str]] = {}
-    for ev in events:
-        if ev.direction == "output":
-            outputs.setdefault(ev.execution_id, {})[ev.name] = ev.digest
+    with output.team(ctx.obj, create=False) as team:
+        detail = team.run(run)
     if as_json:
-        output.print_json(
-            {
-                **asdict(record),
-                "executions": [{**asdict(e), "outputs": outputs.get(e.id, {})} for e in executions],
-                "metrics": [asdict(m) for m in metrics],
-            }
-        )
+        output.print_json(detail.to_json())
         return
+    record, executions, outputs, metrics = (
+        detail.record,
+        detail.executions,
+        detail.outputs,
+        detail.metrics,
+    )
     out = output.console()
     out.print(f"[bold]run {record.id}[/bold]  {record.pipeline}  {record.status}")
     git = (

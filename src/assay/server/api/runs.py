@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from assay.metadata import RunRecord
 from assay.server.api.deps import Ws
 from assay.server.api.paging import decode_cursor, encode_cursor, limit_of
-from assay.tracking import search_runs
+from assay.tracking import run_detail, search_runs
 
 __all__ = ["router", "run_json"]
 
@@ -66,8 +66,12 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}")
-def get_run(ws: Ws, run_id: str) -> dict[str, Any]:
-    """One run (by id, or its first characters): its fields, steps and latest metrics."""
+def get_run(ws: Ws, run_id: str, full: bool = False) -> dict[str, Any]:
+    """One run (by id, or its first characters): its fields, steps and latest metrics; with
+    ``full``, as ``assay runs show --json`` prints it (tracebacks, each step's outputs, every
+    metric value)."""
+    if full:
+        return run_detail(ws, run_id).to_json()
     run = ws.metadata.get_run(run_id)
     steps = [
         {k: v for k, v in asdict(e).items() if k != "traceback"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from assay import Settings
 from assay.metadata import MetadataStore, open_metadata
 
 POSTGRES_URL = os.environ.get(
@@ -36,6 +38,17 @@ def postgres_schema_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def settings_on(database: str, settings: Settings) -> Iterator[Settings]:
+    """``settings`` as they are (``database`` "sqlite": a file in the project) or with a
+    fresh PostgreSQL schema (``database`` "postgres"), dropped afterwards."""
+    if database == "sqlite":
+        yield settings
+        return
+    urls = postgres_schema_url()
+    yield dataclasses.replace(settings, db_url=next(urls))
+    next(urls, None)  # drops the schema
 
 
 @pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgres"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -68,14 +69,32 @@ def test_reviews_are_once_per_reviewer(registered: MetadataStore) -> None:
     )
     registered.open_request(request)
     review = ReviewRecord(request.id, "bob", "approve", "ok", time.time())
-    registered.add_review(review, status="open", subject="model:m@1")
+    assert registered.add_review(review) == "open"  # one of the two approvals it requires
     with pytest.raises(GovernanceError, match="bob already reviewed"):
-        registered.add_review(review, status="approved", subject="model:m@1")
+        registered.add_review(review)
     found = registered.get_request("qqqq")
     assert found.status == "open" and [r.reviewer for r in found.reviews] == ["bob"]
-    registered.add_review(
-        ReviewRecord(request.id, "carol", "approve", "", time.time()),
-        status="approved",
-        subject="model:m@1",
-    )
+    carol = ReviewRecord(request.id, "carol", "approve", "", time.time())
+    assert registered.add_review(carol) == "approved"
     assert registered.requests("m", 1, status="approved")[0].reviews[1].reviewer == "carol"
+
+
+def test_moves_are_timed_in_the_order_they_are_written(
+    registered: MetadataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bob's move is held just before its transaction while carol's is made: his, written
+    # second, is timed after hers, so the history (in time order) is the order of writes.
+    write = registered._write
+
+    def held() -> Any:
+        monkeypatch.undo()
+        registered.move_alias("m", "production", 1, by="carol", reason="first", expected=None)
+        return write()
+
+    monkeypatch.setattr(registered, "_write", held)
+    registered.move_alias("m", "production", None, by="bob", reason="retired", expected=1)
+    moves = registered.alias_moves("m", "production")
+    assert [(m.moved_by, m.previous, m.version) for m in moves] == [
+        ("carol", None, 1),
+        ("bob", 1, None),
+    ]

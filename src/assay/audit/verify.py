@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assay.anchor import Checkpoint, PublicKey
@@ -73,41 +73,75 @@ class VerifyReport:
 
 
 def verify_chain(ws: Workspace, *, artifacts: bool = True) -> VerifyReport:
-    """Re-check the whole chain of ``ws`` (see :func:`_verify_once`); on a store that a
-    writer changes meanwhile, the check runs again until it reads one state throughout.
-
-    Raises:
-        AuditError: the public key or the checkpoints cannot be read at all.
-    """
-    for _ in range(_ATTEMPTS - 1):
-        before = ws.metadata.audit_head()
-        report = _verify_once(ws, artifacts=artifacts)
-        if report.ok or ws.metadata.audit_head() == before:
-            return report
-    return _verify_once(ws, artifacts=artifacts)
-
-
-# How often verify runs again when a writer commits while it reads.
-_ATTEMPTS = 3
-
-
-def _verify_once(ws: Workspace, *, artifacts: bool = True) -> VerifyReport:
     """Re-check the whole chain of ``ws``: every link and hash, every signature with the key
     kept outside the store, the chain against every checkpoint, the registry's state
     against the chain, and (with ``artifacts``) the bytes of every artifact it names.
 
-    The chain names its key (event 1's key id) and, with event 1's hash, its checkpoints,
-    so the anchors are found wherever the store is. A chain with no events needs no key.
+    The chain names its key (its first signed event's key id) and, with event 1's hash,
+    its checkpoints, so the anchors are found wherever the store is. A chain with no events
+    needs no key.
+
+    The database is read in one snapshot (:meth:`~assay.metadata.MetadataStore.snapshot`),
+    so a writer committing meanwhile never makes the events, the head and the tables
+    disagree. The anchors outside it, which are written only after the events they name
+    commit, are read just before it: each then names only events the snapshot holds.
 
     Raises:
         AuditError: the public key or the checkpoints cannot be read at all.
     """
-    report = VerifyReport(verified_at=time.time())
-    events = ws.metadata.audit_events()
-    report.events = len(events)
+    names = ws.metadata.chain_names()
+    for _ in range(_ATTEMPTS):
+        anchors = _Anchors.read(ws, *names)
+        with ws.metadata.snapshot() as metadata:
+            events = metadata.audit_events()
+            names = _names(events)
+            if names == (anchors.key_id, anchors.first):
+                return _verify_once(replace(ws, metadata=metadata), events, anchors, artifacts)
+        # The chain began (its event 1 was written) after its names were read: read its own.
+    # It began anew between every two reads, which only tampering does this often: its
+    # anchors as they are now, which may name events written after the snapshot.
+    with ws.metadata.snapshot() as metadata:
+        events = metadata.audit_events()
+        anchors = _Anchors.read(ws, *_names(events))
+        return _verify_once(replace(ws, metadata=metadata), events, anchors, artifacts)
+
+
+# How often verify reads the chain's names again when a chain begins while it reads.
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Anchors:
+    """What vouches for a chain from outside the database: its key, its checkpoints (with
+    those of other chains its key signed), and the chain the artifact store names."""
+
+    key_id: str
+    first: str
+    key: PublicKey | None
+    checkpoints: list[Checkpoint]
+    owner: dict[str, str] | None
+
+    @classmethod
+    def read(cls, ws: Workspace, key_id: str, first: str) -> _Anchors:
+        """The anchors of the chain whose first signed event carries ``key_id`` and whose
+        first event has hash ``first``."""
+        key = ws.anchor.public_key(key_id) if key_id else None
+        return cls(key_id, first, key, ws.anchor.checkpoints(key_id, first), chain_of(ws.artifacts))
+
+
+def _names(events: list[AuditEventRecord]) -> tuple[str, str]:
+    # What names a chain outside the store, as MetadataStore.chain_names finds it.
     key_id = next((ev.key_id for ev in events if ev.key_id), "")
-    first = events[0].hash if events else ""
-    key = ws.anchor.public_key(key_id) if key_id else None
+    return key_id, events[0].hash if events else ""
+
+
+def _verify_once(
+    ws: Workspace, events: list[AuditEventRecord], anchors: _Anchors, artifacts: bool
+) -> VerifyReport:
+    # ``ws`` reads one snapshot of the database, and ``events`` are its events.
+    report = VerifyReport(verified_at=time.time())
+    report.events = len(events)
+    key_id, first, key = anchors.key_id, anchors.first, anchors.key
     report.key_id = key.key_id if key else ""
     hashes = _check_links(events, key, report)
     head_seq, head_hash = ws.metadata.audit_head()
@@ -121,7 +155,7 @@ def _verify_once(ws: Workspace, *, artifacts: bool = True) -> VerifyReport:
                 f"event is {last_seq} ({last_hash[:12]}): events were removed or added",
             )
         )
-    checkpoints = ws.anchor.checkpoints(key_id, first)
+    checkpoints = anchors.checkpoints
     ours = [cp for cp in checkpoints if cp.chain in ("", first)]
     if not events and checkpoints:
         # A chain that is gone entirely (or an explicit log that another store writes too).
@@ -143,7 +177,7 @@ def _verify_once(ws: Workspace, *, artifacts: bool = True) -> VerifyReport:
             )
         _check_checkpoints(ours, key, hashes, report)
         _check_other_chains([cp for cp in checkpoints if cp not in ours], key, report)
-    _check_owner(ws, first, report)
+    _check_owner(anchors.owner, first, report)
     found = project(sealed(e) for e in events)
     _check_tables(ws, events, found, report)
     if artifacts:
@@ -230,10 +264,9 @@ def _check_other_chains(
         )
 
 
-def _check_owner(ws: Workspace, first: str, report: VerifyReport) -> None:
+def _check_owner(named: dict[str, str] | None, first: str, report: VerifyReport) -> None:
     # The artifact store names the chain its database holds: another (or none at all, over
     # an artifact store that names one) means the database was lost or replaced.
-    named = chain_of(ws.artifacts)
     if named is None or named.get("first") == first:
         return
     owner = named.get("first", "")[:12]

@@ -16,6 +16,7 @@ from assay.metadata import (
     PromotionRequestRecord,
     ReviewRecord,
 )
+from assay.metadata.governance import no_request
 from assay.metadata.head import TAMPER_HINT
 from assay.metadata.state import STATE_TABLES
 from assay.registry import check_alias, known_model, resolve
@@ -96,12 +97,6 @@ def request_promotion(
             hint=f"move it with `assay models promote {version.name}@{version.version} "
             f"--to {alias}`",
         )
-    open_ = ws.metadata.requests(version.name, version.version, status="open")
-    if any(r.alias == alias for r in open_):
-        raise GovernanceError(
-            f"a request to make {version.name}@{version.version} {alias} is already open",
-            hint="approvers review it with `assay models approve`",
-        )
     request = PromotionRequestRecord(
         id=uuid.uuid4().hex,
         name=version.name,
@@ -113,8 +108,7 @@ def request_promotion(
         requested_at=datetime.now(UTC).timestamp(),
         comment=comment,
     )
-    ws.metadata.open_request(request)
-    return request
+    return ws.metadata.open_request(request)  # refuses one while another is open
 
 
 def _find_request(ws: Workspace, ref: str, alias: str, status: str) -> PromotionRequestRecord:
@@ -123,11 +117,7 @@ def _find_request(ws: Workspace, ref: str, alias: str, status: str) -> Promotion
         r for r in ws.metadata.requests(version.name, version.version, status) if r.alias == alias
     ]
     if not found:
-        raise GovernanceError(
-            f"no {status} request to make {version.name}@{version.version} {alias}",
-            hint="ask for one with `assay models request-promotion "
-            f"{version.name}@{version.version} --to {alias}`",
-        )
+        raise no_request(version.name, version.version, alias, status)
     return found[-1]
 
 
@@ -141,7 +131,8 @@ def review(
 
     Raises:
         PermissionDenied: the reviewer lacks the role, trained the version or asked for it.
-        GovernanceError: no open request, or a rejection without a comment.
+        GovernanceError: no open request (or another review or a move closed it meanwhile),
+            the reviewer already reviewed it, or a rejection without a comment.
     """
     check_alias(alias)
     require(ws, "approver", "approve or reject promotions", reads=STATE_TABLES)
@@ -160,10 +151,8 @@ def review(
         )
     if not approve and not comment.strip():
         raise GovernanceError("a rejection needs a reason", hint="add --comment 'why'")
-    approvals = 1 + sum(r.decision == "approve" for r in request.reviews)
-    status = (
-        "rejected" if not approve else ("approved" if approvals >= request.required else "open")
-    )
+    # The store decides the request's new status from its approvals as they are when the
+    # review is written, and refuses it if another review or a move closed the request.
     ws.metadata.add_review(
         ReviewRecord(
             request_id=request.id,
@@ -171,9 +160,7 @@ def review(
             decision="approve" if approve else "reject",
             comment=comment,
             at=datetime.now(UTC).timestamp(),
-        ),
-        status=status,
-        subject=f"model:{subject}",
+        )
     )
     return ws.metadata.get_request(request.id)
 
@@ -224,7 +211,8 @@ def promote(
 
     Raises:
         GovernanceError: gates failed or never ran, no approved request (or, automatic, the
-            policies do not allow it), or the alias moved meanwhile (or since ``expected``).
+            policies do not allow it; or another move spent the request meanwhile), or the
+            alias moved meanwhile (or since ``expected``).
     """
     check_alias(alias)
     require(ws, "developer", "move aliases", reads=STATE_TABLES)

@@ -104,6 +104,18 @@ class ChainRecords:
         with self._read() as conn:
             return [AuditEventRecord(**dict(r)) for r in conn.execute(q).mappings()]
 
+    def chain_names(self) -> tuple[str, str]:
+        """What names the chain outside the store: the key id its first signed event
+        carries and the hash of its first stored event ("" for none), as ``audit verify``
+        finds them among the events."""
+        e = t.audit_events
+        with self._read() as conn:
+            key_id = conn.execute(
+                sa.select(e.c.key_id).where(e.c.key_id != "").order_by(e.c.seq).limit(1)
+            ).scalar()
+            first = conn.execute(sa.select(e.c.hash).order_by(e.c.seq).limit(1)).scalar()
+        return str(key_id or ""), str(first or "")
+
     def audit_head(self) -> tuple[int, str]:
         """The head row: the newest event's sequence number and hash."""
         seq, digest, _ = self.audit_extent()[:3]

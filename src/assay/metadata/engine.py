@@ -14,8 +14,9 @@ from sqlalchemy.engine import make_url
 from assay.core import dumps_json, loads_json
 from assay.errors import MetadataError, StoreNotFoundError
 from assay.metadata.audit import GENESIS, Sealer
+from assay.metadata.diskfull import disk_full
 from assay.metadata.head import HeadMemo
-from assay.metadata.repository import MetadataStore, disk_full
+from assay.metadata.repository import MetadataStore
 from assay.metadata.schema import SCHEMA_REVISION, audit_head, metadata, store_info
 
 if TYPE_CHECKING:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 
 import sqlalchemy as sa
 
@@ -24,7 +25,17 @@ from assay.metadata.records import (
 from assay.metadata.rows import asdict, one_by_prefix
 from assay.metadata.state import STATE_TABLES, lock_state
 
-__all__ = ["GovernanceRecords", "verdict_entry"]
+__all__ = ["GovernanceRecords", "no_request", "verdict_entry"]
+
+
+def no_request(name: str, version: int | None, alias: str, status: str) -> GovernanceError:
+    """The refusal when no request to make ``name@version`` ``alias`` is ``status`` (open
+    for a review, approved for a move): none was asked for, or another review or move
+    closed it first."""
+    return GovernanceError(
+        f"no {status} request to make {name}@{version} {alias}",
+        hint=f"ask for one with `assay models request-promotion {name}@{version} --to {alias}`",
+    )
 
 
 def verdict_entry(verdict: GateVerdictRecord) -> AuditEntry:
@@ -141,16 +152,18 @@ class GovernanceRecords:
         """Point ``alias`` at ``version`` (None removes it) in one transaction.
 
         ``expected`` is where the alias must point now (None: nowhere); when another change
-        moved it meanwhile, nothing is written.
+        moved it meanwhile, nothing is written. ``request_id`` names the approved request
+        the move spends: it is marked done in the same transaction, and a request that is
+        no longer approved (another move spent it meanwhile) moves nothing.
 
         Raises:
-            GovernanceError: the alias no longer points at ``expected``, or ``version`` is
-                archived.
+            GovernanceError: the alias no longer points at ``expected``, the request is no
+                longer approved, or ``version`` is archived.
         """
         a = t.model_aliases
-        now = time.time()
         with self._write() as conn:
             lock_state(conn, STATE_TABLES, self.sealer)  # what the decision read, too
+            now = time.time()  # under the lock: moves are timed in the order they are made
             where = (a.c.name == name, a.c.alias == alias)
             current = conn.execute(sa.select(a.c.version).where(*where).with_for_update()).scalar()
             if current != expected:
@@ -158,6 +171,17 @@ class GovernanceRecords:
                     f"{name}@{alias} was moved to version {current} meanwhile",
                     hint="look at `assay models history` and try again",
                 )
+            if request_id is not None:
+                # Checked here, under the lock, not where the caller found the request: two
+                # moves to where the alias already points both pass the check above.
+                pr = t.promotion_requests
+                spent = conn.execute(
+                    pr.update()
+                    .where(pr.c.id == request_id, pr.c.status == "approved")
+                    .values(status="done", closed_at=now)
+                ).rowcount
+                if spent != 1:
+                    raise no_request(name, version, alias, "approved")
             mv = t.model_versions
             archived = conn.execute(
                 sa.select(mv.c.archived_at).where(mv.c.name == name, mv.c.version == version)
@@ -177,11 +201,6 @@ class GovernanceRecords:
                 )
             move = AliasMoveRecord(name, alias, version, current, now, by, reason, request_id)
             conn.execute(t.alias_moves.insert().values(asdict(move)))
-            if request_id is not None:
-                pr = t.promotion_requests
-                conn.execute(
-                    pr.update().where(pr.c.id == request_id).values(status="done", closed_at=now)
-                )
             payload = {"version": version, "previous": current, "reason": reason, "at": now}
             if request_id:
                 payload["request"] = request_id
@@ -216,13 +235,33 @@ class GovernanceRecords:
 
     # -- promotion requests ---------------------------------------------------------------
 
-    def open_request(self, request: PromotionRequestRecord) -> None:
-        """Record a new promotion request."""
+    def open_request(self, request: PromotionRequestRecord) -> PromotionRequestRecord:
+        """Record a new promotion request, unless one to make the same version the same
+        alias is open (checked inside the transaction, so two asking at once open one).
+        Returns it as recorded: asked at the moment it is written.
+
+        Raises:
+            GovernanceError: such a request is already open.
+        """
+        pr = t.promotion_requests
         with self._write() as conn:
             lock_state(conn, STATE_TABLES, self.sealer)  # what the decision read, too
+            held = sa.select(pr.c.id).where(
+                pr.c.name == request.name,
+                pr.c.version == request.version,
+                pr.c.alias == request.alias,
+                pr.c.status == "open",
+            )
+            if conn.execute(held.limit(1)).first() is not None:
+                raise GovernanceError(
+                    f"a request to make {request.name}@{request.version} {request.alias} is "
+                    "already open",
+                    hint="approvers review it with `assay models approve`",
+                )
+            request = replace(request, requested_at=time.time())  # in the order of writes
             row = asdict(request)
             row.pop("reviews")
-            conn.execute(t.promotion_requests.insert().values(row))
+            conn.execute(pr.insert().values(row))
             payload = {
                 "request": request.id,
                 "alias": request.alias,
@@ -239,6 +278,7 @@ class GovernanceRecords:
                 ],
                 request.requested_by,
             )
+        return request
 
     def get_request(self, ref: str) -> PromotionRequestRecord:
         """The promotion request whose id is or starts with ``ref``."""
@@ -260,17 +300,42 @@ class GovernanceRecords:
         with self._read() as conn:
             return self._with_reviews(conn, conn.execute(q).mappings().all())
 
-    def add_review(self, review: ReviewRecord, *, status: str, subject: str) -> None:
-        """Record a reviewer's decision and the request's resulting ``status``.
+    def add_review(self, review: ReviewRecord) -> str:
+        """Record a reviewer's decision on an open request; returns the request's status
+        after it: ``rejected`` on a rejection, ``approved`` once the approvals reach the
+        number the request requires, else still ``open``.
+
+        The request's status and its approvals are read inside the transaction, so a review
+        never lands on a request that another review or a move closed meanwhile, nor misses
+        an approval written meanwhile; the review is timed as it is written.
 
         Raises:
-            GovernanceError: this reviewer already reviewed the request.
+            GovernanceError: the request is no longer open, or this reviewer already
+                reviewed it.
         """
-        pr = t.promotion_requests
+        pr, rv = t.promotion_requests, t.reviews
         try:
             with self._write() as conn:
                 lock_state(conn, STATE_TABLES, self.sealer)  # what the decision read, too
-                conn.execute(t.reviews.insert().values(asdict(review)))
+                request = conn.execute(
+                    sa.select(
+                        pr.c.name, pr.c.version, pr.c.alias, pr.c.status, pr.c.required
+                    ).where(pr.c.id == review.request_id)
+                ).one()
+                if request.status != "open":
+                    raise no_request(request.name, request.version, request.alias, "open")
+                review = replace(review, at=time.time())  # in the order of writes
+                conn.execute(rv.insert().values(asdict(review)))
+                approvals = conn.execute(
+                    sa.select(sa.func.count()).where(
+                        rv.c.request_id == review.request_id, rv.c.decision == "approve"
+                    )
+                ).scalar_one()
+                status = (
+                    "rejected"
+                    if review.decision != "approve"
+                    else ("approved" if approvals >= request.required else "open")
+                )
                 if status != "open":
                     conn.execute(
                         pr.update()
@@ -288,12 +353,14 @@ class GovernanceRecords:
                 action = (
                     "promotion.approved" if review.decision == "approve" else "promotion.rejected"
                 )
+                subject = f"model:{request.name}@{request.version}"
                 self.audit(conn, [AuditEntry(action, subject, payload)], review.reviewer)
         except sa.exc.IntegrityError:
             raise GovernanceError(
                 f"{review.reviewer} already reviewed request {review.request_id[:12]}",
                 hint="each reviewer decides once; a new request starts a new review",
             ) from None
+        return status
 
     def _with_reviews(
         self, conn: sa.Connection, rows: Sequence[sa.RowMapping]

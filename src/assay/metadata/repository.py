@@ -14,12 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from assay.errors import AuditError, MetadataError, ParameterError
+from assay.errors import AuditError, ParameterError
 from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry, Sealer, append_audit, take_head, take_known
 from assay.metadata.chain import ChainRecords
+from assay.metadata.diskfull import disk_full
 from assay.metadata.executions import CachedExecution, ExecutionBundle, ExecutionRecords
 from assay.metadata.governance import GovernanceRecords
 from assay.metadata.head import KNOWN_KEY, HeadMemo
@@ -42,34 +43,7 @@ from assay.metadata.writes import (
 )
 from assay.settings import default_user
 
-__all__ = ["CachedExecution", "ExecutionBundle", "MetadataStore", "disk_full"]
-
-# What database errors say when the disk is full or a file may not grow any more.
-_DISK_FULL = (
-    "database or disk is full",
-    "disk i/o error",
-    "no space left",
-    "could not extend file",
-    "file too large",
-    "disk quota",
-)
-
-
-def disk_full(url: sa.URL, exc: sa.exc.DBAPIError) -> MetadataError | None:
-    """The error to show for ``exc`` when it says the disk under the database at ``url`` is
-    full (or a file may not grow); None when it says something else."""
-    text = str(exc.orig).strip()
-    if not any(mark in text.lower() for mark in _DISK_FULL):
-        return None
-    where = url.render_as_string(hide_password=True)
-    if url.get_backend_name() == "sqlite":
-        where = str(url.database)
-    return MetadataError(
-        f"cannot write the metadata database {where}: {text}",
-        hint="free space on the disk that holds it (or check that disk), or move the store "
-        "(ASSAY_HOME, ASSAY_DB_URL); the change that failed was not recorded, and nothing "
-        "recorded before it is lost",
-    )
+__all__ = ["CachedExecution", "ExecutionBundle", "MetadataStore"]
 
 
 class MetadataStore(
@@ -106,6 +80,8 @@ class MetadataStore(
         self._insert_artifacts = q.insert_ignoring_duplicates(engine.dialect.name, t.artifacts)
         # The head this process last committed: trusted by its next write without a re-read.
         self._memo = memo or HeadMemo()
+        # A snapshot's connection, held in one read-only transaction (see snapshot()).
+        self._pinned: sa.Connection | None = None
 
     def shared_url(self) -> str | None:
         """The URL another process opens this database with (its password included), or
@@ -121,7 +97,26 @@ class MetadataStore(
             self.engine.dispose()
 
     @contextmanager
+    def snapshot(self) -> Iterator[MetadataStore]:
+        """The same store, every read of which sees the database as it was at one moment,
+        until the block ends; for a check that reads many tables while others write.
+
+        Its reads run in one read-only transaction: REPEATABLE READ on PostgreSQL, and on
+        SQLite one read transaction, which sees one state of the database in WAL mode. The
+        moment is that of its first read. It writes nothing.
+        """
+        with self._disk_errors(), self._lock, self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            view = copy.copy(self)
+            view._pinned = conn
+            yield view
+
+    @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
+        if self._pinned is not None:  # a snapshot: every read in its one transaction
+            yield self._pinned
+            return
         with self._disk_errors(), self._lock, self.engine.connect() as conn:
             yield conn
 
@@ -139,6 +134,8 @@ class MetadataStore(
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
+        if self._pinned is not None:
+            raise RuntimeError("a snapshot of the metadata store only reads")
         with self._disk_errors(), self._lock:
             with self._writer.begin() as conn:
                 take_head(conn)  # a pooled connection may keep one from a failed transaction

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from assay.errors import PermissionDenied
 from assay.governance import Principal, roles_of
@@ -14,10 +15,17 @@ from assay.workspace import Workspace
 __all__ = ["Who", "Writer", "Ws", "acting", "changing", "whom"]
 
 
-def whom(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+async def whom(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
     """Who the request comes from (see ``Authenticator``)."""
-    principal: Principal = request.app.state.team.principal(authorization)
-    return principal
+    team = request.app.state.team
+    if not authorization:  # the local admin, or a 401: nothing to read
+        found: Principal = team.principal(None)
+        return found
+    # A token is checked against the store: on a worker thread, never the event loop.
+    checked: Principal = await run_in_threadpool(team.principal, authorization)
+    return checked
 
 
 async def acting(request: Request, principal: Annotated[Principal, Depends(whom)]) -> Workspace:

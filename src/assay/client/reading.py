@@ -161,12 +161,7 @@ class Reading:
         Raises:
             IntegrityError: the stored bytes hash to something else.
         """
-        try:
-            found: dict[str, Any] = self.call(
-                "GET", f"/artifacts/{digest}", params={"verify": verify}
-            )
-        except errors.GovernanceError as exc:  # the server's 409 for bytes that changed
-            raise errors.IntegrityError(exc.message, hint=exc.hint) from None
+        found: dict[str, Any] = self.call("GET", f"/artifacts/{digest}", params={"verify": verify})
         return found
 
     def lineage(self, ref: str, *, down: bool) -> LineageGraph:

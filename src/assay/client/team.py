@@ -5,7 +5,7 @@ answered by :class:`LocalTeam` over a workspace and by :class:`~assay.client.Rem
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from assay.audit import verify_chain
@@ -26,7 +26,7 @@ from assay.governance import (
     revoke_token,
     rollback,
 )
-from assay.lineage import LineageGraph, downstream, upstream
+from assay.lineage import LineageGraph, describe_artifact, downstream, upstream
 from assay.metadata import (
     AlertRecord,
     AliasMoveRecord,
@@ -307,27 +307,7 @@ class LocalTeam:
         return runs_frame(self.ws, found)
 
     def artifact(self, digest: str, *, verify: bool) -> dict[str, Any]:
-        meta = self.ws.metadata
-        art = meta.get_artifact(digest)
-        producer = meta.get_execution(art.producer) if art.producer else None
-        consumers = [
-            meta.get_execution(e.execution_id) for e in meta.events_for(art.digest, "input")
-        ]
-        versions = meta.versions_of_digests([art.digest])
-        if verify:
-            self.ws.artifacts.get_bytes(art.digest)  # raises IntegrityError on a mismatch
-        return {
-            **asdict(art),
-            "verified": verify,
-            "producer": None
-            if producer is None
-            else {"execution": producer.id, "step": producer.step, "run": producer.run_id},
-            "consumers": [
-                {"execution": c.id, "step": c.step, "run": c.run_id, "status": c.status}
-                for c in consumers
-            ],
-            "models": [f"{v.name}@{v.version}" for v in versions],
-        }
+        return describe_artifact(self.ws, digest, verify=verify)
 
     def lineage(self, ref: str, *, down: bool) -> LineageGraph:
         return downstream(self.ws, ref) if down else upstream(self.ws, ref)

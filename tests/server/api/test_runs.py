@@ -4,7 +4,10 @@ what is malformed or missing."""
 
 from __future__ import annotations
 
+import json
+
 import assay
+from assay.server.api.plain import PlainJSONResponse
 from tests.server.api.conftest import Team
 
 
@@ -86,3 +89,9 @@ def test_a_metric_that_is_not_a_number_is_answered_as_the_cli_prints_it(team: Te
     assert one.status_code == 200 and one.json()["metrics"]["loss"] in (None, "NaN")
     history = team.client("dave").get(f"/runs/{run.run_id}/metrics/loss")
     assert history.status_code == 200
+
+
+def test_every_answer_spells_out_what_strict_json_cannot_hold() -> None:
+    # PostgreSQL keeps NaN metrics; a plain JSONResponse would fail to encode them (a 500).
+    body = PlainJSONResponse({"loss": float("nan"), "gain": float("-inf"), "n": [1.5]}).body
+    assert json.loads(body) == {"loss": "NaN", "gain": "-Infinity", "n": [1.5]}

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import StreamingResponse
 
-from assay.errors import IntegrityError
+from assay.lineage import describe_artifact
 from assay.server.api.deps import Ws
-from assay.server.api.errors import ApiError
 from assay.server.api.plain import plain
-from assay.workspace import Workspace
 
 __all__ = ["CHUNK", "router"]
 
@@ -43,48 +40,12 @@ FullDigest = Annotated[
 router = APIRouter(tags=["artifacts"])
 
 
-def _verified(ws: Workspace, digest: str) -> bytes:
-    """The stored bytes of ``digest``, which hash to it.
-
-    Raises:
-        ArtifactNotFoundError: (404) no bytes are stored for it (deleted, or moved aside).
-        ApiError: (409) the stored bytes hash to something else: they were changed behind
-            the store's back (the store moves them aside, so the next read is a 404).
-    """
-    try:
-        return ws.artifacts.get_bytes(digest)
-    except IntegrityError as exc:
-        raise ApiError(409, exc.message, exc.hint or "") from None
-
-
 @router.get("/artifacts/{digest}")
 def show_artifact(ws: Ws, digest: Digest, verify: bool = False) -> dict[str, Any]:
     """An artifact's kind, codec, type, size, producer (execution, step, run), consumers
     and the model versions registered from it, as ``assay artifacts show --json`` prints
     them; with ``verify``, its stored bytes are first re-hashed (a 409 when they changed)."""
-    art = ws.metadata.get_artifact(digest)
-    producer = ws.metadata.get_execution(art.producer) if art.producer else None
-    consumers = [
-        ws.metadata.get_execution(e.execution_id)
-        for e in ws.metadata.events_for(art.digest, "input")
-    ]
-    versions = ws.metadata.versions_of_digests([art.digest])
-    if verify:
-        _verified(ws, art.digest)
-    shown: dict[str, Any] = plain(
-        {
-            **asdict(art),
-            "verified": verify,
-            "producer": None
-            if producer is None
-            else {"execution": producer.id, "step": producer.step, "run": producer.run_id},
-            "consumers": [
-                {"execution": c.id, "step": c.step, "run": c.run_id, "status": c.status}
-                for c in consumers
-            ],
-            "models": [f"{v.name}@{v.version}" for v in versions],
-        }
-    )
+    shown: dict[str, Any] = plain(describe_artifact(ws, digest, verify=verify))
     return shown
 
 
@@ -103,7 +64,7 @@ def download(ws: Ws, digest: FullDigest) -> StreamingResponse:
     409 instead when they changed, and nothing of them), with ``Content-Length``, an
     ``ETag`` of the digest and a ``Digest: sha-256=`` (base64) header to check them by."""
     art = ws.metadata.get_artifact(digest)
-    data = _verified(ws, art.digest)
+    data = ws.artifacts.get_bytes(art.digest)  # IntegrityError: a 409, nothing sent
     checksum = base64.b64encode(bytes.fromhex(art.digest)).decode()
     headers = {
         "Content-Length": str(len(data)),

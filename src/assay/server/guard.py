@@ -28,14 +28,24 @@ class RequestGuard:
     (``application/json``), or binary tensors (``application/octet-stream``, with the
     ``Inference-Header-Content-Length`` header), or, from a client that is no browser (no
     ``Origin``), none: a browser sends ``text/plain`` and forms across sites without asking
-    first, never those. With ``max_body``, a body longer than that many bytes is a 413
+    first, never those. With ``max_body``, the whole body must arrive within
+    ``body_timeout_s`` (else a 408: a client trickling a body in holds no connection), and a
+    body longer than that many bytes is a 413
     before it is read, and one without a ``Content-Length`` a 411.
     """
 
-    def __init__(self, app: _App, *, loopback_only: bool, max_body: int | None = None) -> None:
+    def __init__(
+        self,
+        app: _App,
+        *,
+        loopback_only: bool,
+        max_body: int | None = None,
+        body_timeout_s: float = 30.0,
+    ) -> None:
         self.app = app
         self.loopback_only = loopback_only
         self.max_body = max_body
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: _Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -61,7 +71,42 @@ class RequestGuard:
             if problem:
                 await _refuse(send, status, problem)
                 return
+            try:
+                body = await asyncio.wait_for(_whole_body(receive), self.body_timeout_s)
+            except TimeoutError:
+                await _refuse(
+                    send, 408, f"the body did not arrive within {self.body_timeout_s:g} s"
+                )
+                return
+            receive = _Replay(body, receive)
         await self.app(scope, receive, send)
+
+
+async def _whole_body(receive: Any) -> bytes:
+    # Small by then (its length was checked): read before any route waits on it.
+    parts: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(parts)
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+class _Replay:
+    """``receive`` giving the app the body already read, then what the client sends next
+    (its disconnect)."""
+
+    def __init__(self, body: bytes, receive: Any) -> None:
+        self.body: bytes | None = body
+        self.receive = receive
+
+    async def __call__(self) -> Any:
+        if self.body is None:
+            return await self.receive()
+        body, self.body = self.body, None
+        return {"type": "http.request", "body": body, "more_body": False}
 
 
 def _size_problem(headers: dict[bytes, bytes], limit: int) -> tuple[str, int]:

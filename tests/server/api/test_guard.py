@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from assay.server.api.app import TeamOptions
-from assay.server.api.http import HEADER_TIMEOUT_S, MAX_BODY, team_serving
+from assay.server.api.http import BODY_TIMEOUT_S, HEADER_TIMEOUT_S, MAX_BODY, team_serving
 from tests.server.api.conftest import Team
 
 
@@ -68,3 +68,21 @@ def test_headers_that_never_finish_are_cut_off(team: Team) -> None:
         started = time.monotonic()
         assert conn.recv(1024) == b""  # the server closed the connection
         assert time.monotonic() - started < HEADER_TIMEOUT_S + 15
+
+
+def test_a_body_that_never_finishes_is_cut_off(team: Team) -> None:
+    where = urlsplit(team.url)
+    head = team.ws.metadata.audit_head()
+    with socket.create_connection(
+        (where.hostname, where.port), timeout=BODY_TIMEOUT_S + 20
+    ) as conn:
+        conn.sendall(
+            b"POST /api/v1/users/x/roles HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + f"Authorization: Bearer {team.tokens['ann']}\r\n".encode()
+            + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+        )
+        started = time.monotonic()
+        answer = conn.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert time.monotonic() - started < BODY_TIMEOUT_S + 15
+    assert team.ws.metadata.audit_head() == head

@@ -21,11 +21,15 @@ MAX_BODY = 1 << 20
 """The largest request body the team server reads: every body it takes is a small JSON
 object (a comment, a role, a version)."""
 HEADER_TIMEOUT_S = 10.0
+BODY_TIMEOUT_S = 15.0
 
 
 def _config(server: TeamServer, options: TeamOptions, port: int) -> uvicorn.Config:
     app = RequestGuard(
-        create_app(server), loopback_only=is_loopback(options.host), max_body=MAX_BODY
+        create_app(server),
+        loopback_only=is_loopback(options.host),
+        max_body=MAX_BODY,
+        body_timeout_s=BODY_TIMEOUT_S,
     )
     return GuardedConfig(
         app,

@@ -34,7 +34,9 @@ import assay  # noqa: E402
 from assay import Settings, pipeline, register_model, step  # noqa: E402
 from assay.server.api import models as model_routes  # noqa: E402
 from assay.server.api import runs as run_routes  # noqa: E402
-from assay.server.api.app import TeamOptions, TeamServer, create_app  # noqa: E402
+from assay.server.api.app import PREFIX, TeamOptions, TeamServer, create_app  # noqa: E402
+from assay.server.api.fast import FastReads  # noqa: E402
+from assay.server.api.plain import PlainJSONResponse  # noqa: E402
 from assay.tracking import search_runs  # noqa: E402
 from assay.workspace import Workspace, open_workspace  # noqa: E402
 
@@ -125,10 +127,10 @@ def inprocess(page_run: str, profile: bool) -> None:
         for name, call in calls.items():
             median, each, _ = w.median_timing(call)
             timings[name] = {"median_s": median, "all_s": each}
-        # The whole request through the ASGI app, in this thread's event loop (no socket, no
-        # test client's thread): routing, dependencies, the worker threads FastAPI runs sync
-        # routes and dependencies in, encoding the answer.
-        app = create_app(TeamServer(ws, TeamOptions()))
+        # The whole request through the ASGI app as the server stacks it (the reads it answers
+        # before FastAPI, then FastAPI), in this thread's event loop (no socket, no test
+        # client's thread): matching, who asks, the worker thread, encoding the answer.
+        app = FastReads(create_app(TeamServer(ws, TeamOptions())), PREFIX)
         loop = asyncio.new_event_loop()
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
@@ -166,40 +168,14 @@ def inprocess(page_run: str, profile: bool) -> None:
 
 
 def encoding(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
-    """Seconds FastAPI takes to turn each route's answer into JSON bytes: the route's
-    response model (inferred from ``-> dict[str, Any]``) validates it, then pydantic dumps it,
-    as ``fastapi.routing`` does for a route without a response class. (A profile of a request
-    through the app cannot show this: FastAPI runs sync routes in worker threads, which
-    cProfile does not follow.)"""
-    from fastapi.routing import APIRoute, serialize_response  # noqa: PLC0415
-
-    fields = {
-        route.path: route.response_field
-        for router in (run_routes.router, model_routes.router)
-        for route in router.routes
-        if isinstance(route, APIRoute) and "GET" in (route.methods or ())
-    }
-    paths = {
-        "search": "/runs",
-        "newest": "/runs",
-        "run page": "/runs/{run_id}",
-        "model versions": "/models",
-    }
-    loop = asyncio.new_event_loop()
+    """Seconds the server takes to turn each route's answer into JSON bytes: the answer
+    class every route answers with (``PlainJSONResponse``), on the worker thread that
+    computed it."""
     found = {}
-    try:
-        for name, call in calls.items():
-            answer, field = call(), fields[paths[name]]
-
-            def encode(answer: Any = answer, field: Any = field) -> Any:
-                return loop.run_until_complete(
-                    serialize_response(field=field, response_content=answer, dump_json=True)
-                )
-
-            median, each, body = w.median_timing(encode)
-            found[name] = {"median_s": median, "all_s": each, "bytes": len(body)}
-    finally:
-        loop.close()
+    for name, call in calls.items():
+        answer = call()
+        median, each, response = w.median_timing(lambda answer=answer: PlainJSONResponse(answer))
+        found[name] = {"median_s": median, "all_s": each, "bytes": len(response.body)}
     return found
 
 

@@ -82,6 +82,19 @@ def test_list_runs_is_newest_first(meta: MetadataStore) -> None:
     assert [r.id for r in meta.list_runs(limit=2)] == ["run2", "run1"]
 
 
+def test_a_listed_run_carries_no_package_list_and_a_run_found_by_id_all_of_it(
+    meta: MetadataStore,
+) -> None:
+    meta.insert_run(make_run("r1"))
+    meta.finish_run("r1", "failed", error="boom", traceback="tb")
+    (listed,) = meta.list_runs()
+    assert (listed.packages, listed.traceback, listed.error) == ({}, None, "boom")
+    assert (listed.params, listed.tags, listed.status) == ({"a": 1}, {}, "failed")
+    whole = meta.get_run("r1")
+    assert (whole.packages, whole.traceback) == ({"x": "1"}, "tb")
+    assert meta.get_run("r1", whole=False) == listed
+
+
 def test_executions_with_outputs_and_metrics_are_found_by_cache_key(meta: MetadataStore) -> None:
     meta.insert_run(make_run("r1"))
     meta.record_execution(

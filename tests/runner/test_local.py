@@ -93,7 +93,7 @@ def test_a_failing_step_fails_the_run_and_keeps_the_traceback(workspace: Workspa
         StepFailedError, match=r"step 'explode' failed: ValueError: cannot handle 3"
     ):
         assay.run(p.failing, workspace=workspace)
-    run = workspace.metadata.list_runs(limit=1)[0]
+    run = workspace.metadata.get_run(workspace.metadata.list_runs(limit=1)[0].id)
     assert run.status == "failed"
     assert run.traceback and "cannot handle 3" in run.traceback
     executions = {e.step: e for e in workspace.metadata.executions(run.id)}
@@ -256,7 +256,7 @@ def test_the_recorded_traceback_belongs_to_the_recorded_error(
 
     with pytest.raises(StepFailedError, match="quick failure"):
         assay.run(pipe, workspace=workspace, workers=2)
-    run = workspace.metadata.list_runs(limit=1)[0]
+    run = workspace.metadata.get_run(workspace.metadata.list_runs(limit=1)[0].id)
     assert run.error is not None
     assert "quick failure" in run.error
     assert run.traceback is not None

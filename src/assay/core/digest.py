@@ -37,6 +37,10 @@ def dumps_json(value: Any) -> str:
 
 def loads_json(text: str | bytes) -> Any:
     """The value of JSON written by :func:`dumps_json`, with NaN and inf restored."""
+    # The hook runs for every object decoded; most texts spell no NaN or inf for it to
+    # restore (a quarter of reading a model's versions went to it, measured).
+    if ("__float__" not in text) if isinstance(text, str) else (b"__float__" not in text):
+        return json.loads(text)
     return json.loads(text, object_hook=_restore)
 
 

@@ -151,11 +151,7 @@ class ExecutionRecords:
     def executions(self, run_id: str) -> list[ExecutionRecord]:
         """The executions of a run, in the order they started."""
         with self._read() as conn:
-            rows = conn.execute(
-                sa.select(t.executions)
-                .where(t.executions.c.run_id == run_id)
-                .order_by(t.executions.c.started_at)
-            ).mappings()
+            rows = conn.execute(q.EXECUTIONS_OF_RUN, {"run": run_id}).mappings()
             return [rec.execution(r) for r in rows]
 
     def get_execution(self, execution_id: str) -> ExecutionRecord:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from assay.errors import GovernanceError
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry, Sealer
+from assay.metadata.queries import ALIASES_OF_MODEL, VERDICTS_OF_MODEL
 from assay.metadata.records import (
     AliasMoveRecord,
     GateVerdictRecord,
@@ -112,9 +113,7 @@ class GovernanceRecords:
     def aliases(self, name: str | None = None) -> list[AliasMoveRecord]:
         """Current aliases (as their latest move), by model and alias."""
         a = t.model_aliases
-        q = sa.select(a).order_by(a.c.name, a.c.alias)
-        if name is not None:
-            q = q.where(a.c.name == name)
+        q = sa.select(a).order_by(a.c.name, a.c.alias) if name is None else ALIASES_OF_MODEL
         with self._read() as conn:
             return [
                 AliasMoveRecord(
@@ -126,7 +125,7 @@ class GovernanceRecords:
                     moved_by=r["moved_by"],
                     reason="",
                 )
-                for r in conn.execute(q).mappings()
+                for r in conn.execute(q, {"name": name}).mappings()
             ]
 
     def alias_version(self, name: str, alias: str) -> int | None:
@@ -226,11 +225,11 @@ class GovernanceRecords:
     def verdicts(self, name: str, version: int | None = None) -> list[GateVerdictRecord]:
         """Gate verdicts on a model (or one version), oldest first."""
         v = t.gate_verdicts
-        q = sa.select(v).where(v.c.name == name).order_by(v.c.created_at, v.c.id)
+        q = VERDICTS_OF_MODEL
         if version is not None:
             q = q.where(v.c.version == version)
         with self._read() as conn:
-            rows = conn.execute(q).mappings().all()
+            rows = conn.execute(q, {"name": name}).mappings().all()
         return [GateVerdictRecord(**{k: x for k, x in r.items() if k != "id"}) for r in rows]
 
     # -- promotion requests ---------------------------------------------------------------

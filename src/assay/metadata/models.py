@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 import sqlalchemy as sa
 
 from assay.errors import GovernanceError, MetadataError, RecordNotFoundError
+from assay.metadata import queries
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry, Sealer, append_audit
@@ -55,13 +56,15 @@ class ModelRecords:
         """Registered versions, by model name then version; ``archived=False`` leaves the
         archived ones out."""
         mv = t.model_versions
-        q = sa.select(mv).order_by(mv.c.name, mv.c.version)
-        if name is not None:
-            q = q.where(mv.c.name == name)
-        if not archived:
-            q = q.where(mv.c.archived_at.is_(None))
+        statement = queries.VERSIONS_OF_MODEL  # a model's page, the most asked: built once
+        if name is None or not archived:
+            statement = sa.select(mv).order_by(mv.c.name, mv.c.version)
+            if name is not None:
+                statement = statement.where(mv.c.name == sa.bindparam("name"))
+            if not archived:
+                statement = statement.where(mv.c.archived_at.is_(None))
         with self._read() as conn:
-            return [rec.version(r) for r in conn.execute(q).mappings()]
+            return [rec.version(r) for r in conn.execute(statement, {"name": name}).mappings()]
 
     def model_version(self, name: str, version: int | None) -> ModelVersionRecord | None:
         """Version ``version`` of ``name``, or its highest number (archived or not) when

@@ -1,5 +1,5 @@
-"""Statements on the hot path of a run, built once: building SQLAlchemy expressions costs more
-than running them against SQLite."""
+"""Statements on the hot paths (a run's steps, the pages the team server answers most), built
+once: building SQLAlchemy expressions costs more than running them against SQLite."""
 
 from __future__ import annotations
 
@@ -7,7 +7,18 @@ import sqlalchemy as sa
 
 from assay.metadata import schema as t
 
-__all__ = ["FIND_CACHED", "METRICS_OF_EXECUTION", "insert_ignoring_duplicates"]
+__all__ = [
+    "ALIASES_OF_MODEL",
+    "EXECUTIONS_OF_RUN",
+    "FIND_CACHED",
+    "LISTED_RUN_COLUMNS",
+    "METRICS_OF_EXECUTION",
+    "METRICS_OF_RUNS",
+    "RUN_BY_ID",
+    "VERDICTS_OF_MODEL",
+    "VERSIONS_OF_MODEL",
+    "insert_ignoring_duplicates",
+]
 
 _NEWEST = (
     sa.select(t.executions.c.id)
@@ -40,6 +51,41 @@ FIND_CACHED = (
     .where(t.executions.c.id == _NEWEST)
 )
 METRICS_OF_EXECUTION = sa.select(t.metrics).where(t.metrics.c.execution_id == sa.bindparam("ex"))
+
+# A run's package list is most of its row (every package of its environment, as JSON):
+# decoding it for each listed run, only for listings to drop it, was most of their time.
+LISTED_RUN_COLUMNS = tuple(c for c in t.runs.c if c.name not in ("packages", "traceback"))
+RUN_BY_ID = {
+    whole: sa.select(*(t.runs.c if whole else LISTED_RUN_COLUMNS)).where(
+        t.runs.c.id == sa.bindparam("id")
+    )
+    for whole in (True, False)
+}
+EXECUTIONS_OF_RUN = (
+    sa.select(t.executions)
+    .where(t.executions.c.run_id == sa.bindparam("run"))
+    .order_by(t.executions.c.started_at)
+)
+METRICS_OF_RUNS = (
+    sa.select(t.metrics.c.run_id, t.metrics.c.key, t.metrics.c.value)
+    .where(t.metrics.c.run_id.in_(sa.bindparam("runs", expanding=True)))
+    .order_by(t.metrics.c.step.asc().nulls_first(), t.metrics.c.id)
+)
+VERSIONS_OF_MODEL = (
+    sa.select(t.model_versions)
+    .where(t.model_versions.c.name == sa.bindparam("name"))
+    .order_by(t.model_versions.c.version)
+)
+ALIASES_OF_MODEL = (
+    sa.select(t.model_aliases)
+    .where(t.model_aliases.c.name == sa.bindparam("name"))
+    .order_by(t.model_aliases.c.alias)
+)
+VERDICTS_OF_MODEL = (
+    sa.select(t.gate_verdicts)
+    .where(t.gate_verdicts.c.name == sa.bindparam("name"))
+    .order_by(t.gate_verdicts.c.created_at, t.gate_verdicts.c.id)
+)
 
 
 def insert_ignoring_duplicates(dialect: str, table: sa.Table) -> sa.Executable:

@@ -247,15 +247,19 @@ class MetadataStore(
             )
             return sorted({r[0] for r in rows})
 
-    def get_run(self, ref: str) -> RunRecord:
-        """The run whose id is or starts with ``ref``.
+    def get_run(self, ref: str, *, whole: bool = True) -> RunRecord:
+        """The run whose id is or starts with ``ref``; not ``whole``: as a listing gives
+        it (no package list, no traceback), for a page that shows neither.
 
         Raises:
             RecordNotFoundError: no run, or more than one, matches.
         """
         with self._read() as conn:
-            row = rec.one_by_prefix(conn, t.runs, t.runs.c.id, ref, "run")
-        return rec.run(row)
+            row = conn.execute(q.RUN_BY_ID[whole], {"id": ref.strip().lower()}).mappings().first()
+            if row is None:  # the first characters of an id
+                columns = None if whole else q.LISTED_RUN_COLUMNS
+                row = rec.one_by_prefix(conn, t.runs, t.runs.c.id, ref, "run", columns=columns)
+        return rec.run(row) if whole else rec.listed_run(row)
 
     def list_runs(
         self,
@@ -268,11 +272,12 @@ class MetadataStore(
         offset: int = 0,
     ) -> list[RunRecord]:
         """Runs matching the filters, in ``order`` and then newest first (``offset`` of
-        them skipped)."""
-        q = _matching(sa.select(t.runs), pipeline, experiment, where)
-        q = q.order_by(*order_by(order)).limit(limit).offset(offset or None)
+        them skipped). A listed run carries no package list and no traceback (empty):
+        ``get_run`` gives a run whole."""
+        found = _matching(sa.select(*q.LISTED_RUN_COLUMNS), pipeline, experiment, where)
+        found = found.order_by(*order_by(order)).limit(limit).offset(offset or None)
         with self._searching() as conn:
-            return [rec.run(r) for r in conn.execute(q).mappings()]
+            return [rec.listed_run(r) for r in conn.execute(found).mappings()]
 
     def count_runs(
         self,
@@ -361,16 +366,11 @@ class MetadataStore(
 
     def latest_metrics(self, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
         """For each run, the last value of each metric (highest step, then latest)."""
-        m = t.metrics
         latest: dict[str, dict[str, float]] = {r: {} for r in run_ids}
         with self._read() as conn:
             for start in range(0, len(run_ids), 900):  # stay under SQLite's variable limit
-                rows = conn.execute(
-                    sa.select(m.c.run_id, m.c.key, m.c.value)
-                    .where(m.c.run_id.in_(run_ids[start : start + 900]))
-                    .order_by(m.c.step.asc().nulls_first(), m.c.id)
-                )
-                for run_id, key, value in rows:
+                part = list(run_ids[start : start + 900])
+                for run_id, key, value in conn.execute(q.METRICS_OF_RUNS, {"runs": part}):
                     latest[run_id][key] = math.nan if value is None else value
         return latest
 

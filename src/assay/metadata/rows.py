@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -33,18 +33,25 @@ __all__ = [
 
 
 def one_by_prefix(
-    conn: sa.Connection, table: sa.Table, column: sa.Column[Any], ref: str, noun: str
+    conn: sa.Connection,
+    table: sa.Table,
+    column: sa.Column[Any],
+    ref: str,
+    noun: str,
+    columns: Sequence[sa.Column[Any]] | None = None,
 ) -> sa.RowMapping:
-    """The one row whose ``column`` starts with ``ref``; raises when none or several match."""
+    """The one row whose ``column`` starts with ``ref`` (its ``columns``, or all); raises
+    when none or several match."""
     ref = ref.strip().lower()  # ids and digests are lower-case hex; LIKE case differs by database
     if not ref:
         raise RecordNotFoundError(f"empty {noun} id", hint=f"give a {noun} id or a prefix of one")
+    select = sa.select(*columns) if columns is not None else sa.select(table)
     # A whole id is found through the index; LIKE (case-insensitive on SQLite) scans.
-    exact = conn.execute(sa.select(table).where(column == ref)).mappings().first()
+    exact = conn.execute(select.where(column == ref)).mappings().first()
     if exact is not None:
         return exact
     rows = (
-        conn.execute(sa.select(table).where(column.startswith(ref, autoescape=True)).limit(2))
+        conn.execute(select.where(column.startswith(ref, autoescape=True)).limit(2))
         .mappings()
         .all()
     )
@@ -72,6 +79,12 @@ def _fields(cls: type, row: Mapping[Any, Any]) -> dict[str, Any]:
 
 def run(row: Mapping[Any, Any]) -> RunRecord:
     return RunRecord(**_fields(RunRecord, row))
+
+
+def listed_run(row: Mapping[Any, Any]) -> RunRecord:
+    """A run from a row without its package list and traceback (a listing's)."""
+    values = {k: row[k] for k in RunRecord.__dataclass_fields__ if k in row}
+    return RunRecord(**{"packages": {}, **values})
 
 
 def execution(row: Mapping[Any, Any]) -> ExecutionRecord:

@@ -3,7 +3,7 @@ at it and the result of its newest gate verdict."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from assay.metadata import ModelVersionRecord
@@ -24,7 +24,10 @@ class ListedVersion:
 
     def to_json(self) -> dict[str, Any]:
         """As ``assay models list --json`` and ``GET /api/v1/models`` give it."""
-        return {**asdict(self.record), "aliases": self.aliases, "gates": self.gates}
+        # Field by field: dataclasses.asdict deep-copies each version's metrics and
+        # signature only for them to be encoded.
+        found = {f.name: getattr(self.record, f.name) for f in fields(self.record)}
+        return {**found, "aliases": self.aliases, "gates": self.gates}
 
 
 def list_versions(ws: Workspace, name: str | None = None) -> list[ListedVersion]:
@@ -33,18 +36,19 @@ def list_versions(ws: Workspace, name: str | None = None) -> list[ListedVersion]
     Raises:
         ModelNotFoundError: no model is called ``name``.
     """
-    every = ws.metadata.model_versions(name)
-    if name is not None and not every:
-        known_model(ws, name)  # raises, naming the models there are
-        return []
-    aliases: dict[tuple[str, int], list[str]] = {}
-    for a in ws.metadata.aliases(name):
-        aliases.setdefault((a.name, a.version or 0), []).append(a.alias)
-    gates = {
-        (model, version): "passed" if passed else "failed"
-        for model in sorted({v.name for v in every})
-        for version, passed in gate_results(ws, model).items()
-    }
+    with ws.snapshot() as seen:  # one read transaction for the three tables
+        every = seen.metadata.model_versions(name)
+        if name is not None and not every:
+            known_model(seen, name)  # raises, naming the models there are
+            return []
+        aliases: dict[tuple[str, int], list[str]] = {}
+        for a in seen.metadata.aliases(name):
+            aliases.setdefault((a.name, a.version or 0), []).append(a.alias)
+        gates = {
+            (model, version): "passed" if passed else "failed"
+            for model in sorted({v.name for v in every})
+            for version, passed in gate_results(seen, model).items()
+        }
     return [
         ListedVersion(v, aliases.get((v.name, v.version), []), gates.get((v.name, v.version)))
         for v in every

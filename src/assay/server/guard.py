@@ -71,6 +71,9 @@ class RequestGuard:
             if problem:
                 await _refuse(send, status, problem)
                 return
+            if not _has_body(headers):  # a GET: nothing to wait for
+                await self.app(scope, receive, send)
+                return
             try:
                 body = await asyncio.wait_for(_whole_body(receive), self.body_timeout_s)
             except TimeoutError:
@@ -80,6 +83,11 @@ class RequestGuard:
                 return
             receive = _Replay(body, receive)
         await self.app(scope, receive, send)
+
+
+def _has_body(headers: dict[bytes, bytes]) -> bool:
+    # Its length was checked (a chunked body refused): no length, or 0, is no body.
+    return headers.get(b"content-length", b"0").strip() not in (b"", b"0")
 
 
 async def _whole_body(receive: Any) -> bytes:

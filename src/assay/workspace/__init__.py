@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from assay.anchor import Anchor, FileSealer
@@ -44,6 +46,14 @@ class Workspace:
         return Workspace(
             self.metadata.acting(user, via), self.artifacts, user, self.anchor, ceiling, granted
         )
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Workspace]:
+        """The same store, every read of which sees the database at one moment, in one
+        read transaction (see ``MetadataStore.snapshot``): for a page that reads several
+        tables. It writes nothing."""
+        with self.metadata.snapshot() as meta:
+            yield dataclasses.replace(self, metadata=meta)
 
     def close(self) -> None:
         """Release database connections."""

@@ -5,9 +5,19 @@ what is malformed or missing."""
 from __future__ import annotations
 
 import json
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from fastapi.routing import APIRoute
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.responses import JSONResponse
 
 import assay
-from assay.server.api.plain import PlainJSONResponse
+from assay.server.api.app import TeamOptions, TeamServer, create_app
+from assay.server.api.plain import PlainJSONResponse, PlainRoute, plain
 from tests.server.api.conftest import Team
 
 
@@ -95,3 +105,51 @@ def test_every_answer_spells_out_what_strict_json_cannot_hold() -> None:
     # PostgreSQL keeps NaN metrics; a plain JSONResponse would fail to encode them (a 500).
     body = PlainJSONResponse({"loss": float("nan"), "gain": float("-inf"), "n": [1.5]}).body
     assert json.loads(body) == {"loss": "NaN", "gain": "-Infinity", "n": [1.5]}
+
+
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()  # NaN and the infinities among them
+    | st.text(max_size=8)
+    | st.datetimes(timezones=st.just(UTC))
+    | st.floats(width=32).map(np.float32)
+    | st.integers(-(2**62), 2**62).map(np.int64)
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    | st.dictionaries(st.integers(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_VALUES)
+def test_an_answer_is_encoded_as_the_strict_walk_would_encode_it(value: Any) -> None:
+    # The answer is encoded as it is unless it holds what strict JSON cannot: the bytes are
+    # those of the walk through every value either way.
+    assert PlainJSONResponse(value).body == JSONResponse(plain(value)).body
+
+
+def test_a_nan_deep_in_an_answer_or_a_moment_or_a_numpy_number_is_spelled_out() -> None:
+    moment = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    body = PlainJSONResponse({"runs": [{"m": {"loss": math.nan}, "at": moment}]}).body
+    assert json.loads(body) == {"runs": [{"m": {"loss": "NaN"}, "at": moment.isoformat()}]}
+    assert json.loads(PlainJSONResponse([np.float32(0.5), np.int64(3)]).body) == [0.5, 3]
+
+
+def test_every_route_answers_from_its_worker_thread_and_keeps_its_declared_answer(
+    team: Team,
+) -> None:
+    app = create_app(TeamServer(team.ws, TeamOptions()))
+    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    assert routes and all(isinstance(r, PlainRoute) for r in routes)
+    schema = app.openapi()
+    listed = schema["paths"]["/api/v1/runs"]["get"]["responses"]["200"]["content"]
+    assert listed["application/json"]["schema"]["type"] == "object"
+    # A route's status (201 for what it creates) survives answering from the worker thread.
+    created = team.client("ann").post("/users/erin/roles", json={"role": "viewer"})
+    assert created.status_code == 201, created.text

@@ -26,7 +26,7 @@ from assay.server.api import (
 from assay.server.api.auth import Authenticator, check_exposure
 from assay.server.api.errors import install_error_handlers
 from assay.server.api.oidc import OidcSettings, Provider
-from assay.server.api.plain import PlainJSONResponse
+from assay.server.api.plain import PlainJSONResponse, PlainRoute
 from assay.server.api.sessions import Sessions
 from assay.workspace import Workspace
 
@@ -78,6 +78,7 @@ def create_app(server: TeamServer) -> FastAPI:
         openapi_url=f"{PREFIX}/openapi.json",
         default_response_class=PlainJSONResponse,
     )
+    app.router.route_class = PlainRoute
     install_error_handlers(app)
     app.state.team = server
     for module in (

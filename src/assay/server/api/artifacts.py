@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from assay.lineage import describe_artifact
 from assay.server.api.deps import Ws
-from assay.server.api.plain import plain
+from assay.server.api.plain import PlainRoute, plain
 
 __all__ = ["CHUNK", "router"]
 
@@ -37,7 +37,7 @@ FullDigest = Annotated[
     ),
 ]
 
-router = APIRouter(tags=["artifacts"])
+router = APIRouter(route_class=PlainRoute, tags=["artifacts"])
 
 
 @router.get("/artifacts/{digest}")

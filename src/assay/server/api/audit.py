@@ -13,11 +13,12 @@ from assay.chain import sealed
 from assay.governance import parse_when, require
 from assay.server.api.deps import Ws
 from assay.server.api.paging import limit_of
+from assay.server.api.plain import PlainRoute
 
 __all__ = ["router"]
 
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(route_class=PlainRoute, tags=["audit"])
 
 
 @router.get("/audit")

@@ -10,11 +10,11 @@ from fastapi import APIRouter
 from assay.governance.cards import TEAM_FIELDS, missing
 from assay.registry import resolve
 from assay.server.api.deps import Ws
-from assay.server.api.plain import plain
+from assay.server.api.plain import PlainRoute, plain
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["models"])
+router = APIRouter(route_class=PlainRoute, tags=["models"])
 
 
 @router.get("/models/{name}/versions/{ref}/card")

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from assay.server.api.deps import Ws
 from assay.server.api.listing import page_of
-from assay.server.api.plain import plain
+from assay.server.api.plain import PlainRoute, plain
 from assay.tracking import compare_runs
 
 __all__ = ["MAX_COMPARED", "router"]
@@ -20,7 +20,7 @@ MAX_COMPARED = 50
 
 RunRef = Annotated[str, Field(min_length=1, max_length=64)]
 
-router = APIRouter(tags=["experiments"])
+router = APIRouter(route_class=PlainRoute, tags=["experiments"])
 
 
 @router.get("/experiments")

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 import uvicorn
 
 from assay.errors import ConfigError
-from assay.server.api.app import TeamOptions, TeamServer, create_app
+from assay.server.api.app import PREFIX, TeamOptions, TeamServer, create_app
+from assay.server.api.fast import FastReads
 from assay.server.guard import GuardedConfig, RequestGuard
 from assay.server.lifecycle import GracefulServer, in_thread
 from assay.serving.server import is_loopback
@@ -26,7 +27,7 @@ BODY_TIMEOUT_S = 15.0
 
 def _config(server: TeamServer, options: TeamOptions, port: int) -> uvicorn.Config:
     app = RequestGuard(
-        create_app(server),
+        FastReads(create_app(server), PREFIX),
         loopback_only=is_loopback(options.host),
         max_body=MAX_BODY,
         body_timeout_s=BODY_TIMEOUT_S,

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Path
 
 from assay.lineage import downstream, upstream
 from assay.server.api.deps import Ws
-from assay.server.api.plain import plain
+from assay.server.api.plain import PlainRoute, plain
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["lineage"])
+router = APIRouter(route_class=PlainRoute, tags=["lineage"])
 
 
 @router.get("/lineage/{ref}")

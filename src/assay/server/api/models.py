@@ -23,6 +23,7 @@ from assay.governance import (
 from assay.metadata import ModelVersionRecord
 from assay.registry import MAX_VERSION, known_model, list_versions, resolve
 from assay.server.api.deps import Writer, Ws
+from assay.server.api.plain import PlainRoute
 from assay.workspace import Workspace
 
 __all__ = ["router"]
@@ -68,7 +69,7 @@ def _version_json(ws: Workspace, v: ModelVersionRecord, aliases: list[str]) -> d
     return {**asdict(v), "aliases": aliases, "gates": gates}
 
 
-router = APIRouter(tags=["models"])
+router = APIRouter(route_class=PlainRoute, tags=["models"])
 
 
 @router.get("/models")

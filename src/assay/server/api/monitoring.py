@@ -13,7 +13,7 @@ from assay.monitoring.alerts import close_alert
 from assay.registry import MAX_VERSION, known_model
 from assay.server.api.deps import Writer, Ws
 from assay.server.api.listing import page_of
-from assay.server.api.plain import plain
+from assay.server.api.plain import PlainRoute, plain
 
 __all__ = ["router"]
 
@@ -29,7 +29,7 @@ class Closing(BaseModel):
     reason: str = Field(min_length=1, max_length=10_000, description="what was done about it")
 
 
-router = APIRouter(tags=["monitoring"])
+router = APIRouter(route_class=PlainRoute, tags=["monitoring"])
 
 
 @router.get("/monitoring/windows")

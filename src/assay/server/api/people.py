@@ -20,6 +20,7 @@ from assay.governance import (
 from assay.governance.tokens import DEFAULT_DAYS, MAX_DAYS
 from assay.metadata.tokens import TokenRecord
 from assay.server.api.deps import Who, Writer, Ws
+from assay.server.api.plain import PlainRoute
 
 __all__ = ["router", "token_json"]
 
@@ -42,7 +43,7 @@ def token_json(token: TokenRecord) -> dict[str, Any]:
     return {k: v for k, v in asdict(token).items() if k != "secret_sha256"}
 
 
-router = APIRouter(tags=["people"])
+router = APIRouter(route_class=PlainRoute, tags=["people"])
 
 
 @router.get("/whoami")

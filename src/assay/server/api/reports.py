@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from assay.governance import require
 from assay.report import build_evidence
 from assay.server.api.deps import Ws
-from assay.server.api.plain import plain
+from assay.server.api.plain import PlainRoute, plain
 
 __all__ = ["router"]
 
@@ -30,7 +30,7 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
     }
 }
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(route_class=PlainRoute, tags=["reports"])
 
 
 @router.get("/models/{name}/versions/{ref}/evidence", responses=_ANSWERS, response_model=None)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from assay.metadata import RunRecord
 from assay.server.api.deps import Ws
 from assay.server.api.paging import decode_cursor, encode_cursor, limit_of
+from assay.server.api.plain import PlainRoute
 from assay.tracking import run_detail, search_runs
 
 __all__ = ["router", "run_json"]
@@ -28,7 +29,7 @@ def run_json(run: RunRecord, metrics: dict[str, float] | None = None) -> dict[st
     return {**found, "metrics": metrics or {}}
 
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(route_class=PlainRoute, tags=["runs"])
 
 
 @router.get("/runs")
@@ -67,18 +68,17 @@ def list_runs(
 
 @router.get("/runs/{run_id}")
 def get_run(ws: Ws, run_id: str, full: bool = False) -> dict[str, Any]:
-    """One run (by id, or its first characters): its fields, steps and latest metrics; with
-    ``full``, as ``assay runs show --json`` prints it (tracebacks, each step's outputs, every
-    metric value)."""
+    """One run (by id, or its first characters): its fields, steps and latest metrics, as a
+    page shows it; with ``full``, as ``assay runs show --json`` prints it (its environment's
+    package list, tracebacks, each step's outputs, every metric value)."""
     if full:
         return run_detail(ws, run_id).to_json()
-    run = ws.metadata.get_run(run_id)
-    steps = [
-        {k: v for k, v in asdict(e).items() if k != "traceback"}
-        for e in ws.metadata.executions(run.id)
-    ]
-    metrics = ws.metadata.latest_metrics([run.id]).get(run.id, {})
-    return {**run_json(run, metrics), "packages": run.packages, "steps": steps}
+    with ws.metadata.snapshot() as meta:  # one read transaction, not one a query
+        run = meta.get_run(run_id, whole=False)
+        executions = meta.executions(run.id)
+        metrics = meta.latest_metrics([run.id]).get(run.id, {})
+    steps = [{k: v for k, v in asdict(e).items() if k != "traceback"} for e in executions]
+    return {**run_json(run, metrics), "steps": steps}
 
 
 @router.get("/runs/{run_id}/metrics/{key}")

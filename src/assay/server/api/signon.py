@@ -13,11 +13,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from assay.errors import AuthenticationError, ConfigError
 from assay.server.api.deps import Who
 from assay.server.api.errors import ApiError
+from assay.server.api.plain import PlainRoute
 from assay.serving.server import is_loopback
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["sign-on"], prefix="/auth")
+router = APIRouter(route_class=PlainRoute, tags=["sign-on"], prefix="/auth")
 
 
 def _team_oidc(request: Request) -> Any:

@@ -18,6 +18,7 @@ with ``exit_code``; it never shows a traceback for an ``AssayError``.
     │   └── CodecError            a value cannot be encoded or decoded
     ├── MetadataError             the metadata database cannot be opened or written
     │   ├── RecordNotFoundError   no run, execution or other record with that id
+    │   ├── RecordExistsError     a record to add has the id of one already there
     │   └── StoreNotFoundError    no store where the settings point (nothing is created)
     ├── RegistryError             model registry problems
     │   ├── ModelNotFoundError    an unknown model name, version or alias reference
@@ -55,6 +56,7 @@ __all__ = [
     "ModelNotFoundError",
     "ParameterError",
     "PipelineNotFoundError",
+    "RecordExistsError",
     "RecordNotFoundError",
     "RegistryError",
     "SignatureError",
@@ -141,6 +143,10 @@ class MetadataError(AssayError):
 
 class RecordNotFoundError(MetadataError):
     """Raised when no run, execution or other record has the id given."""
+
+
+class RecordExistsError(MetadataError):
+    """Raised when a record to be added has the id of one already there."""
 
 
 class StoreNotFoundError(MetadataError):

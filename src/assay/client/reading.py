@@ -5,12 +5,9 @@ here would have given: its records, a lineage graph, a table of runs."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from pydantic import TypeAdapter, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from assay import errors
-from assay.errors import AssayError
 from assay.lineage import LineageEdge, LineageGraph, LineageNode
 from assay.metadata import (
     AlertRecord,
@@ -23,6 +20,7 @@ from assay.metadata import (
     RunRecord,
 )
 from assay.registry.versions import parse_ref
+from assay.remote import number, parsed
 from assay.tracking import RunDetail, RunPage
 
 if TYPE_CHECKING:
@@ -30,35 +28,14 @@ if TYPE_CHECKING:
 
     from assay.client.team import ShownVersion
 
-__all__ = ["Reading", "number", "parsed"]
+__all__ = ["Reading"]
 
-T = TypeVar("T")
 
 PAGE = 1_000  # the most the server gives in one page
 _NODE = ("id", "type", "label")  # what a lineage node holds besides its attributes
 _MOMENTS = ("started_at", "ended_at")  # the fields of a runs table that are timestamps
 # The attributes a runs table begins with, as ``assay.tracking.runs_frame`` writes them.
 _ATTRIBUTES = ("id", "experiment", "pipeline", "status", "user", "started_at", "ended_at")
-
-
-def number(value: Any) -> Any:
-    """A metric as the store holds it: the server spells out what strict JSON cannot hold."""
-    return float(value) if value in ("NaN", "Infinity", "-Infinity") else value
-
-
-def parsed(kind: type[T], value: Any) -> T:
-    """``value`` (JSON) as a ``kind``.
-
-    Raises:
-        AssayError: the answer does not hold one (the server runs another assay version).
-    """
-    try:
-        return TypeAdapter(kind).validate_python(value)
-    except ValidationError as exc:
-        raise AssayError(
-            f"the server's answer is not a {kind.__name__}: {exc.errors()[0]['msg']}",
-            hint="the server and this client may be different assay versions",
-        ) from exc
 
 
 def _cell(field: str, value: Any) -> Any:

@@ -6,12 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from assay import errors
-from assay.client.credentials import load
-from assay.client.reading import PAGE, Reading, number, parsed
-from assay.errors import AssayError, AuthenticationError, ConfigError
+from assay.client.reading import PAGE, Reading
 from assay.governance import Identified
 from assay.metadata import AliasMoveRecord as AliasMove
 from assay.metadata import ModelVersionRecord, RoleGrant, RunRecord
@@ -19,6 +15,8 @@ from assay.metadata import PromotionRequestRecord as PromotionRequest
 from assay.metadata.tokens import TokenRecord
 from assay.registry import ListedVersion
 from assay.registry.versions import parse_ref
+from assay.remote import Connection, number, parsed
+from assay.remote import connect as remote_connect
 from assay.settings import Settings
 from assay.tracking import RunPage
 
@@ -26,39 +24,13 @@ __all__ = ["Remote", "connect"]
 
 _LISTED = ("aliases", "gates")  # what a listed version adds to its record
 
-_BY_STATUS: dict[int, type[AssayError]] = {
-    401: AuthenticationError,
-    403: errors.PermissionDenied,
-    404: errors.RecordNotFoundError,
-    409: errors.GovernanceError,
-}
-
-
-def _error(answer: httpx.Response) -> AssayError:
-    try:
-        body = answer.json()
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
-    message = str(body.get("error") or f"the server answered {answer.status_code}")
-    hint = body.get("hint")
-    kind = getattr(errors, str(body.get("kind", "")), None)
-    if (
-        not (isinstance(kind, type) and issubclass(kind, AssayError))
-        or kind is errors.StepFailedError
-    ):
-        kind = _BY_STATUS.get(answer.status_code, AssayError)
-    return kind(message, hint=str(hint) if hint else None)
-
 
 class Remote(Reading):
-    """The team server at ``url``, called with ``token`` (None: no credential, which only a
-    laptop server with local authentication accepts)."""
+    """The team server a ``connection`` reaches (see ``assay.remote.Connection``)."""
 
-    def __init__(self, url: str, token: str | None, *, timeout: float = 60.0) -> None:
-        self.url = url
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=f"{url}/api/v1", headers=headers, timeout=timeout)
+    def __init__(self, connection: Connection) -> None:
+        self.url = connection.url
+        self._connection = connection
 
     def __enter__(self) -> Remote:
         return self
@@ -68,7 +40,7 @@ class Remote(Reading):
 
     def close(self) -> None:
         """Close the connection."""
-        self._http.close()
+        self._connection.close()
 
     def call(
         self,
@@ -83,7 +55,7 @@ class Remote(Reading):
         Raises:
             AssayError: the server refused (as the class it named), or could not be reached.
         """
-        return self._answer(method, path, params, body).json()
+        return self._connection.call(method, path, params=params, body=body)
 
     def text(self, path: str, params: dict[str, Any]) -> str:
         """The text (an HTML page) the server answers to ``GET path``.
@@ -91,26 +63,7 @@ class Remote(Reading):
         Raises:
             AssayError: the server refused (as the class it named), or could not be reached.
         """
-        return self._answer("GET", path, params, None).text
-
-    def _answer(
-        self, method: str, path: str, params: dict[str, Any] | None, body: dict[str, Any] | None
-    ) -> httpx.Response:
-        try:
-            answer = self._http.request(
-                method,
-                path,
-                params={k: v for k, v in (params or {}).items() if v is not None},
-                json=body,
-            )
-        except httpx.HTTPError as exc:
-            raise ConfigError(
-                f"the team server at {self.url} cannot be reached: {exc}",
-                hint="check --server / ASSAY_SERVER_URL and that `assay server` runs there",
-            ) from exc
-        if answer.status_code >= 400:
-            raise _error(answer)
-        return answer
+        return self._connection.answer("GET", path, params).text
 
     def runs(
         self,
@@ -246,18 +199,9 @@ class Remote(Reading):
 
 def connect(settings: Settings) -> Remote:
     """The server ``settings.server_url`` names, with ``ASSAY_TOKEN`` or else the credential
-    ``assay login`` kept for it (none: only a laptop server's local authentication answers).
+    ``assay login`` kept for it (see ``assay.remote.connect``).
 
     Raises:
         AuthenticationError: the kept credential has expired.
     """
-    token = settings.server_token
-    if not token:
-        kept = load(settings.config_home, settings.server_url)
-        if kept is not None and kept.expired():
-            raise AuthenticationError(
-                f"your credential for {settings.server_url} has expired",
-                hint=f"log in again: `assay login --server {settings.server_url}`",
-            )
-        token = kept.token if kept is not None else ""
-    return Remote(settings.server_url, token or None)
+    return Remote(remote_connect(settings))

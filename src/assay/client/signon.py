@@ -10,8 +10,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from assay.client.credentials import Credential
 from assay.errors import AuthenticationError
+from assay.remote.credentials import Credential
 
 __all__ = ["WAIT_S", "sign_on"]
 

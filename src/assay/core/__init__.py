@@ -1,7 +1,14 @@
 """Pure domain: steps, pipelines traced into DAGs, digests and the step context; no I/O."""
 
 from assay.core.context import StepContext, current_context, use_context
-from assay.core.digest import canonical_json, dumps_json, loads_json, sha256_hex
+from assay.core.digest import (
+    canonical_json,
+    dumps_json,
+    loads_json,
+    restored,
+    sha256_hex,
+    spelled_out,
+)
 from assay.core.pipeline import Dag, Node, Pipeline, pipeline
 from assay.core.step import InputRef, OutputSpec, ParamSpec, Step, step
 
@@ -19,7 +26,9 @@ __all__ = [
     "dumps_json",
     "loads_json",
     "pipeline",
+    "restored",
     "sha256_hex",
+    "spelled_out",
     "step",
     "use_context",
 ]

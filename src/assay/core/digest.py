@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["canonical_json", "dumps_json", "loads_json", "sha256_hex"]
+__all__ = ["canonical_json", "dumps_json", "loads_json", "restored", "sha256_hex", "spelled_out"]
 
 
 def sha256_hex(data: bytes) -> str:
@@ -42,6 +42,22 @@ def loads_json(text: str | bytes) -> Any:
     if ("__float__" not in text) if isinstance(text, str) else (b"__float__" not in text):
         return json.loads(text)
     return json.loads(text, object_hook=_restore)
+
+
+def spelled_out(value: Any) -> Any:
+    """``value`` as strict JSON holds it, NaN and inf spelled as :func:`dumps_json` spells
+    them (``{"__float__": "nan"}``), anything else JSON has no form for as its ``str()``."""
+    return _normalise(value, strict=False)
+
+
+def restored(value: Any) -> Any:
+    """What :func:`spelled_out` spelled, with NaN and inf restored."""
+    if isinstance(value, dict):
+        found = {k: restored(v) for k, v in value.items()}
+        return _restore(found)
+    if isinstance(value, list):
+        return [restored(v) for v in value]
+    return value
 
 
 def _restore(obj: dict[str, Any]) -> Any:

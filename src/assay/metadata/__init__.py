@@ -20,6 +20,7 @@ from assay.metadata.records import (
 )
 from assay.metadata.repository import CachedExecution, ExecutionBundle, MetadataStore
 from assay.metadata.retrains import RetrainRecord
+from assay.metadata.rows import asdict as shallow_dict
 
 __all__ = [
     "GENESIS",
@@ -49,4 +50,5 @@ __all__ = [
     "Registration",
     "RunRecord",
     "open_metadata",
+    "shallow_dict",
 ]

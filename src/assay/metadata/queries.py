@@ -15,6 +15,7 @@ __all__ = [
     "METRICS_OF_EXECUTION",
     "METRICS_OF_RUNS",
     "RUN_BY_ID",
+    "RUN_EXISTS",
     "VERDICTS_OF_MODEL",
     "VERSIONS_OF_MODEL",
     "insert_ignoring_duplicates",
@@ -61,6 +62,7 @@ RUN_BY_ID = {
     )
     for whole in (True, False)
 }
+RUN_EXISTS = sa.select(t.runs.c.id).where(t.runs.c.id == sa.bindparam("id"))
 EXECUTIONS_OF_RUN = (
     sa.select(t.executions)
     .where(t.executions.c.run_id == sa.bindparam("run"))

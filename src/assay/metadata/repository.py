@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from assay.errors import AuditError, ParameterError
+from assay.errors import AuditError, ParameterError, RecordExistsError, RecordNotFoundError
 from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
@@ -181,10 +181,22 @@ class MetadataStore(
     # -- runs -------------------------------------------------------------------------
 
     def insert_run(self, run: RunRecord) -> None:
-        """Record a run that has started."""
-        with self._write() as conn:
-            conn.execute(t.runs.insert().values(asdict(run)))
-            self.audit(conn, [run_started_entry(run)], run.user)
+        """Record a run that has started.
+
+        Raises:
+            RecordExistsError: a run with its id is recorded already.
+        """
+        try:
+            with self._write() as conn:
+                conn.execute(t.runs.insert().values(asdict(run)))
+                self.audit(conn, [run_started_entry(run)], run.user)
+        except sa.exc.IntegrityError:
+            if self.get_run(run.id, whole=False).id != run.id:
+                raise  # not the id: a broken invariant, not a user's mistake
+            raise RecordExistsError(
+                f"a run with id {run.id!r} is recorded already",
+                hint="start a new run: each has an id of its own",
+            ) from None
 
     def finish_run(
         self,
@@ -199,6 +211,7 @@ class MetadataStore(
         """Record how and when a run ended, with the last parameters and metrics logged."""
         ended = time.time()
         with self._write() as conn:
+            _known_run(conn, run_id)
             if params:
                 merge_params(conn, run_id, params)
             insert_metrics(conn, metrics)
@@ -308,6 +321,7 @@ class MetadataStore(
     ) -> None:
         """Set tags (a tag set again takes the new value) and, if given, replace the note."""
         with self._write() as conn:
+            _known_run(conn, run_id)
             current = conn.execute(sa.select(t.runs.c.tags).where(t.runs.c.id == run_id))
             merged = {**(current.scalar() or {}), **(tags or {})}
             values: dict[str, Any] = {"tags": merged}
@@ -320,6 +334,7 @@ class MetadataStore(
     ) -> None:
         """Add parameters and metrics logged outside any step to a run, in one transaction."""
         with self._write() as conn:
+            _known_run(conn, run_id)
             if params:
                 merge_params(conn, run_id, params)
             insert_metrics(conn, metrics)
@@ -373,6 +388,14 @@ class MetadataStore(
                 for run_id, key, value in conn.execute(q.METRICS_OF_RUNS, {"runs": part}):
                     latest[run_id][key] = math.nan if value is None else value
         return latest
+
+
+def _known_run(conn: sa.Connection, run_id: str) -> None:
+    # A write to a run that is not there would change nothing and say nothing.
+    if conn.execute(q.RUN_EXISTS, {"id": run_id}).first() is None:
+        raise RecordNotFoundError(
+            f"no run with id {run_id!r}", hint="list runs with `assay runs list`"
+        )
 
 
 def _matching(

@@ -3,10 +3,10 @@ at it and the result of its newest gate verdict."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from assay.metadata import ModelVersionRecord
+from assay.metadata import ModelVersionRecord, shallow_dict
 from assay.registry.versions import gate_results, known_model
 from assay.workspace import Workspace
 
@@ -24,10 +24,9 @@ class ListedVersion:
 
     def to_json(self) -> dict[str, Any]:
         """As ``assay models list --json`` and ``GET /api/v1/models`` give it."""
-        # Field by field: dataclasses.asdict deep-copies each version's metrics and
-        # signature only for them to be encoded.
-        found = {f.name: getattr(self.record, f.name) for f in fields(self.record)}
-        return {**found, "aliases": self.aliases, "gates": self.gates}
+        # Shallow: dataclasses.asdict deep-copies each version's metrics and signature
+        # only for them to be encoded.
+        return {**shallow_dict(self.record), "aliases": self.aliases, "gates": self.gates}
 
 
 def list_versions(ws: Workspace, name: str | None = None) -> list[ListedVersion]:

@@ -14,7 +14,10 @@ from typing import Any
 from assay.core import use_context
 from assay.errors import DataError, DefinitionError
 from assay.governance import require
-from assay.metadata import MetricRecord
+from assay.metadata import MetricRecord, RunRecord
+from assay.metadata.runs import RunRepository
+from assay.remote import connect
+from assay.remote.runs import HttpRuns
 from assay.runner import environment
 from assay.settings import Settings
 from assay.tracking import check_experiment, check_params, check_tags, same_value
@@ -29,8 +32,8 @@ FLUSH_EVERY = 10_000  # buffered metric values; a flush is one transaction
 class AdHocRun:
     """A run logged by hand; values wait in memory and are written in large batches."""
 
-    def __init__(self, ws: Workspace, run_id: str) -> None:
-        self._ws = ws
+    def __init__(self, runs: RunRepository, run_id: str) -> None:
+        self._runs = runs
         self._run_id = run_id
         self._params: dict[str, Any] = {}
         self._pending_params: dict[str, Any] = {}
@@ -70,7 +73,7 @@ class AdHocRun:
             self._params[key] = self._pending_params[key] = value
 
     def annotate(self, *, tags: Mapping[str, str] | None = None, note: str | None = None) -> None:
-        self._ws.metadata.annotate_run(self._run_id, tags=check_tags(tags or {}), note=note)
+        self._runs.annotate_run(self._run_id, tags=check_tags(tags or {}), note=note)
 
     def register_model(
         self, name: str, *, input_name: str, metadata: Mapping[str, Any]
@@ -88,7 +91,7 @@ class AdHocRun:
 
     def flush(self) -> None:
         """Write every buffered parameter and metric now, in one transaction."""
-        self._ws.metadata.log_run_data(self._run_id, *self.take())
+        self._runs.log_run_data(self._run_id, *self.take())
 
     def take(self) -> tuple[dict[str, Any], list[MetricRecord]]:
         """The buffered parameters and metrics, leaving the buffers empty."""
@@ -111,7 +114,9 @@ def start_run(
     """Record an ad hoc run: ``log_params``, ``log_metrics``, ``set_tags`` inside go to it.
 
     Values are buffered and written when the block ends (and every 10,000 metric values);
-    an exception in the block is recorded with its traceback, then raised again.
+    an exception in the block is recorded with its traceback, then raised again. With a
+    team server in ``settings`` (``ASSAY_SERVER_URL``), the run is recorded through it, as
+    whoever the credential stands for.
 
     Example::
 
@@ -119,25 +124,30 @@ def start_run(
             assay.log_params({"C": 1.0})
             assay.log_metrics({"loss": 0.3}, step=1)
     """
-    ws = workspace or open_workspace(settings or Settings.from_env())
-    require(ws, "developer", "start runs")
     # This generator's caller is contextlib's __enter__; the one above is the user's code.
     frame = sys._getframe(2)
     caller = Path(frame.f_code.co_filename)
-    env = environment.capture(caller if caller and caller.is_file() else None)
-    record = environment.start_record(
-        env,
-        user=ws.user,
-        pipeline=name,
-        source=str(caller or ""),
-        params={},
-        experiment=check_experiment(experiment),
-        tags=check_tags(tags or {}),
-        note=note,
-    )
+    with _recording(settings, workspace) as (runs, user):
+        env = environment.capture(caller if caller and caller.is_file() else None)
+        record = environment.start_record(
+            env,
+            user=user,
+            pipeline=name,
+            source=str(caller or ""),
+            params={},
+            experiment=check_experiment(experiment),
+            tags=check_tags(tags or {}),
+            note=note,
+        )
+        yield from _record(runs, record, params)
+
+
+def _record(
+    runs: RunRepository, record: RunRecord, params: Mapping[str, Any] | None
+) -> Iterator[AdHocRun]:
     run_id = record.id
-    ws.metadata.insert_run(record)
-    run = AdHocRun(ws, run_id)
+    runs.insert_run(record)
+    run = AdHocRun(runs, run_id)
     try:
         with use_context(run):
             if params:
@@ -146,7 +156,7 @@ def start_run(
     except BaseException as exc:
         params, metrics = run.take()
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        ws.metadata.finish_run(
+        runs.finish_run(
             run_id,
             status,
             error=f"{type(exc).__name__}: {exc}",
@@ -157,7 +167,31 @@ def start_run(
         raise
     else:
         params, metrics = run.take()  # written with the run's end, in one transaction
-        ws.metadata.finish_run(run_id, "succeeded", params=params, metrics=metrics)
+        runs.finish_run(run_id, "succeeded", params=params, metrics=metrics)
+
+
+@contextmanager
+def _recording(
+    settings: Settings | None, workspace: Workspace | None
+) -> Iterator[tuple[RunRepository, str]]:
+    """Where a run is recorded, and as whom: the workspace given, the team server the
+    settings name (which records the run as whoever authenticated, and checks their role),
+    or the store they name."""
+    if workspace is not None:
+        require(workspace, "developer", "start runs")
+        yield workspace.metadata, workspace.user
+        return
+    settings = settings or Settings.from_env()
+    if settings.server_url:
+        connection = connect(settings)
+        try:
+            yield HttpRuns(connection), settings.user
+        finally:
+            connection.close()
+        return
+    ws = open_workspace(settings)
+    try:
+        require(ws, "developer", "start runs")
+        yield ws.metadata, ws.user
     finally:
-        if workspace is None:
-            ws.close()
+        ws.close()

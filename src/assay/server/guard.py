@@ -24,7 +24,7 @@ class RequestGuard:
 
     On a server bound to loopback, a ``Host`` that is not a loopback name is a 400: a page
     on another site whose name was re-pointed at 127.0.0.1 (DNS rebinding) reaches the
-    server with its own name there. A POST must say its body is JSON
+    server with its own name there. A POST, PUT or PATCH must say its body is JSON
     (``application/json``), or binary tensors (``application/octet-stream``, with the
     ``Inference-Header-Content-Length`` header), or, from a client that is no browser (no
     ``Origin``), none: a browser sends ``text/plain`` and forms across sites without asking
@@ -61,7 +61,7 @@ class RequestGuard:
                 "only requests addressed to localhost or 127.0.0.1",
             )
             return
-        if scope["method"] == "POST":
+        if scope["method"] in ("POST", "PUT", "PATCH"):
             problem = _content_type_problem(headers)
             if problem:
                 await _refuse(send, 415, problem)

@@ -13,6 +13,7 @@ from assay.cli import output
 from assay.client import Credential, Remote, forget, load, save
 from assay.client.signon import WAIT_S, sign_on
 from assay.errors import AssayError, ConfigError
+from assay.remote import Connection
 
 __all__ = ["login", "logout"]
 
@@ -65,7 +66,7 @@ def login(
                 webbrowser.open(address)
 
         kept = sign_on(url, show, wait_s=wait)
-    with Remote(url, kept.token) as remote:
+    with Remote(Connection(url, kept.token)) as remote:
         me = remote.whoami()
     path = save(settings.config_home, Credential(url, kept.token, me["user"], kept.expires_at))
     via = me["via"].get("kind", "")
@@ -83,7 +84,7 @@ def logout(ctx: typer.Context) -> None:
     kept = load(settings.config_home, url)
     if kept is not None:
         try:
-            with Remote(url, kept.token) as remote:
+            with Remote(Connection(url, kept.token)) as remote:
                 remote.call("DELETE", "/auth/session")
         except AssayError:
             pass  # a token (no session), or a server gone: forgetting is what matters

@@ -19,6 +19,7 @@ from assay.server.api import (
     models,
     monitoring,
     people,
+    recording,
     reports,
     runs,
     signon,
@@ -83,6 +84,7 @@ def create_app(server: TeamServer) -> FastAPI:
     app.state.team = server
     for module in (
         runs,
+        recording,
         experiments,
         artifacts,
         lineage,

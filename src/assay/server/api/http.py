@@ -18,9 +18,9 @@ from assay.workspace import Workspace
 __all__ = ["serve_team", "team_serving"]
 
 
-MAX_BODY = 1 << 20
-"""The largest request body the team server reads: every body it takes is a small JSON
-object (a comment, a role, a version)."""
+MAX_BODY = 8 << 20
+"""The largest request body the team server reads: a run's batch of metric values (10,000
+at most, each a name of up to 250 characters and four numbers) is the largest it takes."""
 HEADER_TIMEOUT_S = 10.0
 BODY_TIMEOUT_S = 15.0
 

@@ -3,12 +3,12 @@ one run with its steps and metrics."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from assay.metadata import RunRecord
+from assay.metadata import RunRecord, shallow_dict
 from assay.server.api.deps import Ws
 from assay.server.api.paging import decode_cursor, encode_cursor, limit_of
 from assay.server.api.plain import PlainRoute
@@ -25,7 +25,7 @@ def run_json(run: RunRecord, metrics: dict[str, float] | None = None) -> dict[st
     traceback, and its latest metrics."""
     # Field by field, not dataclasses.asdict: that deep-copies the run's whole package list
     # only for it to be dropped (most of a listing's time, measured).
-    found = {f.name: getattr(run, f.name) for f in fields(run) if f.name not in _LEFT_OUT}
+    found = {k: v for k, v in shallow_dict(run).items() if k not in _LEFT_OUT}
     return {**found, "metrics": metrics or {}}
 
 

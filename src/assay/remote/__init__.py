@@ -1,0 +1,17 @@
+"""The team server seen from a process that works through it: one connection with the
+user's credential, and the store's repositories over its REST API."""
+
+from assay.remote.connection import Connection, connect, number, parsed, spelled
+from assay.remote.credentials import Credential, forget, load, save
+
+__all__ = [
+    "Connection",
+    "Credential",
+    "connect",
+    "forget",
+    "load",
+    "number",
+    "parsed",
+    "save",
+    "spelled",
+]

@@ -1,0 +1,148 @@
+"""One connection to a team server: each call one request under ``/api/v1`` with the
+user's credential, each refusal raised as the ``AssayError`` the store would have raised
+locally, each answer parsed into the store's own records."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+
+from assay import errors
+from assay.errors import AssayError, AuthenticationError, ConfigError
+from assay.remote.credentials import load
+from assay.settings import Settings
+
+__all__ = ["Connection", "connect", "number", "parsed", "spelled"]
+
+T = TypeVar("T")
+
+_BY_STATUS: dict[int, type[AssayError]] = {
+    401: AuthenticationError,
+    403: errors.PermissionDenied,
+    404: errors.RecordNotFoundError,
+    409: errors.GovernanceError,
+}
+_NOT_NUMBERS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def number(value: Any) -> Any:
+    """A metric as the store holds it: the server spells out what strict JSON cannot hold."""
+    return _NOT_NUMBERS[value] if isinstance(value, str) and value in _NOT_NUMBERS else value
+
+
+def spelled(value: float) -> float | str:
+    """A metric as strict JSON carries it: NaN and the infinities spelled out."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def parsed(kind: type[T], value: Any) -> T:
+    """``value`` (JSON) as a ``kind``.
+
+    Raises:
+        AssayError: the answer does not hold one (the server runs another assay version).
+    """
+    try:
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        raise AssayError(
+            f"the server's answer is not a {kind.__name__}: {exc.errors()[0]['msg']}",
+            hint="the server and this client may be different assay versions",
+        ) from exc
+
+
+def _error(answer: httpx.Response) -> AssayError:
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    message = str(body.get("error") or f"the server answered {answer.status_code}")
+    hint = body.get("hint")
+    kind = getattr(errors, str(body.get("kind", "")), None)
+    if (
+        not (isinstance(kind, type) and issubclass(kind, AssayError))
+        or kind is errors.StepFailedError
+    ):
+        kind = _BY_STATUS.get(answer.status_code, AssayError)
+    return kind(message, hint=str(hint) if hint else None)
+
+
+class Connection:
+    """The team server at ``url``, called with ``token`` (None: no credential, which only a
+    laptop server with local authentication accepts)."""
+
+    def __init__(self, url: str, token: str | None, *, timeout: float = 60.0) -> None:
+        self.url = url
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=f"{url}/api/v1", headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._http.close()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Any:
+        """The JSON answer to ``method path``.
+
+        Raises:
+            AssayError: the server refused (as the class it named), or could not be reached.
+        """
+        return self.answer(method, path, params, body).json()
+
+    def answer(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """The server's answer to ``method path``, a success.
+
+        Raises:
+            AssayError: the server refused (as the class it named), or could not be reached.
+        """
+        try:
+            answer = self._http.request(
+                method,
+                path,
+                params={k: v for k, v in (params or {}).items() if v is not None},
+                json=body,
+            )
+        except httpx.HTTPError as exc:
+            raise ConfigError(
+                f"the team server at {self.url} cannot be reached: {exc}",
+                hint="check --server / ASSAY_SERVER_URL and that `assay server` runs there",
+            ) from exc
+        if answer.status_code >= 400:
+            raise _error(answer)
+        return answer
+
+
+def connect(settings: Settings) -> Connection:
+    """The server ``settings.server_url`` names, with ``ASSAY_TOKEN`` or else the credential
+    ``assay login`` kept for it (none: only a laptop server's local authentication answers).
+
+    Raises:
+        AuthenticationError: the kept credential has expired.
+    """
+    token = settings.server_token
+    if not token:
+        kept = load(settings.config_home, settings.server_url)
+        if kept is not None and kept.expired():
+            raise AuthenticationError(
+                f"your credential for {settings.server_url} has expired",
+                hint=f"log in again: `assay login --server {settings.server_url}`",
+            )
+        token = kept.token if kept is not None else ""
+    return Connection(settings.server_url, token or None)

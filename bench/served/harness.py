@@ -105,6 +105,9 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         ],
     }
     health = {"assay": "/api/v1/health", "mlflow": "/health"}
+    # An empty store for the server (MLflow's server makes its own).
+    init = [sys.executable, "-m", "assay", "init"]
+    subprocess.run(init, cwd=tmp / "assay", env=env["assay"], check=True, capture_output=True)
     servers = {}
     records: list[dict[str, Any]] = []
     try:

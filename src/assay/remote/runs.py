@@ -3,10 +3,13 @@ user the credential stands for."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assay.core import restored, spelled_out
+from assay.errors import AssayError
 from assay.metadata import MetricRecord, RunRecord, shallow_dict
 from assay.remote.connection import Connection, number, parsed, spelled
 
@@ -20,24 +23,43 @@ buffers before it writes. A longer list goes as several requests, each whole."""
 class HttpRuns:
     """``RunRepository`` through ``connection``. The server records who authenticated as
     the run's user (the record's ``user`` is not believed), and only that user, or an
-    admin, may add to a run."""
+    admin, may add to a run.
 
-    def __init__(self, connection: Connection) -> None:
+    A started run is announced to the server ``announce_after_s`` seconds after its start
+    (from a timer thread), before anything else is sent about it, or with its end when it
+    ends sooner: a short run then costs the server one request, not two. A run whose
+    process dies within that time never reaches the server (it recorded nothing there);
+    ``announce_after_s=0`` announces each run at once.
+    """
+
+    def __init__(self, connection: Connection, *, announce_after_s: float = 1.0) -> None:
         self.connection = connection
+        self.announce_after_s = announce_after_s
+        self._lock = threading.Lock()  # the runs waiting
+        self._sending = threading.Lock()  # held while a run is announced
+        self._waiting: dict[str, tuple[RunRecord, threading.Timer | None]] = {}
 
     def insert_run(self, run: RunRecord) -> None:
-        body = {**shallow_dict(run), "params": spelled_out(run.params)}
-        self.connection.call("POST", "/runs", body=body)
+        if self.announce_after_s <= 0:
+            self.connection.call("POST", "/runs", body=_started(run))
+            return
+        timer = threading.Timer(self.announce_after_s, self._announce_later, args=(run.id,))
+        timer.daemon = True
+        with self._lock:
+            self._waiting[run.id] = (run, timer)
+        timer.start()
 
     def annotate_run(
         self, run_id: str, *, tags: Mapping[str, str] | None = None, note: str | None = None
     ) -> None:
+        self._announce(run_id)
         body = {"tags": dict(tags or {}), "note": note}
         self.connection.call("PATCH", f"/runs/{run_id}", body=body)
 
     def log_run_data(
         self, run_id: str, params: Mapping[str, Any], metrics: Sequence[MetricRecord]
     ) -> None:
+        self._announce(run_id)
         batches = _batches(metrics)
         for i, batch in enumerate(batches):
             body = {"params": spelled_out(dict(params)) if i == 0 else {}, "metrics": batch}
@@ -54,22 +76,73 @@ class HttpRuns:
         metrics: Sequence[MetricRecord] = (),
     ) -> None:
         *before, last = _batches(metrics)
+        end = {"status": status, "error": error, "traceback": traceback, "metrics": last}
+        end["params"] = spelled_out(dict(params or {}))
+        with self._sending:
+            waiting = self._take(run_id)
+            if waiting is not None and not before:  # started and ended in one request
+                try:
+                    body = {**_started(waiting), "end": end}
+                    self.connection.call("POST", "/runs", body=body)
+                except AssayError:
+                    self._put_back(waiting)
+                    raise
+                return
+            if waiting is not None:
+                self._send(waiting)
         for batch in before:
             self.connection.call("POST", f"/runs/{run_id}/data", body={"metrics": batch})
-        body = {"status": status, "error": error, "traceback": traceback, "metrics": last}
-        body["params"] = spelled_out(dict(params or {}))
-        self.connection.call("POST", f"/runs/{run_id}/finish", body=body)
+        self.connection.call("POST", f"/runs/{run_id}/finish", body=end)
 
     def get_run(self, ref: str, *, whole: bool = True) -> RunRecord:
+        self._announce(ref)
         found = self.connection.call("GET", f"/runs/{ref}/record", params={"whole": whole})
         return parsed(RunRecord, {**found, "params": restored(found["params"])})
 
     def metrics(self, run_id: str) -> list[MetricRecord]:
+        self._announce(run_id)
         found = self.connection.call("GET", f"/runs/{run_id}/metrics")
         return [
             parsed(MetricRecord, {**m, "run_id": found["run_id"], "value": number(m["value"])})
             for m in found["metrics"]
         ]
+
+    def _take(self, run_id: str) -> RunRecord | None:
+        """The run, if it waits to be announced; it no longer waits (its timer stopped)."""
+        with self._lock:
+            run, timer = self._waiting.pop(run_id, (None, None))
+        if timer is not None:
+            timer.cancel()
+        return run
+
+    def _put_back(self, run: RunRecord) -> None:
+        """The run waits again, to be sent with the next call about it (the last failed)."""
+        with self._lock:
+            self._waiting.setdefault(run.id, (run, None))
+
+    def _send(self, run: RunRecord) -> None:
+        try:
+            self.connection.call("POST", "/runs", body=_started(run))
+        except AssayError:
+            self._put_back(run)
+            raise
+
+    def _announce(self, run_id: str) -> None:
+        """Announce the run now if it waits (what is said about it next needs it there);
+        a call about a run the timer is announcing waits for it to be there."""
+        with self._sending:
+            waiting = self._take(run_id)
+            if waiting is not None:
+                self._send(waiting)
+
+    def _announce_later(self, run_id: str) -> None:
+        # On the timer's thread: a failure is not lost, the run waits for the next call.
+        with contextlib.suppress(AssayError):
+            self._announce(run_id)
+
+
+def _started(run: RunRecord) -> dict[str, Any]:
+    return {**shallow_dict(run), "params": spelled_out(run.params)}
 
 
 def _batches(metrics: Sequence[MetricRecord]) -> list[list[dict[str, Any]]]:

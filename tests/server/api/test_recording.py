@@ -4,8 +4,10 @@ records are 4xx naming the problem, and a refusal changes nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 import assay
 from assay import Settings
 from assay.audit import verify_chain
-from assay.errors import PermissionDenied, RecordNotFoundError
+from assay.errors import ConfigError, PermissionDenied, RecordNotFoundError
 from assay.metadata import MetricRecord
 from assay.remote import Connection
 from assay.remote.runs import HttpRuns
@@ -23,8 +25,11 @@ from tests.metadata.test_run_repository import new_run
 from tests.server.api.conftest import Team
 
 
-def _runs(team: Team, who: str) -> HttpRuns:
-    return HttpRuns(Connection(team.url, team.tokens[who]))
+def _runs(team: Team, who: str, announce_after_s: float = 0.0) -> HttpRuns:
+    """``who``'s runs through the server; announced at once unless said otherwise, so that
+    the server's store can be looked at straight after."""
+    connection = Connection(team.url, team.tokens[who])
+    return HttpRuns(connection, announce_after_s=announce_after_s)
 
 
 def test_a_run_is_recorded_as_whoever_authenticated_whatever_it_claims(team: Team) -> None:
@@ -167,3 +172,63 @@ def test_a_notebook_pointed_at_the_server_records_its_run_there_and_nothing_here
     assert failed.status == "failed" and failed.error is not None
     assert failed.traceback is not None and "ZeroDivisionError" in failed.traceback
     assert [m.value for m in team.ws.metadata.metrics(started[0])] == [1.0]
+
+
+def test_a_run_that_ends_before_it_is_announced_reaches_the_server_whole_in_one_go(
+    team: Team,
+) -> None:
+    run = new_run("carol")
+    carol = _runs(team, "carol", announce_after_s=60)
+    carol.insert_run(run)
+    with pytest.raises(RecordNotFoundError):
+        team.ws.metadata.get_run(run.id)  # not announced yet: nothing on the server
+    metric = MetricRecord(run.id, "loss", 0.5, time.time(), None, 0)
+    carol.finish_run(run.id, "succeeded", params={"k": 1}, metrics=[metric])
+    done = team.ws.metadata.get_run(run.id)
+    assert (done.user, done.status, done.params) == ("carol", "succeeded", {"lr": 0.1, "k": 1})
+    assert [m.value for m in team.ws.metadata.metrics(run.id)] == [0.5]
+    sealed = [e.action for e in team.ws.metadata.audit_events() if e.subject == f"run:{run.id}"]
+    assert sealed == ["run.started", "run.finished"]
+
+
+def test_a_longer_run_is_announced_while_it_runs_and_before_anything_said_about_it(
+    team: Team,
+) -> None:
+    timed, asked = new_run("carol"), new_run("carol")
+    carol = _runs(team, "carol", announce_after_s=0.2)
+    carol.insert_run(timed)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(RecordNotFoundError):
+            assert team.ws.metadata.get_run(timed.id).status == "running"
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the timer never announced the run")
+    slow = _runs(team, "carol", announce_after_s=60)
+    slow.insert_run(asked)
+    slow.annotate_run(asked.id, tags={"seen": "yes"})  # needs the run there: announced first
+    assert team.ws.metadata.get_run(asked.id).tags == {**asked.tags, "seen": "yes"}
+    carol.finish_run(timed.id, "succeeded")
+    slow.finish_run(asked.id, "failed", error="stopped")
+    assert team.ws.metadata.get_run(timed.id).status == "succeeded"
+    assert team.ws.metadata.get_run(asked.id).status == "failed"
+
+
+def test_a_run_the_server_did_not_take_is_kept_for_the_next_call(
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    run = new_run("carol")
+    down = HttpRuns(Connection(f"http://127.0.0.1:{_free_port()}", None), announce_after_s=0.1)
+    down.insert_run(run)
+    time.sleep(0.5)  # the timer tried and failed, on its thread, quietly
+    assert not [w for w in recwarn if "Thread" in str(w.category)]
+    for _ in range(2):  # each try sends the start again: nothing is dropped
+        with pytest.raises(ConfigError, match="cannot be reached"):
+            down.finish_run(run.id, "succeeded")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -34,6 +34,25 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class MetricLogged(_Body):
+    key: str = Field(min_length=1, max_length=MAX_NAME)
+    value: float | _Spelled
+    timestamp: float = _MOMENT
+    step: int | None = Field(default=None, ge=-(2**62), le=2**62)
+    execution_id: None = Field(default=None, description="a step's values come with the step")
+
+
+class RunData(_Body):
+    params: dict[str, Any] = Field(default_factory=dict)
+    metrics: list[MetricLogged] = Field(default_factory=list, max_length=10_000)
+
+
+class RunEnded(RunData):
+    status: Finished
+    error: str | None = Field(default=None, max_length=100_000)
+    traceback: str | None = Field(default=None, max_length=1_000_000)
+
+
 class RunStarted(_Body):
     id: str = Field(pattern=r"^[0-9a-f]{32}$")
     pipeline: str = Field(min_length=1, max_length=200)
@@ -56,25 +75,9 @@ class RunStarted(_Body):
     experiment: str = "default"
     tags: dict[str, Annotated[str, Field(max_length=5000)]] = Field(default_factory=dict)
     note: str | None = Field(default=None, max_length=10_000)
-
-
-class MetricLogged(_Body):
-    key: str = Field(min_length=1, max_length=MAX_NAME)
-    value: float | _Spelled
-    timestamp: float = _MOMENT
-    step: int | None = Field(default=None, ge=-(2**62), le=2**62)
-    execution_id: None = Field(default=None, description="a step's values come with the step")
-
-
-class RunData(_Body):
-    params: dict[str, Any] = Field(default_factory=dict)
-    metrics: list[MetricLogged] = Field(default_factory=list, max_length=10_000)
-
-
-class RunEnded(RunData):
-    status: Finished
-    error: str | None = Field(default=None, max_length=100_000)
-    traceback: str | None = Field(default=None, max_length=1_000_000)
+    end: RunEnded | None = Field(
+        default=None, description="the run's end, for a run that ended before it was sent"
+    )
 
 
 class Annotation(_Body):
@@ -87,11 +90,13 @@ router = APIRouter(route_class=PlainRoute, tags=["runs"])
 
 @router.post("/runs", status_code=201)
 def start_run(ws: Writer, body: RunStarted) -> dict[str, Any]:
-    """Record a run that has started, as the caller's (developers and admins)."""
+    """Record a run that has started, as the caller's (developers and admins); with
+    ``end``, one that has ended too (what a client sends for a run shorter than it waits
+    before announcing one)."""
     require(ws, "developer", "start runs")
     record = RunRecord(
         **{
-            **body.model_dump(),
+            **body.model_dump(exclude={"end"}),
             "user": ws.user,
             "params": check_params(restored(body.params)),
             "experiment": check_experiment(body.experiment),
@@ -99,6 +104,8 @@ def start_run(ws: Writer, body: RunStarted) -> dict[str, Any]:
         }
     )
     ws.metadata.insert_run(record)
+    if body.end is not None:
+        _finish(ws, record.id, body.end)
     return {"id": record.id, "user": record.user}
 
 
@@ -115,14 +122,7 @@ def add_data(ws: Writer, run_id: RunId, body: RunData) -> dict[str, Any]:
 def finish_run(ws: Writer, run_id: RunId, body: RunEnded) -> dict[str, Any]:
     """Record how a run ended, with its last parameters and metric values."""
     _own(ws, run_id)
-    ws.metadata.finish_run(
-        run_id,
-        body.status,
-        error=body.error,
-        traceback=body.traceback,
-        params=check_params(restored(body.params)),
-        metrics=_metrics(run_id, body.metrics),
-    )
+    _finish(ws, run_id, body)
     return {"id": run_id, "status": body.status}
 
 
@@ -151,6 +151,17 @@ def run_metrics(ws: Ws, run_id: str) -> dict[str, Any]:
         {k: v for k, v in asdict(m).items() if k != "run_id"} for m in ws.metadata.metrics(run.id)
     ]
     return {"run_id": run.id, "metrics": found}
+
+
+def _finish(ws: Workspace, run_id: str, end: RunEnded) -> None:
+    ws.metadata.finish_run(
+        run_id,
+        end.status,
+        error=end.error,
+        traceback=end.traceback,
+        params=check_params(restored(end.params)),
+        metrics=_metrics(run_id, end.metrics),
+    )
 
 
 def _own(ws: Workspace, run_id: str) -> RunRecord:

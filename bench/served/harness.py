@@ -89,22 +89,8 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         (tmp / folder).mkdir()
     ports = {"assay": team.free_port(), "mlflow": team.free_port()}
     logs = {tool: tmp / f"server-{tool}.log" for tool in ports}
-    argv = {
-        "assay": [sys.executable, "-m", "assay", "server", "--host", "127.0.0.1"],
-        "mlflow": [
-            str(team.MLFLOW_BIN / "mlflow"),
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{tmp / 'mlflow' / 'mlflow.db'}",
-            "--default-artifact-root",
-            (tmp / "mlflow" / "art").as_uri(),
-            "--host",
-            "127.0.0.1",
-            "--workers",
-            "1",
-        ],
-    }
-    health = {"assay": "/api/v1/health", "mlflow": "/health"}
+    argv = team.server_commands(tmp)
+    health = team.HEALTH
     # An empty store for the server (MLflow's server makes its own).
     init = [sys.executable, "-m", "assay", "init"]
     subprocess.run(init, cwd=tmp / "assay", env=env["assay"], check=True, capture_output=True)

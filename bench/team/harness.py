@@ -117,6 +117,29 @@ def wait_calm(max_load: float, limit_s: float = 600.0) -> float:
     return waited
 
 
+HEALTH = {"assay": "/api/v1/health", "mlflow": "/health"}
+
+
+def server_commands(tmp: Path) -> dict[str, list[str]]:
+    """Each tool's server over its SQLite store under ``tmp``, on 127.0.0.1 (the port is
+    added by the caller): ``python -m assay server`` and ``mlflow server --workers 1``."""
+    return {
+        "assay": [sys.executable, "-m", "assay", "server", "--host", "127.0.0.1"],
+        "mlflow": [
+            str(MLFLOW_BIN / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{tmp / 'mlflow' / 'mlflow.db'}",
+            "--default-artifact-root",
+            (tmp / "mlflow" / "art").as_uri(),
+            "--host",
+            "127.0.0.1",
+            "--workers",
+            "1",  # one process, as assay's server; requests here come one at a time anyway
+        ],
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -738,22 +761,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
     ports = {"assay": free_port(), "mlflow": free_port()}
     logs = {tool: tmp / f"server-{tool}.log" for tool in ports}
-    argv = {
-        "assay": [sys.executable, "-m", "assay", "server", "--host", "127.0.0.1"],
-        "mlflow": [
-            str(MLFLOW_BIN / "mlflow"),
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{tmp / 'mlflow' / 'mlflow.db'}",
-            "--default-artifact-root",
-            (tmp / "mlflow" / "art").as_uri(),
-            "--host",
-            "127.0.0.1",
-            "--workers",
-            "1",  # one process, as assay's server; requests here come one at a time anyway
-        ],
-    }
-    health = {"assay": "/api/v1/health", "mlflow": "/health"}
+    argv = server_commands(tmp)
+    health = HEALTH
     servers: dict[str, subprocess.Popen[bytes]] = {}
     results: dict[str, Any] = {}
     try:

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from assay import Settings
-from assay.errors import DataError, RecordNotFoundError
+from assay.errors import DataError, RecordExistsError, RecordNotFoundError
 from assay.metadata import MetricRecord, RunRecord, open_metadata
-from assay.metadata.runs import FINISHED, RunRepository
+from assay.metadata.runs import FINISHED, RunEnd, RunRepository
 from assay.remote import Connection
 from assay.remote.runs import BATCH, HttpRuns
 from assay.server.api.app import TeamOptions
@@ -189,3 +189,17 @@ def test_writing_to_a_run_that_is_not_there_is_refused_naming_it(subject: Subjec
             write()
     with pytest.raises(RecordNotFoundError):
         subject.runs.get_run(missing)
+
+
+@pytest.mark.parametrize("values", [2, BATCH + 3])
+def test_a_run_recorded_with_its_end_reads_back_ended(subject: Subject, values: int) -> None:
+    run = new_run(subject.user)
+    many = [metric(run, "loss", float(i), i) for i in range(values)]
+    end = RunEnd("failed", "KeyError: 'x'", "Traceback ...", {"epochs": 1}, many)
+    subject.runs.insert_run(run, end)
+    found = subject.runs.get_run(run.id)
+    assert (found.status, found.error, found.traceback) == ("failed", end.error, end.traceback)
+    assert found.params == {"lr": 0.1, "epochs": 1} and found.ended_at is not None
+    assert [m.value for m in subject.runs.metrics(run.id)] == [m.value for m in many]
+    with pytest.raises(RecordExistsError):
+        subject.runs.insert_run(run, RunEnd("succeeded"))

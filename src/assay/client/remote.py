@@ -15,8 +15,7 @@ from assay.metadata import PromotionRequestRecord as PromotionRequest
 from assay.metadata.tokens import TokenRecord
 from assay.registry import ListedVersion
 from assay.registry.versions import parse_ref
-from assay.remote import Connection, number, parsed
-from assay.remote import connect as remote_connect
+from assay.remote import Connection, number, parsed, token_for
 from assay.settings import Settings
 from assay.tracking import RunPage
 
@@ -25,12 +24,10 @@ __all__ = ["Remote", "connect"]
 _LISTED = ("aliases", "gates")  # what a listed version adds to its record
 
 
-class Remote(Reading):
-    """The team server a ``connection`` reaches (see ``assay.remote.Connection``)."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.url = connection.url
-        self._connection = connection
+class Remote(Connection, Reading):
+    """The team server at ``url``, called with ``token`` (None: no credential, which only a
+    laptop server with local authentication accepts), as the command line reads and changes
+    it: each refusal raised as the ``AssayError`` the store would raise."""
 
     def __enter__(self) -> Remote:
         return self
@@ -38,32 +35,13 @@ class Remote(Reading):
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Close the connection."""
-        self._connection.close()
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        body: dict[str, Any] | None = None,
-    ) -> Any:
-        """The JSON answer to ``method path``.
-
-        Raises:
-            AssayError: the server refused (as the class it named), or could not be reached.
-        """
-        return self._connection.call(method, path, params=params, body=body)
-
     def text(self, path: str, params: dict[str, Any]) -> str:
         """The text (an HTML page) the server answers to ``GET path``.
 
         Raises:
             AssayError: the server refused (as the class it named), or could not be reached.
         """
-        return self._connection.answer("GET", path, params).text
+        return self.answer("GET", path, params).text
 
     def runs(
         self,
@@ -199,9 +177,9 @@ class Remote(Reading):
 
 def connect(settings: Settings) -> Remote:
     """The server ``settings.server_url`` names, with ``ASSAY_TOKEN`` or else the credential
-    ``assay login`` kept for it (see ``assay.remote.connect``).
+    ``assay login`` kept for it (see ``assay.remote.token_for``).
 
     Raises:
         AuthenticationError: the kept credential has expired.
     """
-    return Remote(remote_connect(settings))
+    return Remote(settings.server_url, token_for(settings))

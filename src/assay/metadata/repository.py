@@ -34,6 +34,7 @@ from assay.metadata.records import (
 )
 from assay.metadata.retrains import RetrainRecords
 from assay.metadata.rows import asdict
+from assay.metadata.runs import RunEnd
 from assay.metadata.search import Filter, Order, compile_filter, order_by
 from assay.metadata.tokens import TokenRecords
 from assay.metadata.writes import (
@@ -180,8 +181,9 @@ class MetadataStore(
 
     # -- runs -------------------------------------------------------------------------
 
-    def insert_run(self, run: RunRecord) -> None:
-        """Record a run that has started.
+    def insert_run(self, run: RunRecord, end: RunEnd | None = None) -> None:
+        """Record a run that has started; with ``end``, one that has ended too, in the same
+        transaction.
 
         Raises:
             RecordExistsError: a run with its id is recorded already.
@@ -189,7 +191,10 @@ class MetadataStore(
         try:
             with self._write() as conn:
                 conn.execute(t.runs.insert().values(asdict(run)))
-                self.audit(conn, [run_started_entry(run)], run.user)
+                entries = [run_started_entry(run)]
+                if end is not None:
+                    entries.append(_end_in(conn, run.id, end))
+                self.audit(conn, entries, run.user)
         except sa.exc.IntegrityError:
             if self.get_run(run.id, whole=False).id != run.id:
                 raise  # not the id: a broken invariant, not a user's mistake
@@ -209,21 +214,10 @@ class MetadataStore(
         metrics: Sequence[MetricRecord] = (),
     ) -> None:
         """Record how and when a run ended, with the last parameters and metrics logged."""
-        ended = time.time()
+        end = RunEnd(status, error, traceback, params or {}, metrics)
         with self._write() as conn:
             _known_run(conn, run_id)
-            if params:
-                merge_params(conn, run_id, params)
-            insert_metrics(conn, metrics)
-            conn.execute(
-                t.runs.update()
-                .where(t.runs.c.id == run_id)
-                .values(status=status, ended_at=ended, error=error, traceback=traceback)
-            )
-            payload: dict[str, Any] = {"status": status, "error": error, "ended_at": ended}
-            if params:
-                payload["params"] = dict(params)
-            self.audit(conn, [AuditEntry("run.finished", f"run:{run_id}", payload)])
+            self.audit(conn, [_end_in(conn, run_id, end)])
 
     def reap_runs(self, host: str, dead_pids: Iterable[int], status: str = "killed") -> int:
         """Mark runs left ``running`` by processes of ``host`` that no longer exist."""
@@ -388,6 +382,23 @@ class MetadataStore(
                 for run_id, key, value in conn.execute(q.METRICS_OF_RUNS, {"runs": part}):
                     latest[run_id][key] = math.nan if value is None else value
         return latest
+
+
+def _end_in(conn: sa.Connection, run_id: str, end: RunEnd) -> AuditEntry:
+    """Record ``end`` of run ``run_id`` inside ``conn``'s transaction; its audit entry."""
+    ended = time.time()
+    if end.params:
+        merge_params(conn, run_id, end.params)
+    insert_metrics(conn, end.metrics)
+    conn.execute(
+        t.runs.update()
+        .where(t.runs.c.id == run_id)
+        .values(status=end.status, ended_at=ended, error=end.error, traceback=end.traceback)
+    )
+    payload: dict[str, Any] = {"status": end.status, "error": end.error, "ended_at": ended}
+    if end.params:
+        payload["params"] = dict(end.params)
+    return AuditEntry("run.finished", f"run:{run_id}", payload)
 
 
 def _known_run(conn: sa.Connection, run_id: str) -> None:

@@ -17,7 +17,7 @@ from assay.errors import AssayError, AuthenticationError, ConfigError
 from assay.remote.credentials import load
 from assay.settings import Settings
 
-__all__ = ["Connection", "connect", "number", "parsed", "spelled"]
+__all__ = ["Connection", "connect", "number", "parsed", "spelled", "token_for"]
 
 T = TypeVar("T")
 
@@ -143,20 +143,30 @@ class Connection:
         return answer
 
 
-def connect(settings: Settings) -> Connection:
-    """The server ``settings.server_url`` names, with ``ASSAY_TOKEN`` or else the credential
-    ``assay login`` kept for it (none: only a laptop server's local authentication answers).
+def token_for(settings: Settings) -> str | None:
+    """The credential to present to ``settings.server_url``: ``ASSAY_TOKEN``, else the one
+    ``assay login`` kept for it (None: none, which only a laptop server's local
+    authentication answers).
 
     Raises:
         AuthenticationError: the kept credential has expired.
     """
-    token = settings.server_token
-    if not token:
-        kept = load(settings.config_home, settings.server_url)
-        if kept is not None and kept.expired():
-            raise AuthenticationError(
-                f"your credential for {settings.server_url} has expired",
-                hint=f"log in again: `assay login --server {settings.server_url}`",
-            )
-        token = kept.token if kept is not None else ""
-    return Connection(settings.server_url, token or None)
+    if settings.server_token:
+        return settings.server_token
+    kept = load(settings.config_home, settings.server_url)
+    if kept is not None and kept.expired():
+        raise AuthenticationError(
+            f"your credential for {settings.server_url} has expired",
+            hint=f"log in again: `assay login --server {settings.server_url}`",
+        )
+    return kept.token if kept is not None and kept.token else None
+
+
+def connect(settings: Settings) -> Connection:
+    """The server ``settings.server_url`` names, with the credential :func:`token_for`
+    finds.
+
+    Raises:
+        AuthenticationError: the kept credential has expired.
+    """
+    return Connection(settings.server_url, token_for(settings))

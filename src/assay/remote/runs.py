@@ -3,7 +3,7 @@ user the credential stands for."""
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -11,9 +11,12 @@ from typing import Any
 from assay.core import restored, spelled_out
 from assay.errors import AssayError
 from assay.metadata import MetricRecord, RunRecord, shallow_dict
+from assay.metadata.runs import RunEnd
 from assay.remote.connection import Connection, number, parsed, spelled
 
 __all__ = ["BATCH", "HttpRuns"]
+
+log = logging.getLogger("assay.remote")
 
 BATCH = 10_000
 """Metric values sent in one request (one transaction on the server): what an ad hoc run
@@ -39,7 +42,16 @@ class HttpRuns:
         self._sending = threading.Lock()  # held while a run is announced
         self._waiting: dict[str, tuple[RunRecord, threading.Timer | None]] = {}
 
-    def insert_run(self, run: RunRecord) -> None:
+    def insert_run(self, run: RunRecord, end: RunEnd | None = None) -> None:
+        if end is not None:
+            *before, last = _batches(end.metrics)
+            if before:  # too many values for one request: started, then ended
+                self.insert_run(run)
+                self.finish_run(run.id, **_end_fields(end))
+                return
+            body = {**_started(run), "end": _end_wire(end, last)}
+            self.connection.call("POST", "/runs", body=body)
+            return
         if self.announce_after_s <= 0:
             self.connection.call("POST", "/runs", body=_started(run))
             return
@@ -75,15 +87,13 @@ class HttpRuns:
         params: Mapping[str, Any] | None = None,
         metrics: Sequence[MetricRecord] = (),
     ) -> None:
+        ended = RunEnd(status, error, traceback, params or {}, metrics)
         *before, last = _batches(metrics)
-        end = {"status": status, "error": error, "traceback": traceback, "metrics": last}
-        end["params"] = spelled_out(dict(params or {}))
         with self._sending:
             waiting = self._take(run_id)
             if waiting is not None and not before:  # started and ended in one request
                 try:
-                    body = {**_started(waiting), "end": end}
-                    self.connection.call("POST", "/runs", body=body)
+                    self.insert_run(waiting, ended)
                 except AssayError:
                     self._put_back(waiting)
                     raise
@@ -92,7 +102,7 @@ class HttpRuns:
                 self._send(waiting)
         for batch in before:
             self.connection.call("POST", f"/runs/{run_id}/data", body={"metrics": batch})
-        self.connection.call("POST", f"/runs/{run_id}/finish", body=end)
+        self.connection.call("POST", f"/runs/{run_id}/finish", body=_end_wire(ended, last))
 
     def get_run(self, ref: str, *, whole: bool = True) -> RunRecord:
         self._announce(ref)
@@ -136,9 +146,35 @@ class HttpRuns:
                 self._send(waiting)
 
     def _announce_later(self, run_id: str) -> None:
-        # On the timer's thread: a failure is not lost, the run waits for the next call.
-        with contextlib.suppress(AssayError):
+        # On the timer's thread, where nobody would see an exception: a failure is logged
+        # and the run waits for the next call about it.
+        try:
             self._announce(run_id)
+        except Exception as exc:  # a thread's last resort: logged
+            log.warning(
+                "run %s is not on the server yet (%s); it goes with the next call", run_id[:12], exc
+            )
+
+
+def _end_wire(end: RunEnd, metrics: list[dict[str, Any]]) -> dict[str, Any]:
+    """``end`` as the server takes it, with ``metrics`` (its values, or the last of them)."""
+    return {
+        "status": end.status,
+        "error": end.error,
+        "traceback": end.traceback,
+        "params": spelled_out(dict(end.params)),
+        "metrics": metrics,
+    }
+
+
+def _end_fields(end: RunEnd) -> dict[str, Any]:
+    return {
+        "status": end.status,
+        "error": end.error,
+        "traceback": end.traceback,
+        "params": end.params,
+        "metrics": end.metrics,
+    }
 
 
 def _started(run: RunRecord) -> dict[str, Any]:

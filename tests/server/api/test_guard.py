@@ -31,6 +31,13 @@ def test_a_page_elsewhere_cannot_act_as_the_local_admin(team: Team) -> None:
             headers={"Content-Type": "text/plain", "Origin": "https://attacker.example"},
         )
         assert form.status_code == 415 and "application/json" in form.json()["error"]
+        # A PATCH (a run's tags) is held to the same rule as a POST.
+        patched = httpx.patch(
+            f"{url}/api/v1/runs/{'0' * 32}",
+            content=b'{"tags": {"a": "b"}}',
+            headers={"Content-Type": "text/plain", "Origin": "https://attacker.example"},
+        )
+        assert patched.status_code == 415, patched.text
         assert team.ws.metadata.audit_head() == head
         assert "mallory" not in {g.user for g in team.ws.metadata.role_grants()}
         # The same request, as the CLI sends it, is the local admin's.

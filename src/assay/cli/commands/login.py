@@ -13,7 +13,6 @@ from assay.cli import output
 from assay.client import Credential, Remote, forget, load, save
 from assay.client.signon import WAIT_S, sign_on
 from assay.errors import AssayError, ConfigError
-from assay.remote import Connection
 
 __all__ = ["login", "logout"]
 
@@ -66,7 +65,7 @@ def login(
                 webbrowser.open(address)
 
         kept = sign_on(url, show, wait_s=wait)
-    with Remote(Connection(url, kept.token)) as remote:
+    with Remote(url, kept.token) as remote:
         me = remote.whoami()
     path = save(settings.config_home, Credential(url, kept.token, me["user"], kept.expires_at))
     via = me["via"].get("kind", "")
@@ -84,7 +83,7 @@ def logout(ctx: typer.Context) -> None:
     kept = load(settings.config_home, url)
     if kept is not None:
         try:
-            with Remote(Connection(url, kept.token)) as remote:
+            with Remote(url, kept.token) as remote:
                 remote.call("DELETE", "/auth/session")
         except AssayError:
             pass  # a token (no session), or a server gone: forgetting is what matters

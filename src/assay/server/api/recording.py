@@ -15,7 +15,7 @@ from assay.core import restored, spelled_out
 from assay.errors import PermissionDenied, RecordNotFoundError
 from assay.governance import require, roles_of
 from assay.metadata import MetricRecord, RunRecord
-from assay.metadata.runs import Finished
+from assay.metadata.runs import Finished, RunEnd
 from assay.server.api.deps import Writer, Ws
 from assay.server.api.plain import PlainRoute
 from assay.tracking import check_experiment, check_params, check_tags
@@ -103,9 +103,7 @@ def start_run(ws: Writer, body: RunStarted) -> dict[str, Any]:
             "tags": check_tags(body.tags),
         }
     )
-    ws.metadata.insert_run(record)
-    if body.end is not None:
-        _finish(ws, record.id, body.end)
+    ws.metadata.insert_run(record, None if body.end is None else _end(record.id, body.end))
     return {"id": record.id, "user": record.user}
 
 
@@ -122,7 +120,15 @@ def add_data(ws: Writer, run_id: RunId, body: RunData) -> dict[str, Any]:
 def finish_run(ws: Writer, run_id: RunId, body: RunEnded) -> dict[str, Any]:
     """Record how a run ended, with its last parameters and metric values."""
     _own(ws, run_id)
-    _finish(ws, run_id, body)
+    end = _end(run_id, body)
+    ws.metadata.finish_run(
+        run_id,
+        end.status,
+        error=end.error,
+        traceback=end.traceback,
+        params=end.params,
+        metrics=end.metrics,
+    )
     return {"id": run_id, "status": body.status}
 
 
@@ -153,14 +159,13 @@ def run_metrics(ws: Ws, run_id: str) -> dict[str, Any]:
     return {"run_id": run.id, "metrics": found}
 
 
-def _finish(ws: Workspace, run_id: str, end: RunEnded) -> None:
-    ws.metadata.finish_run(
-        run_id,
+def _end(run_id: str, end: RunEnded) -> RunEnd:
+    return RunEnd(
         end.status,
-        error=end.error,
-        traceback=end.traceback,
-        params=check_params(restored(end.params)),
-        metrics=_metrics(run_id, end.metrics),
+        end.error,
+        end.traceback,
+        check_params(restored(end.params)),
+        _metrics(run_id, end.metrics),
     )
 
 

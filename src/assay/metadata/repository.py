@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from assay.errors import AuditError, ParameterError, RecordExistsError, RecordNotFoundError
+from assay.errors import AuditError, ParameterError, RecordExistsError
 from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
@@ -38,7 +38,9 @@ from assay.metadata.runs import RunEnd
 from assay.metadata.search import Filter, Order, compile_filter, order_by
 from assay.metadata.tokens import TokenRecords
 from assay.metadata.writes import (
+    end_in,
     insert_metrics,
+    known_run,
     merge_params,
     run_started_entry,
 )
@@ -193,7 +195,7 @@ class MetadataStore(
                 conn.execute(t.runs.insert().values(asdict(run)))
                 entries = [run_started_entry(run)]
                 if end is not None:
-                    entries.append(_end_in(conn, run.id, end))
+                    entries.append(end_in(conn, run.id, end))
                 self.audit(conn, entries, run.user)
         except sa.exc.IntegrityError:
             if self.get_run(run.id, whole=False).id != run.id:
@@ -216,8 +218,8 @@ class MetadataStore(
         """Record how and when a run ended, with the last parameters and metrics logged."""
         end = RunEnd(status, error, traceback, params or {}, metrics)
         with self._write() as conn:
-            _known_run(conn, run_id)
-            self.audit(conn, [_end_in(conn, run_id, end)])
+            known_run(conn, run_id)
+            self.audit(conn, [end_in(conn, run_id, end)])
 
     def reap_runs(self, host: str, dead_pids: Iterable[int], status: str = "killed") -> int:
         """Mark runs left ``running`` by processes of ``host`` that no longer exist."""
@@ -315,7 +317,7 @@ class MetadataStore(
     ) -> None:
         """Set tags (a tag set again takes the new value) and, if given, replace the note."""
         with self._write() as conn:
-            _known_run(conn, run_id)
+            known_run(conn, run_id)
             current = conn.execute(sa.select(t.runs.c.tags).where(t.runs.c.id == run_id))
             merged = {**(current.scalar() or {}), **(tags or {})}
             values: dict[str, Any] = {"tags": merged}
@@ -328,7 +330,7 @@ class MetadataStore(
     ) -> None:
         """Add parameters and metrics logged outside any step to a run, in one transaction."""
         with self._write() as conn:
-            _known_run(conn, run_id)
+            known_run(conn, run_id)
             if params:
                 merge_params(conn, run_id, params)
             insert_metrics(conn, metrics)
@@ -382,31 +384,6 @@ class MetadataStore(
                 for run_id, key, value in conn.execute(q.METRICS_OF_RUNS, {"runs": part}):
                     latest[run_id][key] = math.nan if value is None else value
         return latest
-
-
-def _end_in(conn: sa.Connection, run_id: str, end: RunEnd) -> AuditEntry:
-    """Record ``end`` of run ``run_id`` inside ``conn``'s transaction; its audit entry."""
-    ended = time.time()
-    if end.params:
-        merge_params(conn, run_id, end.params)
-    insert_metrics(conn, end.metrics)
-    conn.execute(
-        t.runs.update()
-        .where(t.runs.c.id == run_id)
-        .values(status=end.status, ended_at=ended, error=end.error, traceback=end.traceback)
-    )
-    payload: dict[str, Any] = {"status": end.status, "error": end.error, "ended_at": ended}
-    if end.params:
-        payload["params"] = dict(end.params)
-    return AuditEntry("run.finished", f"run:{run_id}", payload)
-
-
-def _known_run(conn: sa.Connection, run_id: str) -> None:
-    # A write to a run that is not there would change nothing and say nothing.
-    if conn.execute(q.RUN_EXISTS, {"id": run_id}).first() is None:
-        raise RecordNotFoundError(
-            f"no run with id {run_id!r}", hint="list runs with `assay runs list`"
-        )
 
 
 def _matching(

@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from assay.core import canonical_json, sha256_hex
-from assay.errors import DataError
+from assay.errors import DataError, RecordNotFoundError
+from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
 from assay.metadata.audit import AuditEntry
@@ -24,10 +25,13 @@ from assay.metadata.records import (
     RunRecord,
 )
 from assay.metadata.rows import asdict
+from assay.metadata.runs import RunEnd
 
 __all__ = [
     "RETRIES",
+    "end_in",
     "insert_metrics",
+    "known_run",
     "merge_params",
     "raise_unless_version_taken",
     "register_in",
@@ -200,3 +204,33 @@ def execution_entry(
             },
         },
     )
+
+
+def end_in(conn: sa.Connection, run_id: str, end: RunEnd) -> AuditEntry:
+    """Record ``end`` of run ``run_id`` inside ``conn``'s transaction; its audit entry."""
+    ended = time.time()
+    if end.params:
+        merge_params(conn, run_id, end.params)
+    insert_metrics(conn, end.metrics)
+    conn.execute(
+        t.runs.update()
+        .where(t.runs.c.id == run_id)
+        .values(status=end.status, ended_at=ended, error=end.error, traceback=end.traceback)
+    )
+    payload: dict[str, Any] = {"status": end.status, "error": end.error, "ended_at": ended}
+    if end.params:
+        payload["params"] = dict(end.params)
+    return AuditEntry("run.finished", f"run:{run_id}", payload)
+
+
+def known_run(conn: sa.Connection, run_id: str) -> None:
+    """Refuse, inside ``conn``'s transaction, a write to a run that is not there (it
+    would change nothing and say nothing).
+
+    Raises:
+        RecordNotFoundError: no run has the id ``run_id``.
+    """
+    if conn.execute(q.RUN_EXISTS, {"id": run_id}).first() is None:
+        raise RecordNotFoundError(
+            f"no run with id {run_id!r}", hint="list runs with `assay runs list`"
+        )

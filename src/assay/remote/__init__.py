@@ -1,5 +1,4 @@
-"""The team server seen from a process that works through it: one connection with the
-user's credential, and the store's repositories over its REST API."""
+"""The team server seen from a process working through it: a connection and repositories."""
 
 from assay.remote.connection import Connection, connect, number, parsed, spelled, token_for
 from assay.remote.credentials import Credential, forget, load, save

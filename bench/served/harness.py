@@ -251,7 +251,7 @@ def main() -> None:
     started = time.monotonic()
     info = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": team.machine(),
+        "machine": w.machine(),
         "command": "python bench/served/harness.py" + "".join(f" {a}" for a in sys.argv[1:]),
         "runs": args.runs,
         "rounds": args.rounds,

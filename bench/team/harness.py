@@ -46,7 +46,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import shlex
 import shutil
 import signal
@@ -479,29 +478,6 @@ def measure(
 # -- report ------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, str]:
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-
-    def git(*args: str) -> str:
-        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        return out.stdout.strip()
-
-    changed = [line for line in git("status", "--porcelain", "--", "src").splitlines() if line]
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "kernel": f"{platform.system()} {platform.release()}",
-        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "src_changes": str(len(changed)),
-    }
-
-
 def src_digest() -> str:
     """A digest of assay's source as it stands now: another engineer may change it while
     this runs, and the figures are for one version of it."""
@@ -732,7 +708,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     started = time.monotonic()
     info: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": w.machine(),
         "command": "python bench/team/harness.py"
         + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:]),
         "runs": args.runs,

@@ -23,13 +23,14 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import workload as w  # beside this script: the shared workload and machine description
 
 HERE = Path(__file__).resolve().parent
 BENCH = HERE.parent
@@ -160,31 +161,6 @@ def met(value: float | None, floor: float) -> str:
     if value is None:
         return "not measured"
     return "yes" if value >= floor else "**no**"
-
-
-def machine() -> dict[str, str]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-
-    def git(*args: str) -> str:
-        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        return out.stdout.strip()
-
-    changed = [line for line in git("status", "--porcelain", "--", "src").splitlines() if line]
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "kernel": f"{platform.system()} {platform.release()}",
-        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "src_changes": str(len(changed)),
-    }
 
 
 def ms(seconds: float | None) -> str:
@@ -579,7 +555,7 @@ def main() -> None:
     started = dt.datetime.now(dt.UTC)
     info: dict[str, Any] = {
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": w.machine(),
         "command": "python bench/tracking/harness.py"
         + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:]),
     }

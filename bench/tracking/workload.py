@@ -6,11 +6,18 @@ the harness can check that the two searches return the same runs in the same ord
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import platform
 import random
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 # Throughput: 200 runs x (10 params + 5 metrics x 50 steps) = 2,000 params + 50,000 metrics.
 RUNS = 200
@@ -94,3 +101,28 @@ def median_timing(call: Any, repeats: int = REPEATS) -> tuple[float, list[float]
     mid = len(ordered) // 2
     median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
     return median, times, result
+
+
+def machine() -> dict[str, str]:
+    """The machine and the checkout a benchmark ran on: CPUs, kernel, load, commit, and how
+    many files under src/ differ from it."""
+    cpu = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return out.stdout.strip()
+
+    changed = [line for line in git("status", "--porcelain", "--", "src").splitlines() if line]
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "kernel": f"{platform.system()} {platform.release()}",
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "src_changes": str(len(changed)),
+    }

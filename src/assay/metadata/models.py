@@ -56,8 +56,9 @@ class ModelRecords:
         """Registered versions, by model name then version; ``archived=False`` leaves the
         archived ones out."""
         mv = t.model_versions
-        statement = queries.VERSIONS_OF_MODEL  # a model's page, the most asked: built once
-        if name is None or not archived:
+        if name is not None and archived:  # a model's page, the most asked: built once
+            statement = queries.VERSIONS_OF_MODEL
+        else:
             statement = sa.select(mv).order_by(mv.c.name, mv.c.version)
             if name is not None:
                 statement = statement.where(mv.c.name == sa.bindparam("name"))

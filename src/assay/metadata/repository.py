@@ -198,7 +198,9 @@ class MetadataStore(
                     entries.append(end_in(conn, run.id, end))
                 self.audit(conn, entries, run.user)
         except sa.exc.IntegrityError:
-            if self.get_run(run.id, whole=False).id != run.id:
+            with self._read() as conn:
+                taken = conn.execute(q.RUN_EXISTS, {"id": run.id}).first() is not None
+            if not taken:
                 raise  # not the id: a broken invariant, not a user's mistake
             raise RecordExistsError(
                 f"a run with id {run.id!r} is recorded already",

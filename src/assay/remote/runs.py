@@ -44,22 +44,15 @@ class HttpRuns:
 
     def insert_run(self, run: RunRecord, end: RunEnd | None = None) -> None:
         if end is not None:
-            *before, last = _batches(end.metrics)
-            if before:  # too many values for one request: started, then ended
-                self.insert_run(run)
-                self.finish_run(run.id, **_end_fields(end))
-                return
-            body = {**_started(run), "end": _end_wire(end, last)}
-            self.connection.call("POST", "/runs", body=body)
-            return
-        if self.announce_after_s <= 0:
-            self.connection.call("POST", "/runs", body=_started(run))
-            return
-        timer = threading.Timer(self.announce_after_s, self._announce_later, args=(run.id,))
-        timer.daemon = True
-        with self._lock:
-            self._waiting[run.id] = (run, timer)
-        timer.start()
+            self._end(run.id, end, run, keep=False)
+        elif self.announce_after_s <= 0:
+            self._start(run, keep=False)
+        else:
+            timer = threading.Timer(self.announce_after_s, self._announce_later, args=(run.id,))
+            timer.daemon = True
+            with self._lock:
+                self._waiting[run.id] = (run, timer)
+            timer.start()
 
     def annotate_run(
         self, run_id: str, *, tags: Mapping[str, str] | None = None, note: str | None = None
@@ -87,22 +80,9 @@ class HttpRuns:
         params: Mapping[str, Any] | None = None,
         metrics: Sequence[MetricRecord] = (),
     ) -> None:
-        ended = RunEnd(status, error, traceback, params or {}, metrics)
-        *before, last = _batches(metrics)
+        end = RunEnd(status, error, traceback, params or {}, metrics)
         with self._sending:
-            waiting = self._take(run_id)
-            if waiting is not None and not before:  # started and ended in one request
-                try:
-                    self.insert_run(waiting, ended)
-                except AssayError:
-                    self._put_back(waiting)
-                    raise
-                return
-            if waiting is not None:
-                self._send(waiting)
-        for batch in before:
-            self.connection.call("POST", f"/runs/{run_id}/data", body={"metrics": batch})
-        self.connection.call("POST", f"/runs/{run_id}/finish", body=_end_wire(ended, last))
+            self._end(run_id, end, self._take(run_id), keep=True)
 
     def get_run(self, ref: str, *, whole: bool = True) -> RunRecord:
         self._announce(ref)
@@ -130,12 +110,28 @@ class HttpRuns:
         with self._lock:
             self._waiting.setdefault(run.id, (run, None))
 
-    def _send(self, run: RunRecord) -> None:
+    def _start(self, run: RunRecord, end: dict[str, Any] | None = None, *, keep: bool) -> None:
+        """Send the start of ``run`` (with ``end``, its end too); when that fails and
+        ``keep``, the run waits again for the next call about it."""
+        body = _started(run) if end is None else {**_started(run), "end": end}
         try:
-            self.connection.call("POST", "/runs", body=_started(run))
+            self.connection.call("POST", "/runs", body=body)
         except AssayError:
-            self._put_back(run)
+            if keep:
+                self._put_back(run)
             raise
+
+    def _end(self, run_id: str, end: RunEnd, start: RunRecord | None, *, keep: bool) -> None:
+        """Send the end of run ``run_id``; with ``start``, its start first, in the same
+        request when its values fit in one."""
+        *before, last = _batches(end.metrics)
+        if start is not None:
+            self._start(start, None if before else _end_wire(end, last), keep=keep)
+            if not before:
+                return
+        for batch in before:
+            self.connection.call("POST", f"/runs/{run_id}/data", body={"metrics": batch})
+        self.connection.call("POST", f"/runs/{run_id}/finish", body=_end_wire(end, last))
 
     def _announce(self, run_id: str) -> None:
         """Announce the run now if it waits (what is said about it next needs it there);
@@ -143,7 +139,7 @@ class HttpRuns:
         with self._sending:
             waiting = self._take(run_id)
             if waiting is not None:
-                self._send(waiting)
+                self._start(waiting, keep=True)
 
     def _announce_later(self, run_id: str) -> None:
         # On the timer's thread, where nobody would see an exception: a failure is logged
@@ -164,16 +160,6 @@ def _end_wire(end: RunEnd, metrics: list[dict[str, Any]]) -> dict[str, Any]:
         "traceback": end.traceback,
         "params": spelled_out(dict(end.params)),
         "metrics": metrics,
-    }
-
-
-def _end_fields(end: RunEnd) -> dict[str, Any]:
-    return {
-        "status": end.status,
-        "error": end.error,
-        "traceback": end.traceback,
-        "params": end.params,
-        "metrics": end.metrics,
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from assay.server.api import models, runs
@@ -64,7 +65,7 @@ class FastReads:
     async def _answer(self, scope: _Scope, read: _Read | None, args: dict[str, Any]) -> Any:
         if read is None:
             return Response(_HEALTH, media_type="application/json")
-        team, header = self.app.state.team, _header(scope, b"authorization")
+        team, header = self.app.state.team, Headers(scope=scope).get("authorization")
 
         def answer() -> Response | None:
             try:
@@ -81,14 +82,17 @@ def _route(path: str, query: dict[str, str]) -> tuple[_Read | None, dict[str, An
     health check's fixed answer)."""
     if path == "/health" and not query:
         return None, {}
+    # What the query leaves out takes the route function's default, as in FastAPI.
     if path == "/runs" and query.keys() <= _RUN_QUERY:
-        limit = query.setdefault("limit", "100")
+        limit = query.get("limit")
+        if limit is None:
+            return runs.list_runs, query
         if _LIMIT.fullmatch(limit):
-            return runs.list_runs, dict.fromkeys(_RUN_QUERY) | query | {"limit": int(limit)}
+            return runs.list_runs, query | {"limit": int(limit)}
     if (run := _RUN.fullmatch(path)) is not None and not query:
         return runs.get_run, {"run_id": run.group(1)}
     if path == "/models" and query.keys() <= {"name"}:
-        return models.list_models, {"name": query.get("name"), "archived": False}
+        return models.list_models, dict(query)
     return None
 
 
@@ -102,10 +106,3 @@ def _plain_query(raw: bytes) -> dict[str, str] | None:
         return None
     found = dict(pairs)
     return found if len(found) == len(pairs) else None
-
-
-def _header(scope: _Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return str(value.decode("latin-1"))
-    return None

@@ -4,18 +4,17 @@ it. What ``assay.remote.HttpRuns`` calls."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.core import restored, spelled_out
-from assay.errors import PermissionDenied, RecordNotFoundError
+from assay.errors import PermissionDenied
 from assay.governance import require, roles_of
-from assay.metadata import MetricRecord, RunRecord
+from assay.metadata import MetricRecord, RunRecord, shallow_dict
 from assay.metadata.runs import Finished, RunEnd
+from assay.remote import number
 from assay.server.api.deps import Writer, Ws
 from assay.server.api.plain import PlainRoute
 from assay.tracking import check_experiment, check_params, check_tags
@@ -25,7 +24,6 @@ from assay.workspace import Workspace
 __all__ = ["router"]
 
 RunId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="a run's whole id")]
-_NOT_NUMBERS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _Spelled = Literal["NaN", "Infinity", "-Infinity"]
 _MOMENT = Field(ge=0, le=1e11, allow_inf_nan=False)  # seconds since 1970, before year 5138
 
@@ -146,7 +144,7 @@ def run_record(ws: Ws, run_id: str, whole: bool = True) -> dict[str, Any]:
     ``whole``: without its package list and traceback. Its parameters spell NaN and
     infinity as ``{"__float__": "nan"}``."""
     run = ws.metadata.get_run(run_id, whole=whole)
-    return {**asdict(run), "params": spelled_out(run.params)}
+    return {**shallow_dict(run), "params": spelled_out(run.params)}
 
 
 @router.get("/runs/{run_id}/metrics")
@@ -154,7 +152,8 @@ def run_metrics(ws: Ws, run_id: str) -> dict[str, Any]:
     """Every metric value of a run, oldest first."""
     run = ws.metadata.get_run(run_id, whole=False)
     found = [
-        {k: v for k, v in asdict(m).items() if k != "run_id"} for m in ws.metadata.metrics(run.id)
+        {k: v for k, v in shallow_dict(m).items() if k != "run_id"}
+        for m in ws.metadata.metrics(run.id)
     ]
     return {"run_id": run.id, "metrics": found}
 
@@ -171,9 +170,7 @@ def _end(run_id: str, end: RunEnded) -> RunEnd:
 
 def _own(ws: Workspace, run_id: str) -> RunRecord:
     """The run ``run_id``, if the caller may add to it: whoever started it, or an admin."""
-    run = ws.metadata.get_run(run_id, whole=False)
-    if run.id != run_id:  # a write names the whole id, never a prefix
-        raise RecordNotFoundError(f"no run with id {run_id!r}")
+    run = ws.metadata.get_run(run_id, whole=False)  # the whole id (RunId): never a prefix
     if run.user != ws.user and "admin" not in roles_of(ws, ws.user):
         raise PermissionDenied(
             f"run {run_id[:12]} is {run.user}'s: {ws.user} may not add to it",
@@ -187,7 +184,7 @@ def _metrics(run_id: str, logged: list[MetricLogged]) -> list[MetricRecord]:
         MetricRecord(
             run_id,
             m.key,
-            _NOT_NUMBERS[m.value] if isinstance(m.value, str) else m.value,
+            number(m.value),
             m.timestamp,
             None,
             m.step,

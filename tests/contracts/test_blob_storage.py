@@ -72,3 +72,24 @@ def test_local_storage_leaves_no_temporary_files(tmp_path: Path) -> None:
     storage = LocalBlobStorage(tmp_path / "root")
     storage.write("a/b", b"x" * 1000)
     assert [p.name for p in (tmp_path / "root" / "a").iterdir()] == ["b"]
+
+
+def test_open_reads_the_bytes_piece_by_piece(blobs: BlobStorage) -> None:
+    blobs.write("sha256/ab/abc", b"0123456789")
+    with blobs.open("sha256/ab/abc") as f:
+        assert f.read(4) == b"0123"
+        assert f.read() == b"456789"
+
+
+def test_open_of_a_missing_key_is_a_key_error(blobs: BlobStorage) -> None:
+    with pytest.raises(KeyError):
+        blobs.open("sha256/00/none")
+
+
+def test_write_file_stores_the_bytes_of_a_file(blobs: BlobStorage, tmp_path: Path) -> None:
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"\x00" * 3_000_000 + b"end")
+    blobs.write("k/first", b"old")
+    blobs.write_file("k/first", source)
+    assert blobs.read("k/first") == source.read_bytes()
+    assert sorted(blobs.keys()) == ["k/first"]

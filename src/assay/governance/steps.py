@@ -13,18 +13,22 @@ from assay.governance.cards import DataSummary, ModelCard, SliceMetrics, load_ca
 from assay.governance.gates import card_fields, evaluate_gates
 from assay.governance.policy import load_policy
 from assay.metadata import ArtifactRecord, GateVerdictRecord, ModelVersionRecord
+from assay.metadata.versions import ModelRepository
 from assay.registry import ModelRef
-from assay.workspace import Workspace
 
 __all__ = ["GovernanceContext", "check_gates", "model_card"]
 
 
 @runtime_checkable
 class GovernanceContext(Protocol):
-    """What governance steps need of the runner: the store and the step's own record."""
+    """What governance steps need of the runner: the registry, who runs them, and the
+    step's own record."""
 
     @property
-    def workspace(self) -> Workspace: ...
+    def models(self) -> ModelRepository: ...
+
+    @property
+    def user(self) -> str: ...
 
     @property
     def run_id(self) -> str: ...
@@ -115,7 +119,7 @@ def check_gates(
     run that registers nothing (a sweep's trial) it checks the policy file only.
     """
     ctx = _context("check_gates")
-    ws = ctx.workspace
+    models = ctx.models
     rules, plain = load_policy(policy)
     unknown = sorted(set(rules.gates.model_card_fields) - card_fields())
     if unknown:
@@ -126,7 +130,7 @@ def check_gates(
     if not ctx.registering:
         # A sweep's trial: no version was written, so there is nothing to hold a verdict.
         return {"model": None, "passed": None, "failed": [], "skipped": "no version registered"}
-    version = _registered(ws, registration)
+    version = _registered(models, registration)
     if rules.model is not None and rules.model != version.name:
         raise PolicyError(
             f"{policy}: field model: the policy is for {rules.model!r}, not {version.name!r}",
@@ -137,7 +141,7 @@ def check_gates(
         metrics=version.info.get("metrics") or {},
         card=version.info.get("card") or {},
         validation=validation,
-        baseline=_baseline(ws, version, rules.gates.no_regression.against)
+        baseline=_baseline(models, version, rules.gates.no_regression.against)
         if rules.gates.no_regression
         else None,
     )
@@ -152,7 +156,7 @@ def check_gates(
             policy=plain,
             results=[r.to_dict() for r in results],
             created_at=time.time(),
-            created_by=ws.user,
+            created_by=ctx.user,
             run_id=ctx.run_id,
             execution_id=ctx.execution_id,
         )
@@ -164,9 +168,9 @@ def check_gates(
     }
 
 
-def _registered(ws: Workspace, registration: Mapping[str, Any]) -> ModelVersionRecord:
+def _registered(models: ModelRepository, registration: Mapping[str, Any]) -> ModelVersionRecord:
     name, digest = registration.get("name"), registration.get("digest")
-    for version in ws.metadata.versions_of_digests([str(digest)]):
+    for version in models.versions_of_digests([str(digest)]):
         if version.name == name:
             return version
     raise DefinitionError(
@@ -176,12 +180,12 @@ def _registered(ws: Workspace, registration: Mapping[str, Any]) -> ModelVersionR
 
 
 def _baseline(
-    ws: Workspace, version: ModelVersionRecord, alias: str
+    models: ModelRepository, version: ModelVersionRecord, alias: str
 ) -> tuple[str, Mapping[str, Any]] | None:
-    number = ws.metadata.alias_version(version.name, alias)
+    number = models.alias_version(version.name, alias)
     if number is None:
         return None
-    base = ws.metadata.model_version(version.name, number)
+    base = models.model_version(version.name, number)
     if base is None:
         return None
     return f"{version.name}@{alias} (version {number})", base.info.get("metrics") or {}

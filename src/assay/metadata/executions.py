@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from assay.errors import MetadataError
+from assay.errors import MetadataError, RecordExistsError, RecordNotFoundError
 from assay.metadata import queries as q
 from assay.metadata import rows as rec
 from assay.metadata import schema as t
@@ -91,8 +91,45 @@ class ExecutionRecords:
             try:
                 return self._record_once(batch, registrations, verdicts)
             except sa.exc.IntegrityError as exc:
-                raise_unless_version_taken(exc)
+                try:
+                    raise_unless_version_taken(exc)
+                except sa.exc.IntegrityError:
+                    self._refuse(batch)
+                    raise
         raise MetadataError("could not record the execution: too much contention")
+
+    def _refuse(self, batch: Sequence[ExecutionBundle]) -> None:
+        """Raise the mistake that made ``batch`` break the database's rules, if it was one:
+        an execution id taken, or a run or artifact that is not recorded."""
+        ids = [e.id for e, _, _, _ in batch]
+        runs = {e.run_id for e, _, _, _ in batch}
+        named = {ev.digest for _, _, events, _ in batch for ev in events}
+        with self._read() as conn:
+            taken = conn.execute(
+                sa.select(t.executions.c.id).where(t.executions.c.id.in_(ids))
+            ).first()
+            found_runs = set(
+                conn.execute(sa.select(t.runs.c.id).where(t.runs.c.id.in_(runs))).scalars()
+            )
+            recorded = set(
+                conn.execute(
+                    sa.select(t.artifacts.c.digest).where(t.artifacts.c.digest.in_(named))
+                ).scalars()
+            )
+        if taken is not None:
+            raise RecordExistsError(
+                f"an execution with id {taken[0]!r} is recorded already",
+                hint="record each execution once, under an id of its own",
+            )
+        if runs - found_runs:
+            raise RecordNotFoundError(f"no run has id {sorted(runs - found_runs)[0]!r}")
+        written = {a.digest for _, artifacts, _, _ in batch for a in artifacts}
+        if named - recorded - written:
+            raise RecordNotFoundError(
+                f"an event names artifact {sorted(named - recorded - written)[0][:12]}, "
+                "which is not recorded",
+                hint="send an artifact's record with the first execution that uses it",
+            )
 
     def _record_once(
         self,

@@ -1,16 +1,27 @@
-"""The runs repository: what records a run (its start, parameters, metrics, tags and end)
-and reads it back, whether the store is a database (``MetadataStore``) or a team server
-(``assay.remote.HttpRuns``)."""
+"""The runs and steps repositories: what records a run (its start, parameters, metrics,
+tags and end) and its steps' executions, and reads them back, whether the store is a
+database (``MetadataStore``) or a team server (``assay.remote.HttpRuns``, ``HttpSteps``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, get_args
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
-from assay.metadata.records import MetricRecord, RunRecord
+from assay.metadata.records import (
+    ArtifactRecord,
+    EventRecord,
+    ExecutionRecord,
+    GateVerdictRecord,
+    MetricRecord,
+    Registration,
+    RunRecord,
+)
 
-__all__ = ["FINISHED", "Finished", "RunEnd", "RunRepository"]
+if TYPE_CHECKING:  # executions.py needs RunEnd from here, through writes.py
+    from assay.metadata.executions import CachedExecution, ExecutionBundle
+
+__all__ = ["FINISHED", "Finished", "RunEnd", "RunRepository", "StepRepository"]
 
 Finished = Literal["succeeded", "failed", "interrupted", "killed"]
 FINISHED: tuple[str, ...] = get_args(Finished)
@@ -75,4 +86,45 @@ class RunRepository(Protocol):
 
     def metrics(self, run_id: str) -> list[MetricRecord]:
         """Every metric value of a run, oldest first."""
+        ...
+
+
+class StepRepository(Protocol):
+    """The executions of a run's steps, and the cache they are reused from. A batch is one
+    transaction: all of it is recorded, or none."""
+
+    def record_executions(
+        self,
+        batch: Sequence[ExecutionBundle],
+        registrations: Sequence[Registration] = (),
+        verdicts: Sequence[GateVerdictRecord] = (),
+    ) -> None:
+        """Record finished executions with the artifacts, events and metric values they
+        made, the model versions they registered and the gate verdicts they reached.
+
+        Raises:
+            RecordExistsError: an execution with one of their ids is recorded already.
+            RecordNotFoundError: their run, or an artifact an event names, is not recorded.
+        """
+        ...
+
+    def record_execution(
+        self,
+        execution: ExecutionRecord,
+        artifacts: Sequence[ArtifactRecord] = (),
+        events: Sequence[EventRecord] = (),
+        metrics: Sequence[MetricRecord] = (),
+        registrations: Sequence[Registration] = (),
+        verdicts: Sequence[GateVerdictRecord] = (),
+    ) -> None:
+        """Record one finished execution (see :meth:`record_executions`)."""
+        ...
+
+    def find_cached(self, cache_key: str) -> CachedExecution | None:
+        """The newest successful execution with ``cache_key`` (whoever ran it), with its
+        outputs and metric values; None when there is none."""
+        ...
+
+    def executions(self, run_id: str) -> list[ExecutionRecord]:
+        """The executions of a run, in the order they started."""
         ...

@@ -4,10 +4,12 @@ locally, each answer parsed into the store's own records."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import ssl
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import IO, Any, TypeVar
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
@@ -27,6 +29,7 @@ _BY_STATUS: dict[int, type[AssayError]] = {
     404: errors.RecordNotFoundError,
     409: errors.GovernanceError,
 }
+_BYTES = {"Content-Type": "application/octet-stream"}
 _NOT_NUMBERS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -120,27 +123,68 @@ class Connection:
         path: str,
         params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
+        *,
+        content: bytes | IO[bytes] | None = None,
     ) -> httpx.Response:
-        """The server's answer to ``method path``, a success.
+        """The server's answer to ``method path`` (with ``body`` as JSON, or ``content``
+        as bytes), a success.
 
         Raises:
             AssayError: the server refused (as the class it named), or could not be reached.
         """
-        try:
+        with self._reaching():
             answer = self._http.request(
                 method,
                 path,
                 params={k: v for k, v in (params or {}).items() if v is not None},
                 json=body,
+                content=content,
+                headers=_BYTES if content is not None else None,
             )
+        if answer.status_code >= 400:
+            raise _error(answer)
+        return answer
+
+    def holds(self, path: str) -> bool:
+        """Whether the server has what ``HEAD path`` asks after (a 200, not a 404).
+
+        Raises:
+            AssayError: the server refused otherwise, or could not be reached.
+        """
+        with self._reaching():
+            answer = self._http.head(path)
+        if answer.status_code == 404:
+            return False
+        if answer.status_code >= 400:
+            raise _error(answer)
+        return True
+
+    def download(self, path: str, into: IO[bytes]) -> int:
+        """Write the bytes ``GET path`` answers with into ``into`` as they arrive (never
+        all in memory); returns how many came.
+
+        Raises:
+            AssayError: the server refused (as the class it named), or could not be reached.
+        """
+        size = 0
+        with self._reaching(), self._http.stream("GET", path) as answer:
+            if answer.status_code >= 400:
+                answer.read()
+                raise _error(answer)
+            for piece in answer.iter_bytes(1 << 20):
+                into.write(piece)
+                size += len(piece)
+        return size
+
+    @contextlib.contextmanager
+    def _reaching(self) -> Iterator[None]:
+        try:
+            yield
         except httpx.HTTPError as exc:
             raise ConfigError(
                 f"the team server at {self.url} cannot be reached: {exc}",
                 hint="check --server / ASSAY_SERVER_URL and that `assay server` runs there",
             ) from exc
-        if answer.status_code >= 400:
-            raise _error(answer)
-        return answer
 
 
 def token_for(settings: Settings) -> str | None:

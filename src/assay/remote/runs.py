@@ -57,14 +57,14 @@ class HttpRuns:
     def annotate_run(
         self, run_id: str, *, tags: Mapping[str, str] | None = None, note: str | None = None
     ) -> None:
-        self._announce(run_id)
+        self.announce(run_id)
         body = {"tags": dict(tags or {}), "note": note}
         self.connection.call("PATCH", f"/runs/{run_id}", body=body)
 
     def log_run_data(
         self, run_id: str, params: Mapping[str, Any], metrics: Sequence[MetricRecord]
     ) -> None:
-        self._announce(run_id)
+        self.announce(run_id)
         batches = _batches(metrics)
         for i, batch in enumerate(batches):
             body = {"params": spelled_out(dict(params)) if i == 0 else {}, "metrics": batch}
@@ -85,12 +85,12 @@ class HttpRuns:
             self._end(run_id, end, self._take(run_id), keep=True)
 
     def get_run(self, ref: str, *, whole: bool = True) -> RunRecord:
-        self._announce(ref)
+        self.announce(ref)
         found = self.connection.call("GET", f"/runs/{ref}/record", params={"whole": whole})
         return parsed(RunRecord, {**found, "params": restored(found["params"])})
 
     def metrics(self, run_id: str) -> list[MetricRecord]:
-        self._announce(run_id)
+        self.announce(run_id)
         found = self.connection.call("GET", f"/runs/{run_id}/metrics")
         return [
             parsed(MetricRecord, {**m, "run_id": found["run_id"], "value": number(m["value"])})
@@ -133,7 +133,7 @@ class HttpRuns:
             self.connection.call("POST", f"/runs/{run_id}/data", body={"metrics": batch})
         self.connection.call("POST", f"/runs/{run_id}/finish", body=_end_wire(end, last))
 
-    def _announce(self, run_id: str) -> None:
+    def announce(self, run_id: str) -> None:
         """Announce the run now if it waits (what is said about it next needs it there);
         a call about a run the timer is announcing waits for it to be there."""
         with self._sending:
@@ -145,7 +145,7 @@ class HttpRuns:
         # On the timer's thread, where nobody would see an exception: a failure is logged
         # and the run waits for the next call about it.
         try:
-            self._announce(run_id)
+            self.announce(run_id)
         except Exception as exc:  # a thread's last resort: logged
             log.warning(
                 "run %s is not on the server yet (%s); it goes with the next call", run_id[:12], exc

@@ -10,13 +10,14 @@ from typing import Any
 from assay.core import Pipeline
 from assay.errors import DefinitionError
 from assay.governance import require
+from assay.remote.recording import recording
 from assay.runner.loader import load_pipeline
 from assay.runner.local import RunObserver, RunResult, run_dag
 from assay.settings import Settings
 from assay.tracking import check_experiment, check_tags
-from assay.workspace import Workspace, open_workspace
+from assay.workspace import Recorder, Workspace, open_workspace
 
-__all__ = ["launch", "run"]
+__all__ = ["launch", "open_recorder", "run"]
 
 
 def run(
@@ -40,6 +41,8 @@ def run(
         pipeline: a ``@pipeline`` function.
         params: parameter values; strings are converted to the declared types.
         settings: where the store is; default: ``Settings.from_env()`` (``./.assay``).
+            With a ``server_url``, the run is recorded through that team server, with
+            the artifact root as the local cache of artifact bytes.
         workspace: an already open store to use instead of ``settings`` (left open).
         workers: how many independent steps may run at once.
         cache: reuse executions whose code, parameters and inputs are unchanged.
@@ -70,9 +73,10 @@ def run(
     if source is None:
         file = inspect.getsourcefile(pipeline.func)
         source = Path(file).resolve() if file else None
-    ws = workspace or open_workspace(settings or Settings.from_env())
+    ws = workspace or open_recorder(settings or Settings.from_env())
     try:
-        require(ws, "developer", "run pipelines")
+        if isinstance(ws, Workspace):  # a team server checks the role of whoever it is
+            require(ws, "developer", "run pipelines")
         return run_dag(
             ws,
             dag,
@@ -88,6 +92,12 @@ def run(
     finally:
         if workspace is None:  # a workspace given by the caller stays open
             ws.close()
+
+
+def open_recorder(settings: Settings) -> Recorder:
+    """Where a run records: the team server the settings name, else the store they name
+    (created when missing)."""
+    return recording(settings) if settings.server_url else open_workspace(settings)
 
 
 def launch(

@@ -11,10 +11,11 @@ from typing import Any
 from assay.core import sha256_hex
 from assay.errors import DataError, DefinitionError
 from assay.metadata import ArtifactRecord, GateVerdictRecord, MetricRecord, Registration
+from assay.metadata.versions import ModelRepository
 from assay.registry import check_name, registration
 from assay.tracking import check_params, check_tags, same_value
 from assay.tracking.values import MAX_NAME
-from assay.workspace import Workspace
+from assay.workspace import Recorder
 
 __all__ = ["ExecutionContext", "withheld_key"]
 
@@ -24,7 +25,7 @@ class ExecutionContext:
 
     def __init__(
         self,
-        ws: Workspace,
+        ws: Recorder,
         *,
         run_id: str,
         execution_id: str,
@@ -55,9 +56,14 @@ class ExecutionContext:
         return self._register
 
     @property
-    def workspace(self) -> Workspace:
-        """The store the run records into, for steps that read its current state."""
-        return self._ws
+    def models(self) -> ModelRepository:
+        """The registry the run records into, for steps that read its current state."""
+        return self._ws.models
+
+    @property
+    def user(self) -> str:
+        """Who runs the step."""
+        return self._ws.user
 
     @property
     def execution_id(self) -> str:
@@ -113,7 +119,7 @@ class ExecutionContext:
         self.params.update(checked)
 
     def annotate(self, *, tags: Mapping[str, str] | None = None, note: str | None = None) -> None:
-        self._ws.metadata.annotate_run(self._run_id, tags=check_tags(tags or {}), note=note)
+        self._ws.runs.annotate_run(self._run_id, tags=check_tags(tags or {}), note=note)
 
     def add_output(self, name: str, value: Any, *, kind: str | None = None) -> None:
         self.side_outputs[name] = (value, kind)

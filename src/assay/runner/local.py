@@ -26,13 +26,13 @@ from assay.runner.reaper import reap_dead_runs
 from assay.runner.records import describe, events_of, execution_record, named_outputs
 from assay.runner.results import ExecutionResult, RunObserver, RunResult
 from assay.tracking import contradicted
-from assay.workspace import Workspace
+from assay.workspace import Recorder, Workspace
 
 __all__ = ["ExecutionResult", "RunObserver", "RunResult", "run_dag"]
 
 
 def run_dag(
-    ws: Workspace,
+    ws: Recorder,
     dag: Dag,
     *,
     source: Path | None = None,
@@ -50,7 +50,8 @@ def run_dag(
         StepFailedError: a step raised; the run is recorded as failed.
     """
     env = environment.capture(source)
-    reap_dead_runs(ws)
+    if isinstance(ws, Workspace):  # a team server reaps its own
+        reap_dead_runs(ws)
     params = {k: str(v.resolve()) if isinstance(v, Path) else v for k, v in dag.params.items()}
     record = environment.start_record(
         env,
@@ -63,7 +64,7 @@ def run_dag(
         note=note,
     )
     run_id = record.id
-    ws.metadata.insert_run(record)
+    ws.runs.insert_run(record)
     state = _RunState(ws, run_id, use_cache, observer, dag, params, register)
     if observer:
         observer.run_started(run_id, [n.name for n in dag.nodes])
@@ -75,17 +76,17 @@ def run_dag(
             run_parallel(state.process, dag, workers)
     except StepFailedError as exc:
         state.flush()
-        ws.metadata.finish_run(run_id, "failed", error=exc.message, traceback=exc.traceback)
+        ws.runs.finish_run(run_id, "failed", error=exc.message, traceback=exc.traceback)
         raise
     except BaseException as exc:
         state.flush()
         status = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "failed"
-        ws.metadata.finish_run(
+        ws.runs.finish_run(
             run_id, status, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
         )
         raise
     state.flush()
-    ws.metadata.finish_run(run_id, "succeeded")
+    ws.runs.finish_run(run_id, "succeeded")
     ordered = [state.results[n.name] for n in dag.nodes]
     return RunResult(run_id, dag.pipeline, "succeeded", ordered)
 
@@ -95,7 +96,7 @@ class _RunState:
 
     def __init__(
         self,
-        ws: Workspace,
+        ws: Recorder,
         run_id: str,
         use_cache: bool,
         observer: RunObserver | None,
@@ -125,7 +126,7 @@ class _RunState:
         """Write the records of reused executions that are still waiting."""
         with self.lock:
             batch, self.pending = self.pending, []
-        self.ws.metadata.record_executions(batch)
+        self.ws.steps.record_executions(batch)
 
     def process(self, node: Node) -> None:
         started = time.time()
@@ -186,9 +187,9 @@ class _RunState:
         params: Mapping[str, Any],
         started: float,
     ) -> bool:
-        cached = self.ws.metadata.find_cached(key)
+        cached = self.ws.steps.find_cached(key)
         if cached is None and not self.register:
-            cached = self.ws.metadata.find_cached(withheld_key(key))
+            cached = self.ws.steps.find_cached(withheld_key(key))
         # A cached execution may hold side outputs too (``add_output``); it needs every
         # declared one.
         if cached is None or not {o.name for o in node.step.outputs} <= set(cached.outputs):
@@ -272,7 +273,7 @@ class _RunState:
         self.flush()
         if ctx.withheld:
             key = withheld_key(key)
-        self.ws.metadata.record_execution(
+        self.ws.steps.record_execution(
             execution_record(
                 self.run_id,
                 node,
@@ -352,7 +353,7 @@ class _RunState:
         failed = dataclasses.replace(
             record, error=describe(exc), traceback="".join(traceback.format_exception(exc))
         )
-        self.ws.metadata.record_execution(
+        self.ws.steps.record_execution(
             failed,
             artifacts=self._stored(inputs.values()),
             events=events_of(execution_id, inputs, {}),

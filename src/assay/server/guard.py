@@ -32,6 +32,10 @@ class RequestGuard:
     ``body_timeout_s`` (else a 408: a client trickling a body in holds no connection), and a
     body longer than that many bytes is a 413
     before it is read, and one without a ``Content-Length`` a 411.
+
+    A PUT under ``uploads`` (a path prefix) is an upload of bytes: it must say so
+    (``application/octet-stream``) and its length, at most ``max_upload``; its body is left
+    for the route to read piece by piece, under deadlines of its own.
     """
 
     def __init__(
@@ -41,11 +45,15 @@ class RequestGuard:
         loopback_only: bool,
         max_body: int | None = None,
         body_timeout_s: float = 30.0,
+        uploads: str | None = None,
+        max_upload: int = 0,
     ) -> None:
         self.app = app
         self.loopback_only = loopback_only
         self.max_body = max_body
         self.body_timeout_s = body_timeout_s
+        self.uploads = uploads
+        self.max_upload = max_upload
 
     async def __call__(self, scope: _Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -61,19 +69,27 @@ class RequestGuard:
                 "only requests addressed to localhost or 127.0.0.1",
             )
             return
+        if self.uploads and scope["method"] == "PUT" and scope["path"].startswith(self.uploads):
+            await self._upload(scope, headers, receive, send)
+            return
         if scope["method"] in ("POST", "PUT", "PATCH"):
             problem = _content_type_problem(headers)
             if problem:
                 await _refuse(send, 415, problem)
                 return
-        if self.max_body is not None:
-            problem, status = _size_problem(headers, self.max_body)
-            if problem:
-                await _refuse(send, status, problem)
-                return
-            if not _has_body(headers):  # a GET: nothing to wait for
-                await self.app(scope, receive, send)
-                return
+        if self.max_body is None:
+            await self.app(scope, receive, send)
+        else:
+            await self._bounded(scope, headers, receive, send, self.max_body)
+
+    async def _bounded(
+        self, scope: _Scope, headers: dict[bytes, bytes], receive: Any, send: Any, limit: int
+    ) -> None:
+        problem, status = _size_problem(headers, limit)
+        if problem:
+            await _refuse(send, status, problem)
+            return
+        if _has_body(headers):  # a GET has nothing to wait for
             try:
                 body = await asyncio.wait_for(_whole_body(receive), self.body_timeout_s)
             except TimeoutError:
@@ -82,6 +98,24 @@ class RequestGuard:
                 )
                 return
             receive = _Replay(body, receive)
+        await self.app(scope, receive, send)
+
+    async def _upload(
+        self, scope: _Scope, headers: dict[bytes, bytes], receive: Any, send: Any
+    ) -> None:
+        given = headers.get(b"content-type", b"").decode("latin-1")
+        if given.split(";", 1)[0].strip().lower() != "application/octet-stream":
+            shown = repr(given) if given else "none"
+            await _refuse(
+                send,
+                415,
+                f"the upload's Content-Type is {shown}; send the bytes as application/octet-stream",
+            )
+            return
+        problem, status = _size_problem(headers, self.max_upload)
+        if problem or b"content-length" not in headers:
+            await _refuse(send, status if problem else 411, problem or "send a Content-Length")
+            return
         await self.app(scope, receive, send)
 
 

@@ -1,13 +1,15 @@
-"""Byte-level storage backends: a five-method protocol, a local folder, any fsspec URL, memory."""
+"""Byte-level storage backends: a seven-method protocol, a local folder, any fsspec URL, memory."""
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
 from assay.errors import StoreError
 
@@ -26,6 +28,14 @@ class BlobStorage(Protocol):
 
     def write(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``, replacing what was there."""
+
+    def open(self, key: str) -> IO[bytes]:
+        """The bytes under ``key`` as a file to read piece by piece (to close after); raises
+        ``KeyError`` when there are none."""
+
+    def write_file(self, key: str, source: Path) -> None:
+        """Store the bytes of the file ``source`` under ``key``, replacing what was there,
+        without holding them all in memory."""
 
     def keys(self) -> Iterator[str]:
         """Every key held, in no particular order."""
@@ -50,6 +60,12 @@ class MemoryBlobStorage:
     def write(self, key: str, data: bytes) -> None:
         with self._lock:
             self._data[key] = bytes(data)
+
+    def open(self, key: str) -> IO[bytes]:
+        return io.BytesIO(self._data[key])
+
+    def write_file(self, key: str, source: Path) -> None:
+        self.write(key, source.read_bytes())
 
     def keys(self) -> Iterator[str]:
         return iter(list(self._data))
@@ -83,6 +99,24 @@ class LocalBlobStorage:
             raise KeyError(key) from None
 
     def write(self, key: str, data: bytes) -> None:
+        self._replace(key, lambda f: f.write(data))
+
+    def open(self, key: str) -> IO[bytes]:
+        try:
+            return self._path(key).open("rb")
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def write_file(self, key: str, source: Path) -> None:
+        def copy(f: IO[bytes]) -> None:
+            with source.open("rb") as read:
+                shutil.copyfileobj(read, f, 1 << 20)
+
+        self._replace(key, copy)
+
+    def _replace(self, key: str, fill: Any) -> None:
+        """Write the file of ``key`` under a temporary name with ``fill`` and rename it
+        into place: a reader sees the old bytes or the new, never part of them."""
         path = self._path(key)
         if path.parent not in self._folders:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +124,7 @@ class LocalBlobStorage:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                fill(f)
             os.chmod(tmp, 0o644)  # mkstemp makes 0600; a team's store is read by others too
             os.replace(tmp, path)
         except BaseException:
@@ -142,6 +176,18 @@ class FsspecBlobStorage:
         path = self._path(key)
         self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)  # folders exist on local disks
         self.fs.pipe_file(path, data)
+
+    def open(self, key: str) -> IO[bytes]:
+        try:
+            opened: IO[bytes] = self.fs.open(self._path(key), "rb")
+        except FileNotFoundError:
+            raise KeyError(key) from None
+        return opened
+
+    def write_file(self, key: str, source: Path) -> None:
+        path = self._path(key)
+        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        self.fs.put_file(str(source), path)  # object stores upload in parts, then commit
 
     def delete(self, key: str) -> None:
         if self.fs.exists(self._path(key)):

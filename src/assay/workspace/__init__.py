@@ -10,11 +10,14 @@ from dataclasses import dataclass
 
 from assay.anchor import Anchor, FileSealer
 from assay.metadata import MetadataStore, open_metadata
+from assay.metadata.runs import RunRepository, StepRepository
+from assay.metadata.versions import ModelRepository
 from assay.settings import Settings
 from assay.store import ArtifactStore, open_artifact_store
 from assay.workspace.guard import ChainGuard, chain_of
+from assay.workspace.recorder import Recorder
 
-__all__ = ["ChainGuard", "Workspace", "chain_of", "open_workspace"]
+__all__ = ["ChainGuard", "Recorder", "Workspace", "chain_of", "open_workspace"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,21 @@ class Workspace:
     """Roles an identity provider vouches for, for this session only, beside those granted
     in the store; None when no provider identified the user (then the first user of an empty
     store may claim it)."""
+
+    @property
+    def runs(self) -> RunRepository:
+        """The runs repository: the store itself."""
+        return self.metadata
+
+    @property
+    def steps(self) -> StepRepository:
+        """The steps repository: the store itself."""
+        return self.metadata
+
+    @property
+    def models(self) -> ModelRepository:
+        """The model versions repository: the store itself."""
+        return self.metadata
 
     def acting(
         self,

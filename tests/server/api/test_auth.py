@@ -21,17 +21,24 @@ from tests.server.api.conftest import Team
 MUTATING = ("post", "put", "patch", "delete")
 
 
-def _mutating_routes(schema: dict[str, Any]) -> list[tuple[str, str]]:
+def _mutating_routes(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Each mutating route, its path filled in, and a body of the type it takes."""
     found = []
     for path, methods in schema["paths"].items():
-        for method in methods:
+        for method, spec in methods.items():
             if method in MUTATING:
                 # Path parameters filled with names that exist, or plausibly could.
                 filled = re.sub(r"\{[^}]*version[^}]*\}", "1", path)
                 filled = re.sub(r"\{name\}", "toy", filled)
                 filled = re.sub(r"\{alias\}", "production", filled)
                 filled = re.sub(r"\{[^}]+\}", "x", filled)
-                found.append((method, filled.removeprefix("/api/v1")))
+                takes = spec.get("requestBody", {}).get("content", {})
+                body: dict[str, Any] = (
+                    {"content": b"bytes", "headers": {"Content-Type": "application/octet-stream"}}
+                    if "application/octet-stream" in takes
+                    else {"json": {}}
+                )
+                found.append((method, filled.removeprefix("/api/v1"), body))
     return found
 
 
@@ -55,10 +62,12 @@ def test_every_mutating_route_refuses_what_is_not_an_authorised_identity(team: T
     before = team.ws.metadata.audit_head()
     for what, token in _credentials(team).items():
         head = team.ws.metadata.audit_head()
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        for method, path in routes:
+        auth = {"Authorization": f"Bearer {token}"} if token else {}
+        for method, path, body in routes:
+            headers = {**auth, **body.get("headers", {})}
+            sent = {k: v for k, v in body.items() if k != "headers"}
             answer = httpx.request(
-                method.upper(), f"{team.url}/api/v1{path}", headers=headers, json={}, timeout=60
+                method.upper(), f"{team.url}/api/v1{path}", headers=headers, timeout=60, **sent
             )
             expected = 403 if what == "viewer" else 401
             assert answer.status_code in (expected, 400, 404), (what, method, path, answer.text)

@@ -20,9 +20,9 @@ from assay.cli import output
 from assay.errors import ConfigError
 from assay.metadata import MetricRecord
 from assay.runner import RunResult
+from assay.runner.api import open_recorder
 from assay.runner.api import run as run_pipeline
 from assay.runner.loader import load_pipeline
-from assay.workspace import open_workspace
 
 __all__ = ["StepProgress", "pairs", "run"]
 
@@ -185,17 +185,17 @@ def _metrics_by_name(records: list[MetricRecord], result: RunResult) -> dict[str
 
 
 def _report(ctx: typer.Context, result: RunResult, started: float, as_json: bool) -> None:
-    ws = open_workspace(ctx.obj)
+    ws = open_recorder(ctx.obj)
     try:
-        metrics = _metrics_by_name(ws.metadata.metrics(result.run_id), result)
+        metrics = _metrics_by_name(ws.runs.metrics(result.run_id), result)
         # The versions this run's outputs are registered as, by this run or an earlier one.
-        versions = ws.metadata.versions_of_digests(
+        versions = ws.models.versions_of_digests(
             [d for e in result.executions for d in e.outputs.values()]
         )
         verdicts = {
             (v.name, v.version): found[-1]
             for v in versions
-            if (found := ws.metadata.verdicts(v.name, v.version))
+            if (found := ws.models.verdicts(v.name, v.version))
         }
     finally:
         ws.close()

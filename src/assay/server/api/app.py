@@ -13,6 +13,7 @@ from assay.governance import Principal
 from assay.server.api import (
     artifacts,
     audit,
+    blobs,
     cards,
     experiments,
     lineage,
@@ -20,9 +21,11 @@ from assay.server.api import (
     monitoring,
     people,
     recording,
+    registry,
     reports,
     runs,
     signon,
+    steps,
 )
 from assay.server.api.auth import Authenticator, check_exposure
 from assay.server.api.errors import install_error_handlers
@@ -39,12 +42,16 @@ PREFIX = "/api/v1"
 @dataclass(frozen=True, slots=True)
 class TeamOptions:
     """How the team server listens and whom it believes (see ``auth.AUTH_MODES``; ``oidc``
-    is the single sign-on's settings, needed with ``auth="oidc"``)."""
+    is the single sign-on's settings, needed with ``auth="oidc"``), and the largest
+    artifact it takes (``max_upload_bytes``), each piece of which must come within
+    ``upload_idle_s`` of the last."""
 
     host: str = "127.0.0.1"
     port: int = 5000
     auth: str = "local"
     oidc: OidcSettings | None = None
+    max_upload_bytes: int = 64 << 30
+    upload_idle_s: float = 30.0
 
 
 class TeamServer:
@@ -85,6 +92,9 @@ def create_app(server: TeamServer) -> FastAPI:
     for module in (
         runs,
         recording,
+        steps,
+        blobs,
+        registry,
         experiments,
         artifacts,
         lineage,

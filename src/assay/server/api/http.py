@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from assay.errors import ConfigError
+from assay.server.api import blobs
 from assay.server.api.app import PREFIX, TeamOptions, TeamServer, create_app
 from assay.server.api.fast import FastReads
 from assay.server.guard import GuardedConfig, RequestGuard
@@ -31,6 +32,8 @@ def _config(server: TeamServer, options: TeamOptions, port: int) -> uvicorn.Conf
         loopback_only=is_loopback(options.host),
         max_body=MAX_BODY,
         body_timeout_s=BODY_TIMEOUT_S,
+        uploads=PREFIX + blobs.PREFIX,
+        max_upload=options.max_upload_bytes,
     )
     return GuardedConfig(
         app,

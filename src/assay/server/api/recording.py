@@ -21,7 +21,7 @@ from assay.tracking import check_experiment, check_params, check_tags
 from assay.tracking.values import MAX_NAME
 from assay.workspace import Workspace
 
-__all__ = ["router"]
+__all__ = ["RunId", "own", "router"]
 
 RunId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="a run's whole id")]
 _Spelled = Literal["NaN", "Infinity", "-Infinity"]
@@ -108,7 +108,7 @@ def start_run(ws: Writer, body: RunStarted) -> dict[str, Any]:
 @router.post("/runs/{run_id}/data")
 def add_data(ws: Writer, run_id: RunId, body: RunData) -> dict[str, Any]:
     """Add parameters and metric values to a run, in one transaction."""
-    _own(ws, run_id)
+    own(ws, run_id)
     metrics = _metrics(run_id, body.metrics)
     ws.metadata.log_run_data(run_id, check_params(restored(body.params)), metrics)
     return {"id": run_id, "params": len(body.params), "metrics": len(metrics)}
@@ -117,7 +117,7 @@ def add_data(ws: Writer, run_id: RunId, body: RunData) -> dict[str, Any]:
 @router.post("/runs/{run_id}/finish")
 def finish_run(ws: Writer, run_id: RunId, body: RunEnded) -> dict[str, Any]:
     """Record how a run ended, with its last parameters and metric values."""
-    _own(ws, run_id)
+    own(ws, run_id)
     end = _end(run_id, body)
     ws.metadata.finish_run(
         run_id,
@@ -133,7 +133,7 @@ def finish_run(ws: Writer, run_id: RunId, body: RunEnded) -> dict[str, Any]:
 @router.patch("/runs/{run_id}")
 def annotate_run(ws: Writer, run_id: RunId, body: Annotation) -> dict[str, Any]:
     """Set a run's tags (a tag set again takes the new value) and, if given, its note."""
-    _own(ws, run_id)
+    own(ws, run_id)
     ws.metadata.annotate_run(run_id, tags=check_tags(body.tags), note=body.note)
     return {"id": run_id}
 
@@ -168,7 +168,7 @@ def _end(run_id: str, end: RunEnded) -> RunEnd:
     )
 
 
-def _own(ws: Workspace, run_id: str) -> RunRecord:
+def own(ws: Workspace, run_id: str) -> RunRecord:
     """The run ``run_id``, if the caller may add to it: whoever started it, or an admin."""
     run = ws.metadata.get_run(run_id, whole=False)  # the whole id (RunId): never a prefix
     if run.user != ws.user and "admin" not in roles_of(ws, ws.user):

@@ -282,3 +282,37 @@ class _Lines:
     def readline(self) -> str:
         line, self.line = self.line, ""
         return line
+
+
+def test_a_pipeline_runs_here_and_is_recorded_through_the_server(
+    served: tuple[str, dict[str, str]],
+    cli: Invoke,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    url, tokens = served
+    laptop = tmp_path / "laptop"
+    monkeypatch.setenv("ASSAY_HOME", str(laptop))  # no store here: only a cache of bytes
+    monkeypatch.setenv("ASSAY_TOKEN", tokens["carol"])
+    folder = tmp_path / "project" / "toy"
+    args = [
+        "--param",
+        f"policy={folder / 'policy.yaml'}",
+        "--param",
+        f"card={folder / 'model_card.yaml'}",
+    ]
+    ran = cli("run", "tests.governed:toy", *args, "--param", "weight=7", "--json", "--server", url)
+    assert ran.code == 0, ran.err
+    result = json.loads(ran.out)
+    assert result["status"] == "succeeded"
+    (model,) = result["models"]
+    assert result["gates"][model]["passed"] is True
+    shown = cli("runs", "show", result["run_id"], "--json", "--server", url)
+    assert json.loads(shown.out)["user"] == "carol"
+    again = json.loads(
+        cli(
+            "run", "tests.governed:toy", *args, "--param", "weight=7", "--json", "--server", url
+        ).out
+    )
+    assert [s["status"] for s in again["steps"]].count("cached") == len(again["steps"]) - 1
+    assert not (laptop / ".assay" / "assay.db").exists()

@@ -93,3 +93,10 @@ def test_write_file_stores_the_bytes_of_a_file(blobs: BlobStorage, tmp_path: Pat
     blobs.write_file("k/first", source)
     assert blobs.read("k/first") == source.read_bytes()
     assert sorted(blobs.keys()) == ["k/first"]
+
+
+def test_held_names_the_keys_that_hold_bytes(blobs: BlobStorage) -> None:
+    blobs.write("a/1", b"1")
+    blobs.write("b/2", b"")
+    assert blobs.held(["a/1", "b/2", "c/3"]) == {"a/1", "b/2"}
+    assert blobs.held([]) == set()

@@ -6,91 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from assay import Settings
 from assay.errors import DataError, RecordExistsError, RecordNotFoundError
-from assay.metadata import MetricRecord, RunRecord, open_metadata
-from assay.metadata.runs import FINISHED, RunEnd, RunRepository
-from assay.remote import Connection
-from assay.remote.runs import BATCH, HttpRuns
-from assay.server.api.app import TeamOptions
-from assay.server.api.http import team_serving
-from assay.workspace import open_workspace
-from tests.metadata.conftest import postgres_schema_url
+from assay.metadata.runs import FINISHED, RunEnd
+from assay.remote.runs import BATCH
+from tests.metadata.repositories import Subject, metric, new_run, subject
 
-
-@dataclasses.dataclass
-class Subject:
-    runs: RunRepository
-    user: str  # who the repository records runs as
-
-
-@pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgres", "http-sqlite", "http-postgres"])
-def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Subject]:
-    kind: str = request.param
-    if kind.startswith("http"):
-        settings = Settings.for_project(tmp_path / "project", user="ann")
-        settings = dataclasses.replace(settings, audit_home=str(tmp_path / "state"))
-        if kind == "http-postgres":
-            urls = postgres_schema_url()
-            settings = dataclasses.replace(settings, db_url=next(urls))
-        ws = open_workspace(settings)
-        try:
-            with team_serving(ws, TeamOptions(auth="local")) as (url, _):
-                connection = Connection(url, None)
-                yield Subject(HttpRuns(connection), "ann")
-                connection.close()
-        finally:
-            ws.close()
-            if kind == "http-postgres":
-                next(urls, None)
-        return
-    if kind == "sqlite-file":
-        url = f"sqlite:///{tmp_path / 'meta.db'}"
-    elif kind == "sqlite-memory":
-        url = "sqlite://"
-    else:
-        urls = postgres_schema_url()
-        url = next(urls)
-    store = open_metadata(url)
-    try:
-        yield Subject(store, "ann")
-    finally:
-        store.close()
-        if kind == "postgres":
-            next(urls, None)
-
-
-def new_run(user: str, **changes: object) -> RunRecord:
-    run = RunRecord(
-        id=uuid.uuid4().hex,
-        pipeline="ad hoc",
-        source="notebook.py",
-        status="running",
-        params={"lr": 0.1},
-        started_at=time.time(),
-        user=user,
-        host="laptop",
-        pid=4242,
-        python_version="CPython 3.11.7",
-        packages={"numpy": "2.1.0", "scikit-learn": "1.5.2"},
-        git_commit="a" * 40,
-        git_dirty=False,
-        experiment="contract",
-        tags={"team": "audit"},
-        note="first try",
-    )
-    return dataclasses.replace(run, **changes)  # type: ignore[arg-type]
-
-
-def metric(run: RunRecord, key: str, value: float, step: int | None) -> MetricRecord:
-    return MetricRecord(run.id, key, value, time.time(), None, step)
+__all__ = ["subject"]  # the fixture
 
 
 def test_a_started_run_reads_back_whole_and_as_a_listing_shows_it(subject: Subject) -> None:

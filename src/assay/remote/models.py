@@ -7,6 +7,7 @@ from typing import Any
 
 from assay.core import restored
 from assay.metadata import GateVerdictRecord, ModelVersionRecord
+from assay.remote.blobs import HELD
 from assay.remote.connection import Connection, parsed
 
 __all__ = ["HttpModels"]
@@ -21,9 +22,9 @@ class HttpModels:
     def versions_of_digests(self, digests: Sequence[str]) -> list[ModelVersionRecord]:
         found: list[ModelVersionRecord] = []
         unique = list(dict.fromkeys(digests))
-        for i in range(0, len(unique), 1000):
+        for i in range(0, len(unique), HELD):
             answer = self.connection.call(
-                "GET", "/registry/versions", params={"digest": unique[i : i + 1000]}
+                "GET", "/registry/versions", params={"digest": unique[i : i + HELD]}
             )
             found += [_version(v) for v in answer["versions"]]
         return sorted(found, key=lambda v: (v.name, v.version))

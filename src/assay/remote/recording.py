@@ -43,8 +43,8 @@ def recording(settings: Settings) -> Recording:
     """
     connection = connect(settings)
     runs = HttpRuns(connection)
-    cache = open_artifact_store(settings.artifact_root).blobs
-    artifacts = ArtifactStore(HttpBlobs(connection, cache), location=settings.server_url)
+    blobs = HttpBlobs(connection, open_artifact_store(settings.artifact_root).blobs)
+    artifacts = ArtifactStore(blobs, location=settings.server_url)
     return Recording(
-        runs, HttpSteps(runs), HttpModels(connection), artifacts, settings.user, connection
+        runs, HttpSteps(runs, blobs), HttpModels(connection), artifacts, settings.user, connection
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from assay.core import restored, spelled_out
@@ -132,6 +132,28 @@ class HttpRuns:
         for batch in before:
             self.connection.call("POST", f"/runs/{run_id}/data", body={"metrics": batch})
         self.connection.call("POST", f"/runs/{run_id}/finish", body=_end_wire(end, last))
+
+    def with_start(self, run_id: str, send: Callable[[dict[str, Any] | None], None]) -> None:
+        """Call ``send`` with the start of run ``run_id`` as the server takes it, when the
+        run waits to be announced (None when it was), so that the start goes in the same
+        request as what ``send`` sends; when that fails, the run waits again."""
+        with self._sending:
+            waiting = self._take(run_id)
+            try:
+                send(None if waiting is None else _started(waiting))
+            except AssayError:
+                if waiting is not None and not self._there(run_id):
+                    self._put_back(waiting)
+                raise
+
+    def _there(self, run_id: str) -> bool:
+        """Whether the server holds run ``run_id`` (a request that failed may have
+        started it); False when it cannot be asked."""
+        try:
+            self.connection.call("GET", f"/runs/{run_id}/record", params={"whole": False})
+        except AssayError:
+            return False
+        return True
 
     def announce(self, run_id: str) -> None:
         """Announce the run now if it waits (what is said about it next needs it there);

@@ -3,6 +3,7 @@ as the user the credential stands for, and the team's cache looked up there."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from assay.metadata import (
     Registration,
     shallow_dict,
 )
+from assay.remote.blobs import HttpBlobs
 from assay.remote.connection import number, parsed, spelled
 from assay.remote.runs import HttpRuns
 
@@ -34,9 +36,10 @@ class HttpSteps:
     names: versions are registered and verdicts given as whoever authenticated, and only
     artifacts whose bytes it holds are recorded (``HttpBlobs`` uploads them first)."""
 
-    def __init__(self, runs: HttpRuns) -> None:
+    def __init__(self, runs: HttpRuns, blobs: HttpBlobs | None = None) -> None:
         self.runs = runs
         self.connection = runs.connection
+        self.blobs = blobs  # told which bytes the server vouched for with a cache answer
 
     def record_execution(
         self,
@@ -61,11 +64,10 @@ class HttpSteps:
         for bundle in batch:
             by_run.setdefault(bundle[0].run_id, []).append(bundle)
         for run_id, bundles in by_run.items():
-            self.runs.announce(run_id)
             parts = [bundles[i : i + EXECUTIONS] for i in range(0, len(bundles), EXECUTIONS)]
             for i, part in enumerate(parts):
                 last = i == len(parts) - 1
-                body = {
+                body: dict[str, Any] = {
                     "executions": [_bundle(b) for b in part],
                     "registrations": [
                         {**shallow_dict(r), "info": spelled_out(r.info)}
@@ -82,12 +84,19 @@ class HttpSteps:
                         if last and v.run_id == run_id
                     ],
                 }
-                self.connection.call("POST", f"/runs/{run_id}/executions", body=body)
+                self.runs.with_start(run_id, functools.partial(self._send, run_id, body))
+
+    def _send(self, run_id: str, body: dict[str, Any], run: dict[str, Any] | None) -> None:
+        # A run not announced yet starts with its first executions: one request, not two.
+        sent = body if run is None else {**body, "run": run}
+        self.connection.call("POST", f"/runs/{run_id}/executions", body=sent)
 
     def find_cached(self, cache_key: str) -> CachedExecution | None:
         found = self.connection.call("GET", f"/cache/{cache_key}")["cached"]
         if found is None:
             return None
+        if self.blobs is not None:  # the server answers only when it holds every output
+            self.blobs.vouch(a["digest"] for a in found["outputs"].values())
         return CachedExecution(
             found["execution_id"],
             {k: parsed(ArtifactRecord, a) for k, a in found["outputs"].items()},

@@ -27,7 +27,12 @@ def import_path(
     """
     if path.is_dir():
         files = folder_files(path)
-        members = [_import_file(store, f, where, arg) for f in files]
+        datas = [_read(f, where, arg) for f in files]
+        now = time.time()
+        members = [
+            ArtifactRecord(digest, "file", "file", len(data), "pathlib.Path", now)
+            for digest, data in zip(store.put_all(datas), datas, strict=True)
+        ]
         manifest = {
             f.relative_to(path).as_posix(): m.digest for f, m in zip(files, members, strict=True)
         }
@@ -35,12 +40,14 @@ def import_path(
         digest = store.put_bytes(data)
         record = ArtifactRecord(digest, "folder", "json", len(data), "pathlib.Path", time.time())
         return record, members
-    return _import_file(store, path, where, arg), []
+    data = _read(path, where, arg)
+    digest = store.put_bytes(data)
+    return ArtifactRecord(digest, "file", "file", len(data), "pathlib.Path", time.time()), []
 
 
-def _import_file(store: ArtifactStore, path: Path, where: str, arg: str) -> ArtifactRecord:
+def _read(path: Path, where: str, arg: str) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise DataError(
             f"{where}: file not found: {path}",
@@ -51,5 +58,3 @@ def _import_file(store: ArtifactStore, path: Path, where: str, arg: str) -> Arti
             f"{where}: cannot read {path}: {exc.strerror}",
             hint="check the path and its permissions",
         ) from None
-    digest = store.put_bytes(data)
-    return ArtifactRecord(digest, "file", "file", len(data), "pathlib.Path", time.time())

@@ -194,7 +194,8 @@ class _RunState:
         # declared one.
         if cached is None or not {o.name for o in node.step.outputs} <= set(cached.outputs):
             return False
-        if not all(self.ws.artifacts.exists(a.digest) for a in cached.outputs.values()):
+        outputs = {a.digest for a in cached.outputs.values()}
+        if self.ws.artifacts.held(outputs) != outputs:
             return False  # bytes were removed from the artifact store: compute them again
         with self.lock:
             logged = cached.logged_params
@@ -270,27 +271,34 @@ class _RunState:
                 raise self._failure(node, exc) from exc
             raise
         ended = time.time()
-        self.flush()
         if ctx.withheld:
             key = withheld_key(key)
-        self.ws.steps.record_execution(
-            execution_record(
-                self.run_id,
-                node,
-                execution_id,
-                key,
-                params,
-                started,
-                "succeeded",
-                ended,
-                logged_params=ctx.params,
-            ),
-            artifacts=self._stored(inputs.values(), produced.values()),
-            events=events_of(execution_id, inputs, produced),
-            metrics=ctx.metrics,
-            registrations=ctx.registrations,
-            verdicts=ctx.verdicts,
+        record = execution_record(
+            self.run_id,
+            node,
+            execution_id,
+            key,
+            params,
+            started,
+            "succeeded",
+            ended,
+            logged_params=ctx.params,
         )
+        bundle = (
+            record,
+            self._stored(inputs.values(), produced.values()),
+            events_of(execution_id, inputs, produced),
+            ctx.metrics,
+        )
+        # The reuses waiting go with it, in one transaction (one request to a server).
+        with self.lock:
+            batch, self.pending = self.pending, []
+        try:
+            self.ws.steps.record_executions([*batch, bundle], ctx.registrations, ctx.verdicts)
+        except BaseException:
+            with self.lock:  # written at the run's end, if they can be
+                self.pending[:0] = batch
+            raise
         self.outputs[node.name] = produced
         self._finish(node, execution_id, "succeeded", started, ended, produced)
 

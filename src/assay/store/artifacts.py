@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,23 +59,38 @@ class ArtifactStore:
 
     def put_bytes(self, data: bytes) -> str:
         """Store raw bytes; returns their digest. Storing the same bytes twice writes once."""
-        digest = sha256_hex(data)
-        key = self.key(digest)
-        if not self.blobs.exists(key):
-            try:
-                self.blobs.write(key, data)
-            except OSError as exc:
-                raise StoreError(
-                    f"cannot write artifact {digest[:12]} ({len(data)} bytes) to the artifact "
-                    f"store {self.location}: {exc.strerror or exc}",
-                    hint="free space on the disk that holds it (or fix its permissions), or "
-                    "move the artifact root with ASSAY_ARTIFACT_ROOT",
-                ) from None
-        return digest
+        return self.put_all([data])[0]
+
+    def put_all(self, datas: Sequence[bytes]) -> list[str]:
+        """Store each of ``datas``; returns their digests. Whether the store holds them
+        already is asked once for all, and only those it lacks are written."""
+        digests = [sha256_hex(data) for data in datas]
+        held = self.held(digests)
+        for digest, data in zip(digests, datas, strict=True):
+            if digest not in held:
+                self._write(digest, data)
+                held.add(digest)
+        return digests
+
+    def _write(self, digest: str, data: bytes) -> None:
+        try:
+            self.blobs.write(self.key(digest), data)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write artifact {digest[:12]} ({len(data)} bytes) to the artifact "
+                f"store {self.location}: {exc.strerror or exc}",
+                hint="free space on the disk that holds it (or fix its permissions), or "
+                "move the artifact root with ASSAY_ARTIFACT_ROOT",
+            ) from None
 
     def exists(self, digest: str) -> bool:
         """True when bytes for ``digest`` are held (they are not verified here)."""
         return self.blobs.exists(self.key(digest))
+
+    def held(self, digests: Iterable[str]) -> set[str]:
+        """Those of ``digests`` whose bytes are held (not verified here)."""
+        keys = {self.key(d): d for d in digests}
+        return {keys[k] for k in self.blobs.held(keys)}
 
     def actual_digest(self, digest: str) -> str | None:
         """What the bytes stored for ``digest`` hash to now (None: no bytes), without the

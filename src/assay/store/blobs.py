@@ -1,4 +1,4 @@
-"""Byte-level storage backends: a seven-method protocol, a local folder, any fsspec URL, memory."""
+"""Byte-level storage backends: an eight-method protocol, a local folder, any fsspec URL, memory."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
 
@@ -22,6 +22,9 @@ class BlobStorage(Protocol):
 
     def exists(self, key: str) -> bool:
         """True when ``key`` holds bytes."""
+
+    def held(self, keys: Iterable[str]) -> set[str]:
+        """Those of ``keys`` that hold bytes (for a remote store: one question, not many)."""
 
     def read(self, key: str) -> bytes:
         """The bytes under ``key``; raises ``KeyError`` when there are none."""
@@ -53,6 +56,9 @@ class MemoryBlobStorage:
 
     def exists(self, key: str) -> bool:
         return key in self._data
+
+    def held(self, keys: Iterable[str]) -> set[str]:
+        return {k for k in keys if k in self._data}
 
     def read(self, key: str) -> bytes:
         return self._data[key]
@@ -91,6 +97,9 @@ class LocalBlobStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def held(self, keys: Iterable[str]) -> set[str]:
+        return {k for k in keys if self.exists(k)}
 
     def read(self, key: str) -> bytes:
         try:
@@ -164,6 +173,9 @@ class FsspecBlobStorage:
 
     def exists(self, key: str) -> bool:
         return bool(self.fs.exists(self._path(key)))
+
+    def held(self, keys: Iterable[str]) -> set[str]:
+        return {k for k in keys if self.exists(k)}
 
     def read(self, key: str) -> bytes:
         try:

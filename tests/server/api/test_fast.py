@@ -25,6 +25,17 @@ _PLAIN = [
     "/runs?where=",
     "/models?name=toy",
     "/models",
+    "/cache/{key}",
+    "/cache/" + "0" * 64,
+    "/blobs?digest={held}&digest=" + "0" * 64,
+    "/registry/versions?digest={model}&digest=" + "0" * 64,
+    "/registry/alias?name=toy&alias=production",
+    "/registry/alias?name=toy&alias=nowhere",
+    "/registry/version?name=toy",
+    "/registry/version?name=toy&version=1",
+    "/registry/version?name=nosuch&version=3",
+    "/registry/verdicts?name=toy&version=1",
+    "/registry/verdicts?name=toy",
 ]
 _LEFT_TO_FASTAPI = [
     "/runs?limit=two",  # not digits: FastAPI's 422
@@ -38,6 +49,16 @@ _LEFT_TO_FASTAPI = [
     "/models?name=nosuch",
     "/models?name=toy&archived=true",
     "/health?x=1",
+    "/cache/ABC",
+    "/cache/{key}?x=1",
+    "/blobs",
+    "/blobs?digest=nothex",
+    "/blobs?digest={held}&x=1",
+    "/registry/version?name=toy&version=0",
+    "/registry/version?name=toy&version=x",
+    "/registry/alias?name=toy",
+    "/registry/alias?name=" + "t" * 201 + "&alias=production",
+    "/registry/verdicts?name=&version=1",
 ]
 
 
@@ -67,6 +88,20 @@ def _answers(app: Any, paths: list[str], token: str | None) -> list[httpx.Respon
     return asyncio.run(get_all())
 
 
+def _filled(team: Team) -> dict[str, str]:
+    """A cache key the store holds an execution of, and a digest whose bytes it holds."""
+    (run,) = [r for r in team.ws.metadata.list_runs() if r.pipeline == "toy"]
+    key = next(e.cache_key for e in team.ws.metadata.executions(run.id) if e.step == "fit")
+    assert team.ws.metadata.find_cached(key) is not None
+    model = team.ws.metadata.model_version("toy", 1)
+    assert model is not None
+    return {
+        "key": key,
+        "held": team.ws.artifacts.put_bytes(b"held bytes"),
+        "model": model.digest,
+    }
+
+
 @pytest.fixture
 def swept(team: Team) -> str:
     for i in range(4):
@@ -80,7 +115,7 @@ def test_plain_reads_answer_as_fastapi_does_without_reaching_it(
     team: Team, swept: str, who: str | None
 ) -> None:
     server = TeamServer(team.ws, TeamOptions(auth="local"))
-    paths = [*_PLAIN, f"/runs/{swept}", f"/runs/{swept[:8]}"]
+    paths = [p.format(**_filled(team)) for p in _PLAIN] + [f"/runs/{swept}", f"/runs/{swept[:8]}"]
     fastapi = _Counting(create_app(server))
     fast = FastReads(fastapi, PREFIX)
     token = team.tokens[who] if who else None
@@ -95,7 +130,7 @@ def test_plain_reads_answer_as_fastapi_does_without_reaching_it(
 
 def test_what_is_not_plain_or_fails_is_answered_by_fastapi(team: Team, swept: str) -> None:
     server = TeamServer(team.ws, TeamOptions(auth="local"))
-    paths = [p.format(run=swept) for p in _LEFT_TO_FASTAPI]
+    paths = [p.format(run=swept, **_filled(team)) for p in _LEFT_TO_FASTAPI]
     expected = _answers(create_app(server), paths, None)
     refused = [r.status_code for r, p in zip(expected, paths, strict=True) if "nope" in p]
     assert refused == [404]

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path as FilePath
 from typing import IO, Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -20,6 +20,7 @@ from assay.errors import ArtifactNotFoundError, DataError, IntegrityError
 from assay.governance import require
 from assay.server.api.deps import Writer, Ws
 from assay.server.api.plain import PlainRoute
+from assay.server.api.registry import DIGESTS
 from assay.store import ArtifactStore
 from assay.workspace import Workspace
 
@@ -36,6 +37,18 @@ Digest = Annotated[
 ]
 
 router = APIRouter(route_class=PlainRoute, tags=["artifacts"])
+
+
+@router.get("/blobs")
+def held(
+    ws: Ws,
+    digest: Annotated[
+        list[Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")]], Query(max_length=DIGESTS)
+    ],
+) -> dict[str, Any]:
+    """Which of the digests named (``digest``, repeated, 200 at most) have their bytes
+    held: what a client asks before it uploads several."""
+    return {"held": sorted(ws.artifacts.held(digest))}
 
 
 @router.head("/blobs/{digest}", responses={404: {"description": "no bytes are held"}})

@@ -21,7 +21,7 @@ from assay.tracking import check_experiment, check_params, check_tags
 from assay.tracking.values import MAX_NAME
 from assay.workspace import Workspace
 
-__all__ = ["RunId", "own", "router"]
+__all__ = ["RunId", "RunStarted", "own", "router", "started"]
 
 RunId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="a run's whole id")]
 _Spelled = Literal["NaN", "Infinity", "-Infinity"]
@@ -91,8 +91,15 @@ def start_run(ws: Writer, body: RunStarted) -> dict[str, Any]:
     """Record a run that has started, as the caller's (developers and admins); with
     ``end``, one that has ended too (what a client sends for a run shorter than it waits
     before announcing one)."""
+    record = started(ws, body)
+    ws.metadata.insert_run(record, None if body.end is None else _end(record.id, body.end))
+    return {"id": record.id, "user": record.user}
+
+
+def started(ws: Workspace, body: RunStarted) -> RunRecord:
+    """The run ``body`` starts, as the caller's, if they may start runs."""
     require(ws, "developer", "start runs")
-    record = RunRecord(
+    return RunRecord(
         **{
             **body.model_dump(exclude={"end"}),
             "user": ws.user,
@@ -101,8 +108,6 @@ def start_run(ws: Writer, body: RunStarted) -> dict[str, Any]:
             "tags": check_tags(body.tags),
         }
     )
-    ws.metadata.insert_run(record, None if body.end is None else _end(record.id, body.end))
-    return {"id": record.id, "user": record.user}
 
 
 @router.post("/runs/{run_id}/data")

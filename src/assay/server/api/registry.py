@@ -13,7 +13,10 @@ from assay.metadata import GateVerdictRecord, ModelVersionRecord, shallow_dict
 from assay.server.api.deps import Ws
 from assay.server.api.plain import PlainRoute
 
-__all__ = ["router", "verdict", "version"]
+__all__ = ["DIGESTS", "router", "verdict", "version"]
+
+DIGESTS = 200
+"""The most digests one question may name (a URL of 15 KB)."""
 
 Name = Annotated[str, Query(min_length=1, max_length=200)]
 Number = Annotated[int | None, Query(ge=1, le=2**31)]
@@ -23,10 +26,13 @@ router = APIRouter(route_class=PlainRoute, tags=["models"])
 
 @router.get("/registry/versions")
 def versions_of_digests(
-    ws: Ws, digest: Annotated[list[str], Query(max_length=1000)]
+    ws: Ws,
+    digest: Annotated[
+        list[Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")]], Query(max_length=DIGESTS)
+    ],
 ) -> dict[str, Any]:
     """The model versions registered from any of the artifacts ``digest`` names (repeat
-    it), by name and number."""
+    it, 200 times at most), by name and number."""
     return {"versions": [version(v) for v in ws.metadata.versions_of_digests(digest)]}
 
 

@@ -5,17 +5,19 @@ calls."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.core import restored, spelled_out
-from assay.errors import DataError
+from assay.errors import DataError, RecordExistsError
 from assay.governance import require
 from assay.metadata import (
     ArtifactRecord,
     EventRecord,
+    ExecutionBundle,
     ExecutionRecord,
     GateVerdictRecord,
     MetricRecord,
@@ -26,8 +28,9 @@ from assay.registry import check_name
 from assay.remote import number, spelled
 from assay.server.api.deps import Writer, Ws
 from assay.server.api.plain import PlainRoute
-from assay.server.api.recording import RunId, own
+from assay.server.api.recording import RunId, RunStarted, own, started
 from assay.tracking import check_params
+from assay.workspace import Workspace
 
 __all__ = ["router"]
 
@@ -121,6 +124,9 @@ class VerdictSent(_Body):
 
 
 class ExecutionsSent(_Body):
+    run: RunStarted | None = Field(
+        default=None, description="the run's start, for a run not recorded yet (no end)"
+    )
     executions: list[BundleSent] = Field(min_length=1, max_length=1000)
     registrations: list[RegistrationSent] = Field(default_factory=list, max_length=100)
     verdicts: list[VerdictSent] = Field(default_factory=list, max_length=100)
@@ -134,8 +140,25 @@ def record_executions(ws: Writer, run_id: RunId, body: ExecutionsSent) -> dict[s
     """Record executions of the run's steps, in one transaction, as the caller (who
     started the run, or an admin): their artifacts (whose bytes the server must hold
     already: upload them first), events and metric values, and the model versions they
-    register (as the caller) and gate verdicts they reach."""
+    register (as the caller) and gate verdicts they reach. With ``run``, the run starts
+    first (one it has not been told of yet; one it has is not started again)."""
+    _check(ws, run_id, body)
+    if body.run is not None:
+        # A request sent again finds the run there; own() checks whose it is.
+        with contextlib.suppress(RecordExistsError):
+            ws.metadata.insert_run(started(ws, body.run))
     own(ws, run_id)
+    if body.registrations or body.verdicts:
+        require(ws, "developer", "register models")
+    ws.metadata.record_executions(*_records(ws, body))
+    return {"run_id": run_id, "executions": len(body.executions)}
+
+
+def _check(ws: Workspace, run_id: str, body: ExecutionsSent) -> None:
+    """Refuse, before anything is written, a body that does not hang together, or that
+    names artifacts whose bytes the server lacks."""
+    if body.run is not None and (body.run.id != run_id or body.run.end is not None):
+        raise DataError(f"the run sent must be run {run_id[:12]}, started and not ended")
     ids = {b.execution.id for b in body.executions}
     if any(b.execution.run_id != run_id for b in body.executions):
         raise DataError(f"every execution sent must belong to run {run_id[:12]}")
@@ -147,8 +170,6 @@ def record_executions(ws: Writer, run_id: RunId, body: ExecutionsSent) -> dict[s
     ]
     if any(run != run_id or execution not in ids for run, execution in told):
         raise DataError("a registration or verdict must name an execution sent with it")
-    if body.registrations or body.verdicts:
-        require(ws, "developer", "register models")
     named = {a.digest for b in body.executions for a in b.artifacts}
     missing = sorted(d for d in named if not ws.artifacts.exists(d))
     if missing:
@@ -157,7 +178,13 @@ def record_executions(ws: Writer, run_id: RunId, body: ExecutionsSent) -> dict[s
             + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
             hint="upload an artifact's bytes (PUT /api/v1/blobs/DIGEST) before its record",
         )
-    batch = [
+
+
+def _records(
+    ws: Workspace, body: ExecutionsSent
+) -> tuple[list[ExecutionBundle], list[Registration], list[GateVerdictRecord]]:
+    """The records ``body`` sends, as the caller's."""
+    batch: list[ExecutionBundle] = [
         (
             ExecutionRecord(
                 **{
@@ -194,8 +221,7 @@ def record_executions(ws: Writer, run_id: RunId, body: ExecutionsSent) -> dict[s
         )
         for v in body.verdicts
     ]
-    ws.metadata.record_executions(batch, registrations, verdicts)
-    return {"run_id": run_id, "executions": len(batch)}
+    return batch, registrations, verdicts
 
 
 @router.get("/cache/{cache_key}")

@@ -64,6 +64,7 @@ __all__ = [
     "StoreError",
     "StoreNotFoundError",
     "TamperedError",
+    "UnreachableError",
 ]
 
 
@@ -91,6 +92,10 @@ class ConfigError(AssayError):
 
 class ParameterError(ConfigError):
     """Raised when a pipeline or step parameter is unknown or has the wrong type."""
+
+
+class UnreachableError(ConfigError):
+    """Raised when the team server cannot be reached (a wrong URL, or it is down)."""
 
 
 class DefinitionError(AssayError):

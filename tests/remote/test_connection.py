@@ -7,14 +7,19 @@ from __future__ import annotations
 import dataclasses
 import math
 import socket
+import stat
 import time
 from pathlib import Path
 
 import pytest
 
 from assay import Settings
-from assay.errors import AuthenticationError, ConfigError, RecordNotFoundError
-from assay.remote import Connection, Credential, connect, number, save, spelled
+from assay.errors import AuthenticationError, ConfigError, RecordNotFoundError, UnreachableError
+from assay.metadata import MetricRecord
+from assay.remote import Connection, Credential, HttpRuns, connect, number, save, spelled
+from assay.server.api.app import TeamOptions
+from assay.server.api.http import team_serving
+from tests.metadata.repositories import new_run
 from tests.server.api.conftest import Team
 
 
@@ -57,3 +62,31 @@ def test_metric_values_cross_as_strict_json_and_come_back(value: float) -> None:
     assert number(spelled(value)) == value
     assert math.isnan(number(spelled(math.nan)))
     assert number("NaN") != number("NaN")  # a float NaN, not the string
+
+
+def test_a_run_that_ends_while_the_server_is_away_is_recorded_when_it_is_back(
+    team: Team, tmp_path: Path
+) -> None:
+    port = _closed_port()
+    url = f"http://127.0.0.1:{port}"
+    spool = tmp_path / "unsent"
+    away = Connection(url, team.tokens["carol"])
+    runs = HttpRuns(away, spool=spool)
+    run = new_run("carol")
+    runs.insert_run(run)
+    values = [MetricRecord(run.id, "loss", math.nan, time.time(), None, 1)]
+    with pytest.raises(UnreachableError, match=f"kept in {spool}"):
+        runs.finish_run(run.id, "failed", error="the server went away", metrics=values)
+    away.close()
+    assert [p.name for p in spool.iterdir()] == [f"{run.id}.json"]
+    assert stat.S_IMODE((spool / f"{run.id}.json").stat().st_mode) == 0o600
+    with team_serving(team.ws, TeamOptions(auth="token"), port=port) as (back, _):
+        assert back == url
+        connection = Connection(url, team.tokens["carol"])
+        assert HttpRuns(connection, spool=spool).deliver() == 1
+        connection.close()
+    found = team.ws.metadata.get_run(run.id)
+    assert (found.user, found.status, found.error) == ("carol", "failed", "the server went away")
+    (loss,) = team.ws.metadata.metrics(run.id)
+    assert math.isnan(loss.value)
+    assert list(spool.iterdir()) == []

@@ -4,7 +4,7 @@ from assay.remote.blobs import HttpBlobs
 from assay.remote.connection import Connection, connect, number, parsed, spelled, token_for
 from assay.remote.credentials import Credential, forget, load, save
 from assay.remote.models import HttpModels
-from assay.remote.recording import Recording, recording
+from assay.remote.recording import Recording, recording, runs_for
 from assay.remote.runs import HttpRuns
 from assay.remote.steps import HttpSteps
 
@@ -22,6 +22,7 @@ __all__ = [
     "number",
     "parsed",
     "recording",
+    "runs_for",
     "save",
     "spelled",
     "token_for",

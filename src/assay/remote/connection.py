@@ -15,7 +15,7 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from assay import errors
-from assay.errors import AssayError, AuthenticationError, ConfigError
+from assay.errors import AssayError, AuthenticationError, UnreachableError
 from assay.remote.credentials import load
 from assay.settings import Settings
 
@@ -189,7 +189,7 @@ class Connection:
         try:
             yield
         except httpx.HTTPError as exc:
-            raise ConfigError(
+            raise UnreachableError(
                 f"the team server at {self.url} cannot be reached: {exc}",
                 hint="check --server / ASSAY_SERVER_URL and that `assay server` runs there",
             ) from exc

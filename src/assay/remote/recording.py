@@ -3,7 +3,9 @@ its artifacts' bytes, all through one connection holding only a credential."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from assay.remote.blobs import HttpBlobs
 from assay.remote.connection import Connection, connect
@@ -13,7 +15,13 @@ from assay.remote.steps import HttpSteps
 from assay.settings import Settings
 from assay.store import ArtifactStore, open_artifact_store
 
-__all__ = ["Recording", "recording"]
+log = logging.getLogger("assay.remote")
+
+__all__ = ["UNSENT", "Recording", "recording", "runs_for"]
+
+UNSENT = "unsent"
+"""The folder, in the user's configuration folder, of run ends kept while the server they
+are for could not be reached."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +50,20 @@ def recording(settings: Settings) -> Recording:
         AuthenticationError: the kept credential has expired.
     """
     connection = connect(settings)
-    runs = HttpRuns(connection)
+    runs = runs_for(settings, connection)
     blobs = HttpBlobs(connection, open_artifact_store(settings.artifact_root).blobs)
     artifacts = ArtifactStore(blobs, location=settings.server_url)
     return Recording(
         runs, HttpSteps(runs, blobs), HttpModels(connection), artifacts, settings.user, connection
     )
+
+
+def runs_for(settings: Settings, connection: Connection) -> HttpRuns:
+    """The runs repository of ``connection``, which keeps the ends of runs it cannot send
+    in the configuration folder; those kept for this server earlier are sent first."""
+    runs = HttpRuns(connection, spool=Path(settings.config_home) / UNSENT)
+    try:
+        runs.deliver()
+    except Exception as exc:  # a new run is not held up by an old one's end
+        log.warning("kept run ends were not sent: %s", exc)
+    return runs

@@ -3,13 +3,15 @@ user the credential stands for."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from assay.core import restored, spelled_out
-from assay.errors import AssayError
+from assay.errors import AssayError, RecordExistsError, UnreachableError
 from assay.metadata import MetricRecord, RunRecord, shallow_dict
 from assay.metadata.runs import RunEnd
 from assay.remote.connection import Connection, number, parsed, spelled
@@ -35,9 +37,12 @@ class HttpRuns:
     ``announce_after_s=0`` announces each run at once.
     """
 
-    def __init__(self, connection: Connection, *, announce_after_s: float = 1.0) -> None:
+    def __init__(
+        self, connection: Connection, *, announce_after_s: float = 1.0, spool: Path | None = None
+    ) -> None:
         self.connection = connection
         self.announce_after_s = announce_after_s
+        self.spool = spool
         self._lock = threading.Lock()  # the runs waiting
         self._sending = threading.Lock()  # held while a run is announced
         self._waiting: dict[str, tuple[RunRecord, threading.Timer | None]] = {}
@@ -82,7 +87,61 @@ class HttpRuns:
     ) -> None:
         end = RunEnd(status, error, traceback, params or {}, metrics)
         with self._sending:
-            self._end(run_id, end, self._take(run_id), keep=True)
+            start = self._take(run_id)
+            try:
+                self._end(run_id, end, start, keep=True)
+            except UnreachableError as exc:
+                if self.spool is None:
+                    raise
+                kept = self._keep(run_id, end, self._take(run_id) or start)
+                raise UnreachableError(
+                    f"{exc.message}; how run {run_id[:12]} ended ({status}) is kept in "
+                    f"{kept} and sent the next time a run reaches the server",
+                    hint=exc.hint,
+                ) from None
+
+    def deliver(self) -> int:
+        """Send the ends of runs kept while this server could not be reached (see
+        ``spool``), oldest first; returns how many reached it. One the server refuses is
+        logged and set aside (``.refused``); an unreachable server leaves them all kept."""
+        files = sorted(self.spool.glob("*.json")) if self.spool is not None else []
+        sent = 0
+        for path in files:
+            kept = json.loads(path.read_text())
+            if kept.get("url") != self.connection.url:
+                continue
+            run = None if kept["run"] is None else _record(kept["run"])
+            end = _restored_end(kept["end"])
+            try:
+                try:
+                    self._end(kept["id"], end, run, keep=False)
+                except RecordExistsError:  # started before the server went away
+                    self._end(kept["id"], end, None, keep=False)
+            except UnreachableError:
+                return sent
+            except AssayError as exc:
+                log.warning("the kept end of run %s was refused: %s", kept["id"][:12], exc)
+                path.rename(path.with_suffix(".refused"))
+                continue
+            path.unlink()
+            sent += 1
+        return sent
+
+    def _keep(self, run_id: str, end: RunEnd, start: RunRecord | None) -> Path:
+        """Write how run ``run_id`` ended (and its start, if the server never had it) to
+        the spool; returns the file."""
+        assert self.spool is not None
+        self.spool.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = self.spool / f"{run_id}.json"
+        kept = {
+            "url": self.connection.url,
+            "id": run_id,
+            "run": None if start is None else _started(start),
+            "end": _end_wire(end, [m for batch in _batches(end.metrics) for m in batch]),
+        }
+        path.write_text(json.dumps(kept))
+        path.chmod(0o600)
+        return path
 
     def get_run(self, ref: str, *, whole: bool = True) -> RunRecord:
         self.announce(ref)
@@ -183,6 +242,25 @@ def _end_wire(end: RunEnd, metrics: list[dict[str, Any]]) -> dict[str, Any]:
         "params": spelled_out(dict(end.params)),
         "metrics": metrics,
     }
+
+
+def _record(started: dict[str, Any]) -> RunRecord:
+    return parsed(RunRecord, {**started, "params": restored(started["params"])})
+
+
+def _restored_end(wire: dict[str, Any]) -> RunEnd:
+    return RunEnd(
+        wire["status"],
+        wire["error"],
+        wire["traceback"],
+        restored(wire["params"]),
+        [
+            MetricRecord(
+                "", m["key"], number(m["value"]), m["timestamp"], m["execution_id"], m["step"]
+            )
+            for m in wire["metrics"]
+        ],
+    )
 
 
 def _started(run: RunRecord) -> dict[str, Any]:

@@ -16,8 +16,7 @@ from assay.errors import DataError, DefinitionError
 from assay.governance import require
 from assay.metadata import MetricRecord, RunRecord
 from assay.metadata.runs import RunRepository
-from assay.remote import connect
-from assay.remote.runs import HttpRuns
+from assay.remote import connect, runs_for
 from assay.runner import environment
 from assay.settings import Settings
 from assay.tracking import check_experiment, check_params, check_tags, same_value
@@ -185,7 +184,7 @@ def _recording(
     if settings.server_url:
         connection = connect(settings)
         try:
-            yield HttpRuns(connection), settings.user
+            yield runs_for(settings, connection), settings.user
         finally:
             connection.close()
         return

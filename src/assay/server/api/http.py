@@ -63,9 +63,11 @@ def serve_team(
 
 
 @contextmanager
-def team_serving(ws: Workspace, options: TeamOptions) -> Iterator[tuple[str, TeamServer]]:
-    """The team server on a free port in a background thread; yields its base URL and
-    state. Leaving the block shuts it down."""
+def team_serving(
+    ws: Workspace, options: TeamOptions, *, port: int = 0
+) -> Iterator[tuple[str, TeamServer]]:
+    """The team server in a background thread, on ``port`` (0: a free one); yields its
+    base URL and state. Leaving the block shuts it down."""
     server = TeamServer(ws, options)
-    with in_thread(_config(server, options, 0), "team server") as port:
+    with in_thread(_config(server, options, port), "team server") as port:
         yield f"http://{options.host}:{port}", server

@@ -224,13 +224,7 @@ def render(data: dict[str, Any]) -> str:
 
 
 def merge(section: str) -> None:
-    text = RESULTS_MD.read_text()
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS_MD.write_text(text)
+    w.merge_section(RESULTS_MD, BEGIN, END, section)
 
 
 def main() -> None:

@@ -126,3 +126,15 @@ def machine() -> dict[str, str]:
         "commit": git("rev-parse", "--short", "HEAD"),
         "src_changes": str(len(changed)),
     }
+
+
+def merge_section(results: Path, begin: str, end: str, section: str) -> None:
+    """Put ``section`` (which starts with ``begin`` and ends with ``end``) in place of the
+    one between those markers in ``results``, or at its end when there is none."""
+    text = results.read_text()
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    results.write_text(text)

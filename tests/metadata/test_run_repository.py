@@ -128,3 +128,19 @@ def test_a_run_recorded_with_its_end_reads_back_ended(subject: Subject, values: 
     assert [m.value for m in subject.runs.metrics(run.id)] == [m.value for m in many]
     with pytest.raises(RecordExistsError):
         subject.runs.insert_run(run, RunEnd("succeeded"))
+
+
+def test_the_latest_value_of_each_metric_is_that_of_the_highest_step(subject: Subject) -> None:
+    run = new_run(subject.user)
+    subject.runs.insert_run(run)
+    values = [
+        metric(run, "loss", 0.9, 0),
+        metric(run, "loss", 0.2, 2),
+        metric(run, "loss", 0.5, 1),
+        metric(run, "f1", 0.7, None),
+    ]
+    subject.runs.log_run_data(run.id, {}, values)
+    other = new_run(subject.user)
+    subject.runs.insert_run(other)
+    latest = subject.runs.latest_metrics([run.id, other.id])
+    assert latest == {run.id: {"loss": 0.2, "f1": 0.7}, other.id: {}}

@@ -88,6 +88,10 @@ class RunRepository(Protocol):
         """Every metric value of a run, oldest first."""
         ...
 
+    def latest_metrics(self, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+        """For each run, the last value of each metric (highest step, then latest)."""
+        ...
+
 
 class StepRepository(Protocol):
     """The executions of a run's steps, and the cache they are reused from. A batch is one

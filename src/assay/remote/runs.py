@@ -156,6 +156,14 @@ class HttpRuns:
             for m in found["metrics"]
         ]
 
+    def latest_metrics(self, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+        latest: dict[str, dict[str, float]] = {}
+        for run_id in run_ids:
+            self.announce(run_id)
+            page = self.connection.call("GET", f"/runs/{run_id}")  # a run's page has them
+            latest[run_id] = {k: number(v) for k, v in page["metrics"].items()}
+        return latest
+
     def _take(self, run_id: str) -> RunRecord | None:
         """The run, if it waits to be announced; it no longer waits (its timer stopped)."""
         with self._lock:

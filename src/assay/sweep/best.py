@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from assay.runner.api import open_recorder
 from assay.runner.api import run as run_pipeline
 from assay.runner.loader import load_pipeline
 from assay.runner.results import RunResult
 from assay.settings import Settings
-from assay.workspace import Workspace, open_workspace
+from assay.workspace import Recorder
 
 __all__ = ["REGISTER_MODES", "Registered", "register_trial", "run_quietly"]
 
@@ -75,27 +77,29 @@ def register_trial(
         experiment,
         note=f"registers trial {number}, the best of sweep {experiment}",
     )
-    ws = open_workspace(settings)
+    store = open_recorder(settings)  # the team server's, or the store's
     try:
-        return Registered(run.run_id, number, _versions(ws, run))
+        return Registered(run.run_id, number, _versions(store, run))
     finally:
-        ws.close()
+        store.close()
 
 
-def _versions(ws: Workspace, run: RunResult) -> dict[str, str | None]:
+def _versions(store: Recorder, run: RunResult) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for execution in run.executions:
         digest = execution.outputs.get(_REGISTRATION)
         if digest is None:
             continue
-        artifact = ws.metadata.get_artifact(digest)
-        asked = ws.artifacts.get(artifact.digest, artifact.codec)
-        if not isinstance(asked, dict):
+        try:  # register_model's output is JSON naming the model and the artifact
+            asked = json.loads(store.artifacts.get_bytes(digest))
+        except ValueError:
             continue  # a step of the user's own with an output of that name
-        for version in ws.metadata.versions_of_digests([str(asked.get("digest"))]):
+        if not isinstance(asked, dict):
+            continue
+        for version in store.models.versions_of_digests([str(asked.get("digest"))]):
             if version.name != asked.get("name"):
                 continue
-            verdicts = ws.metadata.verdicts(version.name, version.version)
+            verdicts = store.models.verdicts(version.name, version.version)
             gates = None if not verdicts else ("passed" if verdicts[-1].passed else "failed")
             found[f"{version.name}@{version.version}"] = gates
     return found

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assay.errors import AssayError, ConfigError, ParameterError
+from assay.runner.api import open_recorder
 from assay.runner.loader import load_pipeline
 from assay.settings import Settings
 from assay.sweep.best import REGISTER_MODES, Registered, register_trial, run_quietly
 from assay.sweep.space import Range, grid_trials
-from assay.workspace import open_workspace
 
 __all__ = ["SweepResult", "TrialResult", "run_sweep"]
 
@@ -310,11 +310,11 @@ def run_trial(
         return replace(outcome, error=f"{type(exc).__name__}: {exc}")
     value, missing = None, None
     if metric is not None:
-        ws = open_workspace(settings)
+        store = open_recorder(settings)  # the team server's, or the store's
         try:
-            logged = ws.metadata.latest_metrics([run.run_id])[run.run_id]
+            logged = store.runs.latest_metrics([run.run_id])[run.run_id]
         finally:
-            ws.close()
+            store.close()
         value = logged.get(metric)
         missing = None if metric in logged else tuple(sorted(logged))
     return replace(

@@ -69,5 +69,5 @@ def team_serving(
     """The team server in a background thread, on ``port`` (0: a free one); yields its
     base URL and state. Leaving the block shuts it down."""
     server = TeamServer(ws, options)
-    with in_thread(_config(server, options, port), "team server") as port:
-        yield f"http://{options.host}:{port}", server
+    with in_thread(_config(server, options, port), "team server") as bound:
+        yield f"http://{options.host}:{bound}", server

@@ -7,8 +7,7 @@ import logging
 import math
 import os
 import threading
-import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -27,6 +26,7 @@ from assay.metadata.head import KNOWN_KEY, HeadMemo
 from assay.metadata.models import ModelRecords
 from assay.metadata.monitoring import MonitoringRecords
 from assay.metadata.predictions import PredictionRecords
+from assay.metadata.reaping import RunReaping
 from assay.metadata.records import (
     ArtifactRecord,
     MetricRecord,
@@ -56,6 +56,7 @@ class MetadataStore(
     PredictionRecords,
     MonitoringRecords,
     RetrainRecords,
+    RunReaping,
     ChainRecords,
     TokenRecords,
 ):
@@ -222,41 +223,6 @@ class MetadataStore(
         with self._write() as conn:
             known_run(conn, run_id)
             self.audit(conn, [end_in(conn, run_id, end)])
-
-    def reap_runs(self, host: str, dead_pids: Iterable[int], status: str = "killed") -> int:
-        """Mark runs left ``running`` by processes of ``host`` that no longer exist."""
-        pids = list(dead_pids)
-        if not pids:
-            return 0
-        with self._write() as conn:
-            ids = (
-                conn.execute(
-                    sa.select(t.runs.c.id).where(
-                        t.runs.c.status == "running", t.runs.c.host == host, t.runs.c.pid.in_(pids)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            if ids:
-                now = time.time()
-                # When the process died is unknown, so no end time is made up for it.
-                noticed = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
-                error = f"the process running it ended (seen {noticed})"
-                conn.execute(
-                    t.runs.update().where(t.runs.c.id.in_(ids)).values(status=status, error=error)
-                )
-                payload = {"status": status, "error": error, "ended_at": None, "reaped": True}
-                self.audit(conn, [AuditEntry("run.finished", f"run:{i}", payload) for i in ids])
-        return len(ids)
-
-    def running_pids(self, host: str) -> list[int]:
-        """Process ids of runs recorded as ``running`` on ``host``."""
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(t.runs.c.pid).where(t.runs.c.status == "running", t.runs.c.host == host)
-            )
-            return sorted({r[0] for r in rows})
 
     def get_run(self, ref: str, *, whole: bool = True) -> RunRecord:
         """The run whose id is or starts with ``ref``; not ``whole``: as a listing gives

@@ -22,7 +22,9 @@ from assay.errors import ConfigError, PermissionDenied, RecordNotFoundError
 from assay.metadata import MetricRecord
 from assay.remote import Connection
 from assay.remote.runs import HttpRuns
-from tests.metadata.test_run_repository import new_run
+from assay.server.api.app import TeamOptions
+from assay.server.api.http import team_serving
+from tests.metadata.repositories import new_run
 from tests.server.api.conftest import Team
 
 
@@ -237,3 +239,18 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_a_run_nothing_is_heard_of_is_marked_killed_by_the_server(team: Team) -> None:
+    with team_serving(team.ws, TeamOptions(auth="token", reap_after_s=0.5)) as (url, _):
+        connection = Connection(url, team.tokens["carol"])
+        runs = HttpRuns(connection, announce_after_s=0)
+        run = new_run("carol")
+        runs.insert_run(run)  # then the client dies
+        deadline = time.monotonic() + 30
+        while team.ws.metadata.get_run(run.id).status == "running":
+            assert time.monotonic() < deadline, "never reaped"
+            time.sleep(0.2)
+        connection.close()
+    found = team.ws.metadata.get_run(run.id)
+    assert found.status == "killed" and "nothing was heard" in (found.error or "")

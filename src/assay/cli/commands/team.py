@@ -86,6 +86,17 @@ def server(
     session_hours: Annotated[
         float, typer.Option("--session-hours", min=0.01, max=24 * 30, help="Sign-on lifetime.")
     ] = 12.0,
+    reap_after_hours: Annotated[
+        float,
+        typer.Option(
+            "--reap-after-hours",
+            min=0,
+            help="Mark killed a running run nothing was heard of for this long (0: never).",
+        ),
+    ] = 24.0,
+    max_upload_mb: Annotated[
+        int, typer.Option("--max-upload-mb", min=1, help="The largest artifact taken, in MiB.")
+    ] = 64 << 10,
 ) -> None:
     """Serve the REST API (under /api/v1) over this store until Ctrl-C or SIGTERM.
 
@@ -105,7 +116,14 @@ def server(
             role_map=parse_role_map(role_map or []),
             session_hours=session_hours,
         )
-    options = TeamOptions(host=host, port=port, auth=auth, oidc=oidc)
+    options = TeamOptions(
+        host=host,
+        port=port,
+        auth=auth,
+        oidc=oidc,
+        max_upload_bytes=max_upload_mb << 20,
+        reap_after_s=reap_after_hours * 3600,
+    )
 
     def announce(listening: int) -> None:
         con = output.console()

@@ -44,7 +44,8 @@ class TeamOptions:
     """How the team server listens and whom it believes (see ``auth.AUTH_MODES``; ``oidc``
     is the single sign-on's settings, needed with ``auth="oidc"``), and the largest
     artifact it takes (``max_upload_bytes``), each piece of which must come within
-    ``upload_idle_s`` of the last."""
+    ``upload_idle_s`` of the last; a run left ``running`` that nothing was heard of for
+    ``reap_after_s`` seconds is marked ``killed`` (0: never)."""
 
     host: str = "127.0.0.1"
     port: int = 5000
@@ -52,6 +53,7 @@ class TeamOptions:
     oidc: OidcSettings | None = None
     max_upload_bytes: int = 64 << 30
     upload_idle_s: float = 30.0
+    reap_after_s: float = 24 * 3600.0
 
 
 class TeamServer:

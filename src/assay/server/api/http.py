@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -16,7 +18,9 @@ from assay.server.lifecycle import GracefulServer, in_thread
 from assay.serving.server import is_loopback
 from assay.workspace import Workspace
 
-__all__ = ["serve_team", "team_serving"]
+__all__ = ["reaping", "serve_team", "team_serving"]
+
+log = logging.getLogger("assay.server")
 
 
 MAX_BODY = 8 << 20
@@ -49,6 +53,35 @@ def _config(server: TeamServer, options: TeamOptions, port: int) -> uvicorn.Conf
     )
 
 
+@contextmanager
+def reaping(ws: Workspace, quiet_s: float) -> Iterator[None]:
+    """While the block runs, a thread marks ``killed`` the runs nothing was heard of for
+    ``quiet_s`` seconds (a client that died, or lost the server for good), checking every
+    tenth of that (at most every 5 minutes); 0: none is."""
+    if quiet_s <= 0:
+        yield
+        return
+    stop = threading.Event()
+
+    def reap() -> None:
+        while not stop.wait(min(max(quiet_s / 10, 0.1), 300.0)):
+            try:
+                reaped = ws.metadata.reap_quiet_runs(quiet_s)
+            except Exception:  # a thread's last resort: logged, tried again later
+                log.exception("runs left running could not be reaped")
+                continue
+            if reaped:
+                log.warning("marked killed %d run(s) nothing was heard of", len(reaped))
+
+    thread = threading.Thread(target=reap, name="assay reaper", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
+
+
 def serve_team(
     ws: Workspace, options: TeamOptions, on_listening: Callable[[int], None] | None = None
 ) -> None:
@@ -59,7 +92,8 @@ def serve_team(
     """
     if not 0 <= options.port <= 65535:
         raise ConfigError(f"port {options.port} is out of range", hint="use 1 to 65535")
-    GracefulServer(_config(TeamServer(ws, options), options, options.port), on_listening).run()
+    with reaping(ws, options.reap_after_s):
+        GracefulServer(_config(TeamServer(ws, options), options, options.port), on_listening).run()
 
 
 @contextmanager
@@ -69,5 +103,8 @@ def team_serving(
     """The team server in a background thread, on ``port`` (0: a free one); yields its
     base URL and state. Leaving the block shuts it down."""
     server = TeamServer(ws, options)
-    with in_thread(_config(server, options, port), "team server") as bound:
+    with (
+        reaping(ws, options.reap_after_s),
+        in_thread(_config(server, options, port), "team server") as bound,
+    ):
         yield f"http://{options.host}:{bound}", server

@@ -8,7 +8,8 @@ with ``exit_code``; it never shows a traceback for an ``AssayError``.
 
     AssayError
     ├── ConfigError               bad settings, config file or parameter value
-    │   └── ParameterError        a pipeline parameter is unknown or of the wrong type
+    │   ├── ParameterError        a pipeline parameter is unknown or of the wrong type
+    │   └── UnreachableError      the team server cannot be reached
     ├── DefinitionError           a step or pipeline cannot be built (missing type hints, ...)
     │   └── PipelineNotFoundError no pipeline at the given path or module
     ├── StepFailedError           a step raised while running; the run is recorded as failed

@@ -23,7 +23,7 @@ from assay.runner.context import ExecutionContext, withheld_key
 from assay.runner.imports import import_path
 from assay.runner.parallel import run_parallel
 from assay.runner.reaper import reap_dead_runs
-from assay.runner.records import describe, events_of, execution_record, named_outputs
+from assay.runner.records import describe, events_of, execution_record, stored_outputs
 from assay.runner.results import ExecutionResult, RunObserver, RunResult
 from assay.tracking import contradicted
 from assay.workspace import Recorder, Workspace
@@ -263,7 +263,9 @@ class _RunState:
             kwargs.update(node.params)
             with use_context(ctx):
                 result = node.step.func(**kwargs)
-            produced = self._store_outputs(node, execution_id, result, ctx.side_outputs)
+            produced = stored_outputs(
+                self.ws.artifacts, node, execution_id, result, ctx.side_outputs
+            )
         except BaseException as exc:  # Ctrl-C too: the run then shows the step it stopped in
             status = "failed" if isinstance(exc, Exception) else "interrupted"
             self._record_failure(node, execution_id, key, inputs, params, started, exc, ctx, status)
@@ -282,7 +284,8 @@ class _RunState:
             started,
             "succeeded",
             ended,
-            logged_params=ctx.params,
+            None,
+            ctx.params,
         )
         bundle = (
             record,
@@ -311,28 +314,6 @@ class _RunState:
             if key not in self.values:
                 self.values[key] = self.ws.artifacts.get(artifact.digest, artifact.codec)
             return self.values[key]
-
-    def _store_outputs(
-        self,
-        node: Node,
-        execution_id: str,
-        result: Any,
-        side: Mapping[str, tuple[Any, str | None]],
-    ) -> dict[str, ArtifactRecord]:
-        produced = {}
-        now = time.time()
-        for name, kind, value in named_outputs(node, result, side):
-            stored = self.ws.artifacts.put(value, kind=kind)
-            produced[name] = ArtifactRecord(
-                stored.digest,
-                stored.kind,
-                stored.codec,
-                stored.size,
-                stored.type_name,
-                now,
-                execution_id,
-            )
-        return produced
 
     def _record_failure(
         self,

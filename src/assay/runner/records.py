@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from assay.core import Node
 from assay.errors import DefinitionError
 from assay.metadata import ArtifactRecord, EventRecord, ExecutionRecord
+from assay.store import ArtifactStore
 
-__all__ = ["describe", "events_of", "execution_record", "named_outputs"]
+__all__ = ["describe", "events_of", "execution_record", "named_outputs", "stored_outputs"]
 
 
 def events_of(
@@ -97,3 +99,22 @@ def named_outputs(
         )
     named = [(s.name, s.kind, v) for s, v in zip(specs, values, strict=True)]
     return named + [(name, kind, value) for name, (value, kind) in side.items()]
+
+
+def stored_outputs(
+    artifacts: ArtifactStore,
+    node: Node,
+    execution_id: str,
+    result: Any,
+    side: Mapping[str, tuple[Any, str | None]],
+) -> dict[str, ArtifactRecord]:
+    """Store what a step returned (and its side outputs) in ``artifacts``; their records,
+    by output name."""
+    produced = {}
+    now = time.time()
+    for name, kind, value in named_outputs(node, result, side):
+        put = artifacts.put(value, kind=kind)
+        produced[name] = ArtifactRecord(
+            put.digest, put.kind, put.codec, put.size, put.type_name, now, execution_id
+        )
+    return produced

@@ -22,6 +22,7 @@ from assay.metadata import (
     Registration,
     RunRecord,
 )
+from assay.metadata.plan import PlannedStep, cache_key, withheld_key
 from tests.metadata.repositories import Subject, new_run, stored, subject
 
 __all__ = ["subject"]  # the fixture
@@ -161,3 +162,28 @@ def test_a_registration_and_its_verdict_are_recorded_with_the_execution(
     (found,) = subject.models.verdicts(name, 1)
     assert (found.passed, found.results, found.execution_id) == (True, verdict.results, ex.id)
     assert subject.models.verdicts(name, 2) == []
+
+
+def test_the_cache_plan_follows_the_graph_from_files_through_steps_found(
+    subject: Subject,
+) -> None:
+    run = started(subject)
+    data = stored(subject, ["rows"])
+    first = PlannedStep("clean", "f" * 64, {"drop": 2}, {"raw": data.digest}, ("out",))
+    key_a = cache_key(first.fingerprint, first.params, {"raw": data.digest})
+    a, out_a = made(subject, run, "clean", {"rows": 3}, key_a)
+    subject.steps.record_executions([a])
+    second = PlannedStep("fit", "e" * 64, {"C": 4.0}, {"rows": ("clean", "out")}, ("out",))
+    key_b = withheld_key(cache_key(second.fingerprint, second.params, {"rows": out_a.digest}))
+    b, _ = made(subject, run, "fit", {"w": 1}, key_b)  # a trial's: registering was off
+    subject.steps.record_executions([b])
+    third = PlannedStep("score", "d" * 64, {}, {"model": ("never", "out")}, ("out",))
+    fourth = PlannedStep("other", "c" * 64, {}, {"rows": ("clean", "nope")}, ())
+    steps = [first, second, third, fourth]
+    trial = subject.steps.plan_cache(steps, register=False)
+    assert set(trial) == {"clean", "fit"}
+    assert trial["clean"][0] == key_a and trial["clean"][1].execution_id == a[0].id
+    assert trial["fit"][1].execution_id == b[0].id
+    assert trial["fit"][1].outputs["out"].digest == b[1][0].digest
+    registering = subject.steps.plan_cache(steps, register=True)
+    assert set(registering) == {"clean"}  # the withheld one is not reused when registering

@@ -25,6 +25,8 @@ from assay.metadata.governance import GovernanceRecords
 from assay.metadata.head import KNOWN_KEY, HeadMemo
 from assay.metadata.models import ModelRecords
 from assay.metadata.monitoring import MonitoringRecords
+from assay.metadata.plan import Planned, PlannedStep
+from assay.metadata.plan import plan_cache as cache_plan
 from assay.metadata.predictions import PredictionRecords
 from assay.metadata.reaping import RunReaping
 from assay.metadata.records import (
@@ -223,6 +225,10 @@ class MetadataStore(
         with self._write() as conn:
             known_run(conn, run_id)
             self.audit(conn, [end_in(conn, run_id, end)])
+
+    def plan_cache(self, steps: Sequence[PlannedStep], *, register: bool) -> Planned:
+        """What the cache gives for a pipeline's cacheable ``steps`` (see ``plan_cache``)."""
+        return cache_plan(steps, self.find_cached, register=register)
 
     def get_run(self, ref: str, *, whole: bool = True) -> RunRecord:
         """The run whose id is or starts with ``ref``; not ``whole``: as a listing gives

@@ -20,6 +20,7 @@ from assay.metadata.records import (
 
 if TYPE_CHECKING:  # executions.py needs RunEnd from here, through writes.py
     from assay.metadata.executions import CachedExecution, ExecutionBundle
+    from assay.metadata.plan import Planned, PlannedStep
 
 __all__ = ["FINISHED", "Finished", "RunEnd", "RunRepository", "StepRepository"]
 
@@ -131,4 +132,9 @@ class StepRepository(Protocol):
 
     def executions(self, run_id: str) -> list[ExecutionRecord]:
         """The executions of a run, in the order they started."""
+        ...
+
+    def plan_cache(self, steps: Sequence[PlannedStep], *, register: bool) -> Planned:
+        """What the cache gives for a pipeline's cacheable ``steps`` before it runs (see
+        ``metadata.plan.plan_cache``)."""
         ...

@@ -19,6 +19,7 @@ from assay.metadata import (
     Registration,
     shallow_dict,
 )
+from assay.metadata.plan import Planned, PlannedStep
 from assay.remote.blobs import HttpBlobs
 from assay.remote.connection import number, parsed, spelled
 from assay.remote.runs import HttpRuns
@@ -93,8 +94,26 @@ class HttpSteps:
 
     def find_cached(self, cache_key: str) -> CachedExecution | None:
         found = self.connection.call("GET", f"/cache/{cache_key}")["cached"]
-        if found is None:
-            return None
+        return None if found is None else self._cached(found)
+
+    def plan_cache(self, steps: Sequence[PlannedStep], *, register: bool) -> Planned:
+        body = {
+            "steps": [
+                {
+                    "name": s.name,
+                    "fingerprint": s.fingerprint,
+                    "params": spelled_out(dict(s.params)),
+                    "inputs": dict(s.inputs),
+                    "outputs": list(s.outputs),
+                }
+                for s in steps
+            ],
+            "registering": register,
+        }
+        found = self.connection.call("POST", "/cache/plan", body=body)["found"]
+        return {name: (f["key"], self._cached(f["cached"])) for name, f in found.items()}
+
+    def _cached(self, found: dict[str, Any]) -> CachedExecution:
         if self.blobs is not None:  # the server answers only when it holds every output
             self.blobs.vouch(a["digest"] for a in found["outputs"].values())
         return CachedExecution(

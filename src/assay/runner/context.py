@@ -8,9 +8,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from assay.core import sha256_hex
 from assay.errors import DataError, DefinitionError
 from assay.metadata import ArtifactRecord, GateVerdictRecord, MetricRecord, Registration
+from assay.metadata.plan import withheld_key
 from assay.metadata.versions import ModelRepository
 from assay.registry import check_name, registration
 from assay.tracking import check_params, check_tags, same_value
@@ -150,10 +150,3 @@ class ExecutionContext:
             )
         )
         return {"name": name, "digest": artifact.digest}
-
-
-def withheld_key(key: str) -> str:
-    """The cache key of a step that asked to register while registering was off: a later
-    run that registers then runs the step again instead of reusing a registration that was
-    never written."""
-    return sha256_hex(f"withheld:{key}".encode())

@@ -12,15 +12,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from assay.core import Dag, Node, canonical_json, sha256_hex, use_context
+from assay.core import Dag, Node, use_context
 from assay.errors import AssayError, DefinitionError, StepFailedError
-from assay.metadata import (
-    ArtifactRecord,
-    ExecutionBundle,
-)
+from assay.metadata import ArtifactRecord, CachedExecution, ExecutionBundle
+from assay.metadata.plan import Planned, cache_key
 from assay.runner import environment
 from assay.runner.context import ExecutionContext, withheld_key
-from assay.runner.imports import import_path
+from assay.runner.imports import import_path, planned_steps
 from assay.runner.parallel import run_parallel
 from assay.runner.reaper import reap_dead_runs
 from assay.runner.records import describe, events_of, execution_record, stored_outputs
@@ -69,6 +67,8 @@ def run_dag(
     if observer:
         observer.run_started(run_id, [n.name for n in dag.nodes])
     try:
+        if use_cache:
+            state.plan(dag)
         if workers <= 1:
             for node in dag.nodes:
                 state.process(node)
@@ -113,6 +113,7 @@ class _RunState:
         self.values: dict[tuple[str, str], Any] = {}
         self.results: dict[str, ExecutionResult] = {}
         self.pending: list[ExecutionBundle] = []
+        self.planned: Planned = {}
         self.members: dict[str, list[ArtifactRecord]] = {}
         self.lock = threading.Lock()
         self.run_params = dict(params)  # the pipeline's, then those its steps log
@@ -121,6 +122,11 @@ class _RunState:
         self.readers = Counter(
             (ref.node, ref.output) for node in dag.nodes for ref in node.inputs.values()
         )
+
+    def plan(self, dag: Dag) -> None:
+        """Ask the store, once, what its cache gives for the cacheable steps."""
+        steps = planned_steps(self.ws.artifacts, dag)
+        self.planned = self.ws.steps.plan_cache(steps, register=self.register)
 
     def flush(self) -> None:
         """Write the records of reused executions that are still waiting."""
@@ -132,15 +138,7 @@ class _RunState:
         started = time.time()
         inputs = self._inputs(node)
         params = {k: v for k, v in node.params.items() if not isinstance(v, Path)}
-        key = sha256_hex(
-            canonical_json(
-                {
-                    "fingerprint": node.step.fingerprint,
-                    "params": params,
-                    "inputs": {k: a.digest for k, a in inputs.items()},
-                }
-            ).encode()
-        )
+        key = cache_key(node.step.fingerprint, params, {k: a.digest for k, a in inputs.items()})
         if not (
             self.use_cache and node.step.cache and self._reuse(node, key, inputs, params, started)
         ):
@@ -187,9 +185,13 @@ class _RunState:
         params: Mapping[str, Any],
         started: float,
     ) -> bool:
-        cached = self.ws.steps.find_cached(key)
-        if cached is None and not self.register:
-            cached = self.ws.steps.find_cached(withheld_key(key))
+        planned = self.planned.get(node.name)
+        if planned is not None and planned[0] == key:  # what the plan found still holds
+            cached: CachedExecution | None = planned[1]
+        else:
+            cached = self.ws.steps.find_cached(key)
+            if cached is None and not self.register:
+                cached = self.ws.steps.find_cached(withheld_key(key))
         # A cached execution may hold side outputs too (``add_output``); it needs every
         # declared one.
         if cached is None or not {o.name for o in node.step.outputs} <= set(cached.outputs):

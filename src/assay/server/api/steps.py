@@ -16,6 +16,7 @@ from assay.errors import DataError, RecordExistsError
 from assay.governance import require
 from assay.metadata import (
     ArtifactRecord,
+    CachedExecution,
     EventRecord,
     ExecutionBundle,
     ExecutionRecord,
@@ -24,6 +25,7 @@ from assay.metadata import (
     Registration,
     shallow_dict,
 )
+from assay.metadata.plan import PlannedStep, plan_cache
 from assay.registry import check_name
 from assay.remote import number, spelled
 from assay.server.api.deps import Writer, Ws
@@ -224,6 +226,53 @@ def _records(
     return batch, registrations, verdicts
 
 
+class PlannedSent(_Body):
+    name: _Name
+    fingerprint: Annotated[str, Field(max_length=64)]
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, _Hex | tuple[_Name, _Name]] = Field(default_factory=dict)
+    outputs: list[_Name] = Field(default_factory=list, max_length=1000)
+
+
+class PlanAsked(_Body):
+    steps: list[PlannedSent] = Field(max_length=10_000)
+    registering: bool = True
+
+
+@router.post("/cache/plan")
+def plan(ws: Writer, body: PlanAsked) -> dict[str, Any]:
+    """What the cache gives for a pipeline's cacheable steps, in one request: each step
+    (in the graph's order) whose inputs are files or outputs of steps found, looked up by
+    the key it will have (see ``GET /cache/{key}``); ``registering`` false also tries the key
+    of a step that withheld a registration (a sweep's trial)."""
+    steps = [
+        PlannedStep(
+            s.name,
+            s.fingerprint,
+            restored(s.params),
+            {k: v if isinstance(v, str) else (v[0], v[1]) for k, v in s.inputs.items()},
+            tuple(s.outputs),
+        )
+        for s in body.steps
+    ]
+    found = plan_cache(
+        steps, ws.metadata.find_cached, register=body.registering, held=ws.artifacts.held
+    )
+    return {
+        "found": {name: {"key": key, "cached": cached_json(c)} for name, (key, c) in found.items()}
+    }
+
+
+def cached_json(found: CachedExecution) -> dict[str, Any]:
+    """A cached execution as JSON carries it."""
+    return {
+        "execution_id": found.execution_id,
+        "outputs": {k: shallow_dict(a) for k, a in found.outputs.items()},
+        "metrics": [{**shallow_dict(m), "value": spelled(m.value)} for m in found.metrics],
+        "logged_params": spelled_out(found.logged_params),
+    }
+
+
 @router.get("/cache/{cache_key}")
 def find_cached(
     ws: Ws, cache_key: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
@@ -234,14 +283,7 @@ def find_cached(
     found = ws.metadata.find_cached(cache_key)
     if found is None or not all(ws.artifacts.exists(a.digest) for a in found.outputs.values()):
         return {"cached": None}
-    return {
-        "cached": {
-            "execution_id": found.execution_id,
-            "outputs": {k: shallow_dict(a) for k, a in found.outputs.items()},
-            "metrics": [{**shallow_dict(m), "value": spelled(m.value)} for m in found.metrics],
-            "logged_params": spelled_out(found.logged_params),
-        }
-    }
+    return {"cached": cached_json(found)}
 
 
 @router.get("/runs/{run_id}/executions")

@@ -179,11 +179,19 @@ def test_the_cache_plan_follows_the_graph_from_files_through_steps_found(
     subject.steps.record_executions([b])
     third = PlannedStep("score", "d" * 64, {}, {"model": ("never", "out")}, ("out",))
     fourth = PlannedStep("other", "c" * 64, {}, {"rows": ("clean", "nope")}, ())
-    steps = [first, second, third, fourth]
+    fresh = PlannedStep("fresh", "b" * 64, {}, {"rows": ("clean", "out")}, ("out",))
+    steps = [first, second, third, fourth, fresh]
     trial = subject.steps.plan_cache(steps, register=False)
-    assert set(trial) == {"clean", "fit"}
-    assert trial["clean"][0] == key_a and trial["clean"][1].execution_id == a[0].id
-    assert trial["fit"][1].execution_id == b[0].id
-    assert trial["fit"][1].outputs["out"].digest == b[1][0].digest
+    assert {name for name, (_, cached) in trial.items() if cached} == {"clean", "fit"}
+    assert set(trial) == {"clean", "fit", "fresh"}  # looked up; the others could not be
+    fresh_key = cache_key(fresh.fingerprint, {}, {"rows": out_a.digest})
+    assert trial["fresh"] == (fresh_key, None)
+    clean, fit = trial["clean"][1], trial["fit"][1]
+    assert clean is not None and fit is not None
+    assert trial["clean"][0] == key_a and clean.execution_id == a[0].id
+    assert fit.execution_id == b[0].id
+    assert fit.outputs["out"].digest == b[1][0].digest
     registering = subject.steps.plan_cache(steps, register=True)
-    assert set(registering) == {"clean"}  # the withheld one is not reused when registering
+    found = {name for name, (_, cached) in registering.items() if cached}
+    assert found == {"clean"}  # the withheld one is not reused when registering
+    assert registering["fit"][1] is None

@@ -3,11 +3,12 @@ from a local cache that is checked on every read, refused when changed anywhere.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
 
-from assay.errors import IntegrityError
+from assay.errors import ArtifactNotFoundError, IntegrityError
 from assay.remote import Connection, HttpBlobs
 from assay.store import ArtifactStore, LocalBlobStorage
 from tests.server.api.conftest import Team
@@ -67,8 +68,6 @@ def test_changed_bytes_on_the_server_are_refused_and_not_cached(
 
 
 def test_missing_bytes_are_reported_as_missing(carol: ArtifactStore) -> None:
-    from assay.errors import ArtifactNotFoundError
-
     with pytest.raises(ArtifactNotFoundError, match="no bytes"):
         carol.get_bytes("ab" * 32)
 
@@ -87,8 +86,6 @@ def test_a_file_is_uploaded_as_it_is_read(
 ) -> None:
     source = tmp_path_factory.mktemp("src") / "big.bin"
     source.write_bytes(b"\x01" * 12_000_000)  # larger than any JSON body the server reads
-    import hashlib
-
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     carol.blobs.write_file(ArtifactStore.key(digest), source)
     assert team.ws.artifacts.get_bytes(digest) == source.read_bytes()

@@ -14,8 +14,9 @@ from assay.metadata.executions import CachedExecution
 
 __all__ = ["Planned", "PlannedStep", "cache_key", "plan_cache", "withheld_key"]
 
-Planned = dict[str, tuple[str, CachedExecution]]
-"""Per step name, the cache key it will have and the execution the cache gives for it."""
+Planned = dict[str, tuple[str, CachedExecution | None]]
+"""Per step name whose key could be told, that key and the execution the cache gives for
+it (None: none, so the step runs without asking again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,28 +54,28 @@ def plan_cache(
     held: Callable[[set[str]], set[str]] | None = None,
 ) -> Planned:
     """What the cache gives for ``steps`` (in the graph's order), looked up with ``find``:
-    a step is found when each of its inputs is a file or an output of a step found, and
-    an execution with its key holds its outputs (and, with ``held``, their bytes are
-    there). Without ``register``, the key of a step that withheld a registration is tried
-    too, as a sweep's trial does."""
+    a step is looked up when each of its inputs is a file or an output of a step found, and
+    found when an execution with its key holds its outputs (and, with ``held``, their bytes
+    are there); one looked up and not found is there with None. Without ``register``,
+    the key of a step that withheld a registration is tried too, as a sweep's trial does."""
     found: Planned = {}
     for step in steps:
         digests: dict[str, str] = {}
         for arg, source in step.inputs.items():
             if isinstance(source, str):
                 digests[arg] = source
-            elif source[0] in found and source[1] in found[source[0]][1].outputs:
-                digests[arg] = found[source[0]][1].outputs[source[1]].digest
+            elif (given := found.get(source[0], ("", None))[1]) and source[1] in given.outputs:
+                digests[arg] = given.outputs[source[1]].digest
         if len(digests) < len(step.inputs):
             continue  # an input comes from a step the cache does not give
         key = cache_key(step.fingerprint, step.params, digests)
         cached = find(key)
         if cached is None and not register:
             cached = find(withheld_key(key))
-        if cached is None or not set(step.outputs) <= set(cached.outputs):
-            continue
-        outputs = {a.digest for a in cached.outputs.values()}
-        if held is not None and held(outputs) != outputs:
-            continue
+        if cached is not None and not set(step.outputs) <= set(cached.outputs):
+            cached = None
+        outputs = {a.digest for a in cached.outputs.values()} if cached else set()
+        if cached is not None and held is not None and held(outputs) != outputs:
+            cached = None
         found[step.name] = (key, cached)
     return found

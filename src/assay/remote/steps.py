@@ -111,7 +111,10 @@ class HttpSteps:
             "registering": register,
         }
         found = self.connection.call("POST", "/cache/plan", body=body)["found"]
-        return {name: (f["key"], self._cached(f["cached"])) for name, f in found.items()}
+        return {
+            name: (f["key"], None if f["cached"] is None else self._cached(f["cached"]))
+            for name, f in found.items()
+        }
 
     def _cached(self, found: dict[str, Any]) -> CachedExecution:
         if self.blobs is not None:  # the server answers only when it holds every output

@@ -36,7 +36,8 @@ def import_path(store: ArtifactStore, path: Path, where: str, arg: str) -> Impor
 def import_paths(store: ArtifactStore, paths: Sequence[tuple[Path, str, str]]) -> list[Imported]:
     """:func:`import_path` for each ``(path, where, arg)``, the store asked once which of
     all their bytes it holds already (one request to a team server, not one a path)."""
-    datas: list[bytes] = []
+    datas: list[bytes] = []  # every file's bytes and every folder's manifest, hashed once
+    digests: list[str] = []
     now = time.time()
     found: list[Imported] = []
     for path, where, arg in paths:
@@ -49,23 +50,19 @@ def import_paths(store: ArtifactStore, paths: Sequence[tuple[Path, str, str]]) -
             ]
             rel = [f.relative_to(path).as_posix() for f in files]
             data = manifest_bytes({r: m.digest for r, m in zip(rel, members, strict=True)})
-            datas += [*contents, data]
             record = ArtifactRecord(
                 sha256_hex(data), "folder", "json", len(data), "pathlib.Path", now
             )
+            datas += [*contents, data]
+            digests += [*(m.digest for m in members), record.digest]
             found.append((record, members))
         else:
             data = _read(path, where, arg)
+            file = ArtifactRecord(sha256_hex(data), "file", "file", len(data), "pathlib.Path", now)
             datas.append(data)
-            found.append(
-                (
-                    ArtifactRecord(
-                        sha256_hex(data), "file", "file", len(data), "pathlib.Path", now
-                    ),
-                    [],
-                )
-            )
-    store.put_all(datas)
+            digests.append(file.digest)
+            found.append((file, []))
+    store.put_all(datas, digests)
     return found
 
 

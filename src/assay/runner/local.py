@@ -186,7 +186,7 @@ class _RunState:
         started: float,
     ) -> bool:
         planned = self.planned.get(node.name)
-        if planned is not None and planned[0] == key:  # what the plan found still holds
+        if planned is not None and planned[0] == key:  # the plan looked this key up
             cached: CachedExecution | None = planned[1]
         else:
             cached = self.ws.steps.find_cached(key)

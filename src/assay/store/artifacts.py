@@ -61,10 +61,11 @@ class ArtifactStore:
         """Store raw bytes; returns their digest. Storing the same bytes twice writes once."""
         return self.put_all([data])[0]
 
-    def put_all(self, datas: Sequence[bytes]) -> list[str]:
-        """Store each of ``datas``; returns their digests. Whether the store holds them
-        already is asked once for all, and only those it lacks are written."""
-        digests = [sha256_hex(data) for data in datas]
+    def put_all(self, datas: Sequence[bytes], digests: Sequence[str] | None = None) -> list[str]:
+        """Store each of ``datas``; returns their digests (``digests``, when the caller
+        hashed them already). Whether the store holds them is asked once for all, and only
+        those it lacks are written."""
+        digests = [sha256_hex(data) for data in datas] if digests is None else list(digests)
         held = self.held(digests)
         for digest, data in zip(digests, datas, strict=True):
             if digest not in held:

@@ -243,8 +243,9 @@ class PlanAsked(_Body):
 def plan(ws: Writer, body: PlanAsked) -> dict[str, Any]:
     """What the cache gives for a pipeline's cacheable steps, in one request: each step
     (in the graph's order) whose inputs are files or outputs of steps found, looked up by
-    the key it will have (see ``GET /cache/{key}``); ``registering`` false also tries the key
-    of a step that withheld a registration (a sweep's trial)."""
+    the key it will have (see ``GET /cache/{key}``; ``cached`` null when nothing is found);
+    ``registering`` false also tries the key of a step that withheld a registration (a
+    sweep's trial)."""
     steps = [
         PlannedStep(
             s.name,
@@ -259,7 +260,10 @@ def plan(ws: Writer, body: PlanAsked) -> dict[str, Any]:
         steps, ws.metadata.find_cached, register=body.registering, held=ws.artifacts.held
     )
     return {
-        "found": {name: {"key": key, "cached": cached_json(c)} for name, (key, c) in found.items()}
+        "found": {
+            name: {"key": key, "cached": None if c is None else cached_json(c)}
+            for name, (key, c) in found.items()
+        }
     }
 
 

@@ -80,13 +80,14 @@ def test_a_run_that_ends_while_the_server_is_away_is_recorded_when_it_is_back(
     away.close()
     assert [p.name for p in spool.iterdir()] == [f"{run.id}.json"]
     assert stat.S_IMODE((spool / f"{run.id}.json").stat().st_mode) == 0o600
+    (spool / ("0" * 32 + ".json")).write_text('{"url": "' + url + '", "id": 3')  # cut short
     with team_serving(team.ws, TeamOptions(auth="token"), port=port) as (back, _):
         assert back == url
         connection = Connection(url, team.tokens["carol"])
-        assert HttpRuns(connection, spool=spool).deliver() == 1
+        assert HttpRuns(connection, spool=spool).deliver() == 1  # the cut one set aside
         connection.close()
     found = team.ws.metadata.get_run(run.id)
     assert (found.user, found.status, found.error) == ("carol", "failed", "the server went away")
     (loss,) = team.ws.metadata.metrics(run.id)
     assert math.isnan(loss.value)
-    assert list(spool.iterdir()) == []
+    assert [p.name for p in spool.iterdir()] == ["0" * 32 + ".refused"]

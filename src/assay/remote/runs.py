@@ -102,16 +102,22 @@ class HttpRuns:
 
     def deliver(self) -> int:
         """Send the ends of runs kept while this server could not be reached (see
-        ``spool``), oldest first; returns how many reached it. One the server refuses is
-        logged and set aside (``.refused``); an unreachable server leaves them all kept."""
-        files = sorted(self.spool.glob("*.json")) if self.spool is not None else []
+        ``spool``), oldest first; returns how many reached it. One the server refuses, or
+        that cannot be read (a file edited by hand), is logged and set aside (``.refused``);
+        an unreachable server leaves them all kept."""
+        found = self.spool.glob("*.json") if self.spool is not None else []
         sent = 0
-        for path in files:
-            kept = json.loads(path.read_text())
-            if kept.get("url") != self.connection.url:
+        for path in sorted(found, key=lambda p: p.stat().st_mtime):
+            try:
+                kept = json.loads(path.read_text())
+                if kept.get("url") != self.connection.url:
+                    continue
+                run = None if kept["run"] is None else _record(kept["run"])
+                end = _restored_end(kept["end"])
+            except (ValueError, KeyError, TypeError, AttributeError, AssayError) as exc:
+                log.warning("a kept run end in %s cannot be read: %s", path, exc)
+                path.rename(path.with_suffix(".refused"))
                 continue
-            run = None if kept["run"] is None else _record(kept["run"])
-            end = _restored_end(kept["end"])
             try:
                 try:
                     self._end(kept["id"], end, run, keep=False)

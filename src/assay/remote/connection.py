@@ -153,20 +153,6 @@ class Connection:
             raise _error(answer)
         return answer
 
-    def holds(self, path: str) -> bool:
-        """Whether the server has what ``HEAD path`` asks after (a 200, not a 404).
-
-        Raises:
-            AssayError: the server refused otherwise, or could not be reached.
-        """
-        with self._reaching():
-            answer = self._http.head(path)
-        if answer.status_code == 404:
-            return False
-        if answer.status_code >= 400:
-            raise _error(answer)
-        return True
-
     def download(self, path: str, into: IO[bytes]) -> int:
         """Write the bytes ``GET path`` answers with into ``into`` as they arrive (never
         all in memory); returns how many came.
